@@ -1,0 +1,921 @@
+//! Checks an indicator: its metadata, its measure's parts, standardisation, suppression,
+//! per-level blocks and inline tests.
+
+use std::rc::Rc;
+
+use super::expr::{self, Scope};
+use super::measures::{self, Part};
+use super::types::{DIRECTIONS, LEVELS, MARKINGS, Ty};
+use super::{Checker, Schema};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source_db::Span;
+use crate::suggest;
+use crate::syntax::ast::*;
+
+/// Suppression reasons the engine gives by itself: a derived figure whose inputs are
+/// suppressed, a cell hidden to protect another, a unit with no data.
+pub const BUILT_IN_REASONS: &[&str] = &["input_suppressed", "complementary", "no_data"];
+
+/// Clauses that may be given at most once in a block.
+const SINGLE: &[&str] = &[
+    "title",
+    "number",
+    "goal",
+    "unit",
+    "decimals",
+    "improvement",
+    "levels",
+    "period",
+    "measure",
+    "numerator",
+    "denominator",
+    "deaths",
+    "exposure",
+    "value",
+    "ages",
+    "weight",
+    "standardise",
+    "crude",
+    "no development",
+    "data_source",
+    "hidden",
+];
+
+fn find<'c, T>(clauses: &'c [Clause], f: impl Fn(&'c ClauseKind) -> Option<T>) -> Option<T> {
+    clauses.iter().find_map(|c| f(&c.kind))
+}
+
+impl<'a> Checker<'a> {
+    fn repeated_clauses(&mut self, clauses: &[Clause]) {
+        for keyword in SINGLE {
+            let spans: Vec<Span> = clauses
+                .iter()
+                .filter(|c| c.kind.keyword() == *keyword)
+                .map(|c| c.keyword)
+                .collect();
+            self.repeated(keyword, &spans);
+        }
+    }
+
+    pub(super) fn indicator(&mut self, ind: &'a Indicator) {
+        let clauses = &ind.clauses;
+        self.repeated_clauses(clauses);
+        let hidden = clauses.iter().any(|c| matches!(c.kind, ClauseKind::Hidden));
+        let required: &[(&str, &str)] = if hidden {
+            &[
+                ("levels", "levels national, region"),
+                ("period", "period 2023 compare 2022"),
+                ("measure", "measure proportion"),
+            ]
+        } else {
+            &[
+                ("title", "title \"…\""),
+                ("goal", "goal GOAL_NAME"),
+                ("unit", "unit \"pct.\""),
+                ("improvement", "improvement lower"),
+                ("levels", "levels national, region, municipality"),
+                ("period", "period 2023 compare 2022"),
+                ("measure", "measure proportion"),
+            ]
+        };
+        for (keyword, example) in required {
+            if !clauses.iter().any(|c| c.kind.keyword() == *keyword) {
+                self.report(
+                    Diagnostic::error(
+                        Code::MissingClause,
+                        format!("indicator `{}` has no `{keyword}`", ind.name.name),
+                    )
+                    .primary(ind.name.span, format!("`{keyword}` is missing"))
+                    .help(format!("add `{example}`")),
+                );
+            }
+        }
+
+        if let Some(goal) = find(clauses, |k| match k {
+            ClauseKind::Goal(g) => Some(g),
+            _ => None,
+        }) && !matches!(
+            self.definitions.get(goal.name.as_str()),
+            Some(Definition::Goal(_))
+        ) {
+            self.unknown(goal, Code::UnknownGoal, "goal", |d| {
+                matches!(d, Definition::Goal(_))
+            });
+        }
+        if let Some(direction) = find(clauses, |k| match k {
+            ClauseKind::Improvement(d) => Some(d),
+            _ => None,
+        }) && !DIRECTIONS.contains(&direction.name.as_str())
+        {
+            let help =
+                suggest::help_for(&direction.name, DIRECTIONS.iter().copied(), "write one of");
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownDirection,
+                    format!("unknown improvement direction `{}`", direction.name),
+                )
+                .primary(direction.span, "not a direction")
+                .maybe_help(help),
+            );
+        }
+        if let Some(decimals) = find(clauses, |k| match k {
+            ClauseKind::Decimals(n) => Some(n),
+            _ => None,
+        }) && (decimals.value.fract() != 0.0 || decimals.value > 6.0)
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    "`decimals` is a whole number from 0 to 6",
+                )
+                .primary(decimals.span, "the number of decimals shown in the report")
+                .help("write `decimals 1`"),
+            );
+        }
+
+        let levels: Vec<String> = find(clauses, |k| match k {
+            ClauseKind::Levels(l) => Some(l),
+            _ => None,
+        })
+        .map(|l| {
+            for level in l {
+                self.level_name(level);
+            }
+            l.iter().map(|i| i.name.clone()).collect()
+        })
+        .unwrap_or_default();
+
+        let measure = self.measure(ind);
+        let tallies = self.tallies(ind);
+        self.level_clauses(ind, clauses, &measure, &tallies);
+        for clause in clauses {
+            if let ClauseKind::At(block) = &clause.kind {
+                self.repeated_clauses(&block.clauses);
+                for level in &block.levels {
+                    if self.level_name(level) && !levels.contains(&level.name) {
+                        self.report(
+                            Diagnostic::error(
+                                Code::LevelNotComputed,
+                                format!(
+                                    "`{}` is not computed at {} level",
+                                    ind.name.name, level.name
+                                ),
+                            )
+                            .primary(level.span, "not among the indicator's levels")
+                            .help(format!(
+                                "add `{}` to `levels`, or remove it here",
+                                level.name
+                            )),
+                        );
+                    }
+                }
+                self.level_clauses(ind, &block.clauses, &measure, &tallies);
+            }
+        }
+        for clause in clauses {
+            if let ClauseKind::Test(test) = &clause.kind {
+                self.test_block(ind, test, &levels, clauses);
+            }
+        }
+    }
+
+    /// Checks a level name; returns whether it is known.
+    fn level_name(&mut self, level: &Ident) -> bool {
+        if LEVELS.contains(&level.name.as_str()) {
+            return true;
+        }
+        let help = suggest::help_for(&level.name, LEVELS.iter().copied(), "the levels are");
+        self.report(
+            Diagnostic::error(
+                Code::UnknownLevel,
+                format!("unknown level `{}`", level.name),
+            )
+            .primary(level.span, "not a level")
+            .maybe_help(help),
+        );
+        false
+    }
+
+    /// Checks the clauses allowed both at the top of an indicator and in `at LEVEL { … }`.
+    fn level_clauses(
+        &mut self,
+        ind: &'a Indicator,
+        clauses: &'a [Clause],
+        measure: &MeasureInfo,
+        tallies: &[String],
+    ) {
+        for clause in clauses {
+            match &clause.kind {
+                ClauseKind::Period(p) => self.period(p),
+                ClauseKind::Standardise(s) => self.standardise(ind, clause.keyword, s, measure),
+                ClauseKind::Suppress(s) => {
+                    let scope = Scope::Threshold {
+                        tallies: tallies.to_vec(),
+                    };
+                    let ty = self.infer(&ind.name, &s.condition, &scope);
+                    if !matches!(ty, Ty::Bool | Ty::Unknown) {
+                        self.report(
+                            Diagnostic::error(
+                                Code::NotBoolean,
+                                "a suppression rule must be true or false",
+                            )
+                            .primary(s.condition.span, format!("this is {ty}"))
+                            .help("write a condition, such as `denominator < 20 or numerator < 5`"),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn period(&mut self, p: &PeriodClause) {
+        let valid = |c: &mut Checker, spec: &PeriodSpec| -> bool {
+            let problem = match spec.kind {
+                PeriodKind::Month(_, m) if !(1..=12).contains(&m) => {
+                    Some("months are numbered 01 to 12")
+                }
+                PeriodKind::Years(a, b) if a > b => Some("the range ends before it starts"),
+                PeriodKind::Year(y) | PeriodKind::Years(y, _) | PeriodKind::Month(y, _)
+                    if !(1900..=2100).contains(&y) =>
+                {
+                    Some("the year is outside 1900-2100")
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                c.report(
+                    Diagnostic::error(Code::InvalidPeriod, "invalid period")
+                        .primary(spec.span, problem)
+                        .help("write a year `2023`, a range of years `2019..2023` or a month `2024-03`"),
+                );
+                return false;
+            }
+            true
+        };
+        let report_ok = valid(self, &p.report);
+        let Some(compare) = &p.compare else { return };
+        if !valid(self, compare) || !report_ok {
+            return;
+        }
+        let (start, length, shape) = period_shape(&p.report.kind);
+        let (cstart, clength, cshape) = period_shape(&compare.kind);
+        let problem = if shape != cshape {
+            Some(format!(
+                "the report period is {shape}, the comparison period {cshape}"
+            ))
+        } else if length != clength {
+            Some(format!(
+                "the report period covers {length} {shape}s, the comparison period {clength}"
+            ))
+        } else if cstart >= start {
+            Some("the comparison period must come before the report period".to_string())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.report(
+                Diagnostic::error(Code::InvalidComparison, "the comparison period does not match")
+                    .primary(compare.span, problem)
+                    .secondary(p.report.span, "the report period")
+                    .help("compare with an earlier period of the same kind and length, such as `period 2023 compare 2022`"),
+            );
+        }
+    }
+
+    fn measure(&mut self, ind: &'a Indicator) -> MeasureInfo {
+        let clauses = &ind.clauses;
+        let mut info = MeasureInfo::default();
+        let Some((clause, m)) = clauses.iter().find_map(|c| match &c.kind {
+            ClauseKind::Measure(m) => Some((c, m)),
+            _ => None,
+        }) else {
+            return info;
+        };
+        let Some(kind) = measures::find(&m.kind.name) else {
+            let help = suggest::help_for(
+                &m.kind.name,
+                measures::MEASURES.iter().map(|m| m.name),
+                "the measure kinds are",
+            );
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownMeasure,
+                    format!("unknown measure kind `{}`", m.kind.name),
+                )
+                .primary(m.kind.span, "not a measure kind")
+                .maybe_help(help),
+            );
+            info.unknown_kind = true;
+            self.measure_parts_unchecked(ind, &mut info);
+            return info;
+        };
+        info.kind = Some(kind.name);
+        if kind.needs_per && m.per.is_none() {
+            self.report(
+                Diagnostic::error(Code::MissingPart, "a rate needs its `per` factor")
+                    .primary(m.kind.span, "per how many?")
+                    .help("write `measure rate per 1000`"),
+            );
+        }
+        if let Some(per) = &m.per
+            && !kind.needs_per
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::UnusedPart,
+                    format!("a {} has no `per` factor", kind.name),
+                )
+                .primary(per.span, "not used")
+                .help("remove `per …`, or use `measure rate per …`"),
+            );
+        }
+        if kind.needs_age && m.at_age.is_none() {
+            self.report(
+                Diagnostic::error(Code::MissingPart, "a life expectancy is taken at an age")
+                    .primary(m.kind.span, "at which age?")
+                    .help("write `measure life_expectancy at age 0`"),
+            );
+        }
+        if let Some(age) = &m.at_age
+            && !kind.needs_age
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::UnusedPart,
+                    format!("a {} is not taken at an age", kind.name),
+                )
+                .primary(age.span, "not used")
+                .help("remove `at age …`"),
+            );
+        }
+
+        let present = present_parts(clauses);
+        for part in kind.required {
+            if !present.iter().any(|(p, _)| p == part) {
+                let wrong_value = matches!(part, Part::ValueOver | Part::ValueFormula)
+                    && present
+                        .iter()
+                        .any(|(p, _)| matches!(p, Part::ValueOver | Part::ValueFormula));
+                if wrong_value {
+                    continue;
+                }
+                self.report(
+                    Diagnostic::error(
+                        Code::MissingPart,
+                        format!("a {} needs a `{}`", kind.name, part.keyword()),
+                    )
+                    .primary(
+                        clause.keyword.to(m.kind.span),
+                        format!("`{}` is missing", part.keyword()),
+                    )
+                    .secondary(ind.name.span, "in this indicator")
+                    .help(format!("add `{}`", part.example())),
+                );
+            }
+        }
+        for (part, span) in &present {
+            let allowed = kind.required.contains(part) || kind.optional.contains(part);
+            if allowed {
+                continue;
+            }
+            let (message, help) = match part {
+                Part::ValueOver if kind.required.contains(&Part::ValueFormula) => (
+                    format!(
+                        "a {} value is a formula over indicators, not over rows",
+                        kind.name
+                    ),
+                    "remove `of …`: write `value INDICATOR_A / INDICATOR_B`".to_string(),
+                ),
+                Part::ValueFormula if kind.required.contains(&Part::ValueOver) => (
+                    format!("a {} needs the rows its value is taken over", kind.name),
+                    "write `value EXPRESSION of POPULATION`".to_string(),
+                ),
+                _ => (
+                    format!("a {} does not use a `{}`", kind.name, part.keyword()),
+                    format!(
+                        "remove it, or choose a measure kind that uses it; a {} is {}",
+                        kind.name, kind.summary
+                    ),
+                ),
+            };
+            let code = if matches!(part, Part::ValueOver | Part::ValueFormula) {
+                Code::MissingPart
+            } else {
+                Code::UnusedPart
+            };
+            self.report(
+                Diagnostic::error(code, message)
+                    .primary(*span, "not used by this measure")
+                    .secondary(m.kind.span, format!("the measure is a {}", kind.name))
+                    .help(help),
+            );
+        }
+        self.measure_parts(ind, kind, &mut info);
+        info
+    }
+
+    /// Checks the contents of the parts when the measure kind itself is unknown.
+    fn measure_parts_unchecked(&mut self, ind: &'a Indicator, info: &mut MeasureInfo) {
+        for clause in &ind.clauses {
+            match &clause.kind {
+                ClauseKind::Numerator(a)
+                | ClauseKind::Denominator(a)
+                | ClauseKind::Deaths(a)
+                | ClauseKind::Exposure(a) => {
+                    self.aggregation(&ind.name, a);
+                }
+                _ => {}
+            }
+        }
+        info.kind = None;
+    }
+
+    fn measure_parts(
+        &mut self,
+        ind: &'a Indicator,
+        kind: &measures::MeasureKind,
+        info: &mut MeasureInfo,
+    ) {
+        let mut row_schemas: Vec<Option<Rc<Schema>>> = Vec::new();
+        for clause in &ind.clauses {
+            match &clause.kind {
+                ClauseKind::Numerator(a) => {
+                    info.numerator = self.aggregation(&ind.name, a);
+                    if kind.reads_aggregate {
+                        self.require_aggregate(&a.over, info.numerator.as_ref());
+                    }
+                    row_schemas.push(info.numerator.clone());
+                }
+                ClauseKind::Denominator(a) => {
+                    info.denominator = self.aggregation(&ind.name, a);
+                    if kind.reads_aggregate {
+                        self.require_aggregate(&a.over, info.denominator.as_ref());
+                    }
+                    row_schemas.push(info.denominator.clone());
+                }
+                ClauseKind::Deaths(a) => {
+                    info.numerator = self.aggregation(&ind.name, a);
+                    row_schemas.push(info.numerator.clone());
+                }
+                ClauseKind::Exposure(a) => {
+                    info.denominator = self.aggregation(&ind.name, a);
+                    row_schemas.push(info.denominator.clone());
+                }
+                ClauseKind::Value(v) => {
+                    match &v.over {
+                        Some((over, filter)) => {
+                            self.edge(&ind.name, over);
+                            let schema = self.row_source(over);
+                            if kind.reads_aggregate {
+                                self.require_aggregate(over, schema.as_ref());
+                            }
+                            if let Some(filter) = filter {
+                                self.condition(&ind.name, filter, &schema);
+                            }
+                            let ty = self.expr_in_rows(&ind.name, &v.value, &schema);
+                            if !ty.is_number() && !matches!(ty, Ty::Duration) {
+                                self.report(
+                                Diagnostic::error(Code::TypeMismatch, format!("a {} is taken of numbers", kind.name))
+                                    .primary(v.value.span, format!("this is {ty}"))
+                                    .help("for a span of time between two dates, use `days(FROM, TO)`"),
+                            );
+                            }
+                            row_schemas.push(schema.clone());
+                            info.numerator = schema;
+                        }
+                        None => {
+                            let levels = expr::indicator_levels(ind);
+                            let scope = Scope::Formula { levels };
+                            let ty = self.infer(&ind.name, &v.value, &scope);
+                            if !ty.is_number() {
+                                self.report(
+                                    Diagnostic::error(
+                                        Code::TypeMismatch,
+                                        "a derived value must be a number",
+                                    )
+                                    .primary(v.value.span, format!("this is {ty}")),
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for clause in &ind.clauses {
+            match &clause.kind {
+                ClauseKind::Ages(e) => {
+                    for schema in [&info.numerator, &info.denominator] {
+                        let ty = self.expr_in_rows(&ind.name, e, schema);
+                        if !matches!(ty, Ty::Category(_) | Ty::Unknown) {
+                            self.report(
+                                Diagnostic::error(
+                                    Code::TypeMismatch,
+                                    "`ages` divides ages into bands",
+                                )
+                                .primary(e.span, format!("this is {ty}"))
+                                .help("write `ages band(age, 0, 1, 5, 10, …, 90)`"),
+                            );
+                            break;
+                        }
+                    }
+                }
+                ClauseKind::Weight(e) => {
+                    for schema in row_schemas.iter().take(2) {
+                        let ty = self.expr_in_rows(&ind.name, e, schema);
+                        if !ty.is_number() {
+                            self.report(
+                                Diagnostic::error(Code::TypeMismatch, "a weight must be a number")
+                                    .primary(e.span, format!("this is {ty}")),
+                            );
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn require_aggregate(&mut self, over: &Ident, schema: Option<&Rc<Schema>>) {
+        if let Some(schema) = schema
+            && !schema.aggregate
+        {
+            self.report(
+                Diagnostic::error(Code::WrongKind, format!("`{}` is not an aggregate source", over.name))
+                    .primary(over.span, "a reported figure is read from an aggregate source")
+                    .help("declare the figures with `aggregate source NAME { … }`, or compute the indicator from rows with another measure kind"),
+            );
+        }
+    }
+
+    /// Checks `count of X where …` / `sum E of X`; returns the schema of X's rows.
+    fn aggregation(&mut self, owner: &Ident, a: &Aggregation) -> Option<Rc<Schema>> {
+        self.edge(owner, &a.over);
+        let schema = self.row_source(&a.over);
+        match &a.function {
+            AggregateFn::Count { persons: true } => {
+                if let Some(s) = &schema
+                    && s.person.is_none()
+                {
+                    self.report(
+                        Diagnostic::error(Code::NoPersonColumn, format!("{} has no person column", s.origin))
+                            .primary(a.over.span, "`count persons` counts distinct persons")
+                            .help("declare the person's column with type `person`, or write `count of …` to count rows"),
+                    );
+                }
+            }
+            AggregateFn::Count { persons: false } => {}
+            AggregateFn::Sum(e) => {
+                let ty = self.expr_in_rows(owner, e, &schema);
+                if !ty.is_number() {
+                    self.report(
+                        Diagnostic::error(Code::TypeMismatch, "`sum` adds numbers")
+                            .primary(e.span, format!("this is {ty}"))
+                            .help("for days between two dates, use `days(FROM, TO)`"),
+                    );
+                }
+            }
+        }
+        if let Some(filter) = &a.filter {
+            self.condition(owner, filter, &schema);
+        }
+        schema
+    }
+
+    fn tallies(&mut self, ind: &'a Indicator) -> Vec<String> {
+        let mut names = Vec::new();
+        for clause in &ind.clauses {
+            if let ClauseKind::Tally(t) = &clause.kind {
+                let schema = self.aggregation(&ind.name, &t.aggregation);
+                if let Some(by) = &t.by {
+                    self.expr_in_rows(&ind.name, by, &schema);
+                    if t.extreme.is_none() {
+                        self.report(
+                            Diagnostic::error(
+                                Code::MissingPart,
+                                "a tally by groups needs `min` or `max`",
+                            )
+                            .primary(by.span, "which group's count?")
+                            .help(format!(
+                                "write `tally {} = min count of … by …`",
+                                t.name.name
+                            )),
+                        );
+                    }
+                } else if t.extreme.is_some() {
+                    self.report(
+                        Diagnostic::error(Code::MissingPart, "`min` and `max` need groups")
+                            .primary(t.aggregation.span, "no `by` given")
+                            .help("add `by EXPRESSION`, such as `by band(age, 16, 25, 45, 65)`"),
+                    );
+                }
+                if names.contains(&t.name.name) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::DuplicateField,
+                            format!("tally `{}` is defined twice", t.name.name),
+                        )
+                        .primary(t.name.span, "defined again here"),
+                    );
+                }
+                names.push(t.name.name.clone());
+            }
+        }
+        names
+    }
+
+    fn standardise(
+        &mut self,
+        ind: &'a Indicator,
+        keyword: Span,
+        s: &Standardise,
+        measure: &MeasureInfo,
+    ) {
+        if let Some(kind) = measure.kind
+            && !matches!(kind, "proportion" | "rate")
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::InvalidStandardisation,
+                    format!("a {kind} cannot be standardised"),
+                )
+                .primary(keyword, "direct standardisation weights stratum rates")
+                .help("standardise proportions and rates; remove `standardise` here"),
+            );
+            return;
+        }
+        for stratum in &s.strata {
+            for schema in [&measure.numerator, &measure.denominator] {
+                let ty = self.expr_in_rows(&ind.name, stratum, schema);
+                if matches!(ty, Ty::Decimal | Ty::Date | Ty::Duration | Ty::Bool) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::InvalidStandardisation,
+                            "strata must be categories",
+                        )
+                        .primary(stratum.span, format!("this is {ty}"))
+                        .help("divide numbers into bands: `band(age, 0, 15, 30, 45, 65, 80)`"),
+                    );
+                    break;
+                }
+            }
+        }
+        if s.using.name == "national" {
+            return;
+        }
+        match self.definitions.get(s.using.name.as_str()) {
+            Some(Definition::Standard(standard)) => {
+                self.edge(&ind.name, &s.using);
+                let declared: usize = standard.strata.iter().map(|l| l.len()).sum();
+                if declared != 0 && declared != s.strata.len() {
+                    self.report(
+                        Diagnostic::error(
+                            Code::InvalidStandardisation,
+                            format!("`{}` has {declared} strata, but {} are given here", s.using.name, s.strata.len()),
+                        )
+                        .primary(s.using.span, format!("{declared} strata"))
+                        .secondary(standard.name.span, "the standard is defined here")
+                        .help("give one stratum expression for each of the standard's strata, in the same order"),
+                    );
+                }
+            }
+            _ => {
+                let mut d = self.unknown_diagnostic(
+                    &s.using,
+                    Code::UnknownStandard,
+                    "standard population",
+                    |d| matches!(d, Definition::Standard(_)),
+                );
+                if let Some(diag) = &mut d
+                    && diag.help.is_none()
+                {
+                    diag.help = Some("use `national` for the national distribution of the denominator, or define a `standard`".to_string());
+                }
+                if let Some(d) = d {
+                    self.report(d);
+                }
+            }
+        }
+    }
+
+    fn test_block(
+        &mut self,
+        ind: &'a Indicator,
+        test: &TestBlock,
+        levels: &[String],
+        clauses: &[Clause],
+    ) {
+        for given in &test.given {
+            let schema = match self.definitions.get(given.source.name.as_str()) {
+                Some(Definition::Source(_)) => self.schema_of(&given.source.name),
+                _ => {
+                    self.unknown(&given.source, Code::UnknownSource, "source", |d| {
+                        matches!(d, Definition::Source(_))
+                    });
+                    None
+                }
+            };
+            let mut types = Vec::new();
+            for column in &given.columns {
+                let ty = match &schema {
+                    Some(s) => match s.field(&column.name) {
+                        Some(t) => t.clone(),
+                        None => {
+                            self.unknown_field(column, s);
+                            Ty::Unknown
+                        }
+                    },
+                    None => Ty::Unknown,
+                };
+                types.push(ty);
+            }
+            for row in &given.rows {
+                if row.values.len() != given.columns.len() {
+                    self.report(
+                        Diagnostic::error(
+                            Code::TestRowShape,
+                            format!("this row has {} values for {} columns", row.values.len(), given.columns.len()),
+                        )
+                        .primary(row.span, format!("{} values", row.values.len()))
+                        .help("give one value per column listed after the source name; use `missing` for an empty cell"),
+                    );
+                    continue;
+                }
+                for ((value, ty), column) in row.values.iter().zip(&types).zip(&given.columns) {
+                    self.test_value(value, ty, column);
+                }
+            }
+        }
+        let mut reasons: Vec<String> = all_clauses(clauses)
+            .filter_map(|c| match &c.kind {
+                ClauseKind::Suppress(s) => Some(s.reason.name.clone()),
+                _ => None,
+            })
+            .collect();
+        reasons.extend(BUILT_IN_REASONS.iter().map(|r| r.to_string()));
+        for expect in &test.expect {
+            if self.level_name(&expect.level) && !levels.contains(&expect.level.name) {
+                self.report(
+                    Diagnostic::error(
+                        Code::LevelNotComputed,
+                        format!(
+                            "`{}` is not computed at {} level",
+                            ind.name.name, expect.level.name
+                        ),
+                    )
+                    .primary(expect.level.span, "not among the indicator's levels"),
+                );
+            }
+            if expect.level.name != "national"
+                && expect.unit.is_none()
+                && LEVELS.contains(&expect.level.name.as_str())
+            {
+                self.report(
+                    Diagnostic::error(Code::MissingPart, format!("which {}?", expect.level.name))
+                        .primary(expect.level.span, "the unit's code is missing")
+                        .help(format!("write `expect {} CODE {{ … }}`", expect.level.name)),
+                );
+            }
+            for check in &expect.checks {
+                match check {
+                    Expectation::Suppressed(reason) if !reasons.contains(&reason.name) => {
+                        let help = suggest::help_for(
+                            &reason.name,
+                            reasons.iter().map(|r| r.as_str()),
+                            "the indicator's reasons are",
+                        );
+                        self.report(
+                            Diagnostic::error(
+                                Code::UnknownName,
+                                format!("unknown suppression reason `{}`", reason.name),
+                            )
+                            .primary(
+                                reason.span,
+                                "no `suppress` rule of this indicator gives this reason",
+                            )
+                            .maybe_help(help),
+                        );
+                    }
+                    Expectation::Development(m) | Expectation::Level(m)
+                        if !MARKINGS.contains(&m.name.as_str()) =>
+                    {
+                        let help = suggest::help_for(
+                            &m.name,
+                            MARKINGS.iter().copied(),
+                            "the markings are",
+                        );
+                        self.report(
+                            Diagnostic::error(
+                                Code::UnknownName,
+                                format!("unknown marking `{}`", m.name),
+                            )
+                            .primary(m.span, "not a marking")
+                            .maybe_help(help),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn test_value(&mut self, value: &TestValue, ty: &Ty, column: &Ident) {
+        let fits = match (&value.kind, ty) {
+            (_, Ty::Unknown) | (TestValueKind::Missing, _) => true,
+            (TestValueKind::Date(d), Ty::Date) => {
+                if !expr::valid_date(*d) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::InvalidDate,
+                            format!("{:04}-{:02}-{:02} is not a date", d.year, d.month, d.day),
+                        )
+                        .primary(value.span, "no such day"),
+                    );
+                }
+                true
+            }
+            (TestValueKind::Number(n), Ty::Integer | Ty::Municipality | Ty::Unit) => {
+                n.fract() == 0.0
+            }
+            (TestValueKind::Number(_), Ty::Decimal) => true,
+            (TestValueKind::Number(_) | TestValueKind::Text(_), Ty::Person | Ty::Id) => true,
+            (TestValueKind::Bool(_), Ty::Bool) => true,
+            (TestValueKind::Text(t), Ty::Category(values)) => {
+                if !values.contains(t) {
+                    let help =
+                        suggest::help_for(t, values.iter().map(|v| v.as_str()), "its values are");
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownCategoryValue,
+                            format!("\"{t}\" is not a value of `{}`", column.name),
+                        )
+                        .primary(value.span, "not among the declared values")
+                        .maybe_help(help),
+                    );
+                }
+                true
+            }
+            (TestValueKind::Text(_), Ty::Text | Ty::Code(_) | Ty::Period) => true,
+            (TestValueKind::Number(_), Ty::Period) => true,
+            _ => false,
+        };
+        if !fits {
+            self.report(
+                Diagnostic::error(Code::TestValueType, format!("column `{}` holds {ty}", column.name))
+                    .primary(value.span, "this value does not fit the column")
+                    .help("write the value as the column's type: dates as 2023-01-31, text in double quotes"),
+            );
+        }
+    }
+}
+
+/// All clauses of an indicator, including those inside `at` blocks.
+fn all_clauses(clauses: &[Clause]) -> impl Iterator<Item = &Clause> {
+    clauses.iter().flat_map(|c| {
+        let inner: &[Clause] = match &c.kind {
+            ClauseKind::At(block) => &block.clauses,
+            _ => &[],
+        };
+        std::iter::once(c).chain(inner.iter())
+    })
+}
+
+#[derive(Default)]
+pub(super) struct MeasureInfo {
+    kind: Option<&'static str>,
+    unknown_kind: bool,
+    numerator: Option<Rc<Schema>>,
+    denominator: Option<Rc<Schema>>,
+}
+
+/// Start (in months since year 0), length, and kind of a period.
+fn period_shape(kind: &PeriodKind) -> (i64, i64, &'static str) {
+    match *kind {
+        PeriodKind::Year(y) => (y as i64 * 12, 1, "year"),
+        PeriodKind::Years(a, b) => (a as i64 * 12, (b - a + 1) as i64, "year"),
+        PeriodKind::Month(y, m) => (y as i64 * 12 + m as i64 - 1, 1, "month"),
+    }
+}
+
+fn present_parts(clauses: &[Clause]) -> Vec<(Part, Span)> {
+    clauses
+        .iter()
+        .filter_map(|c| {
+            let part = match &c.kind {
+                ClauseKind::Numerator(_) => Part::Numerator,
+                ClauseKind::Denominator(_) => Part::Denominator,
+                ClauseKind::Deaths(_) => Part::Deaths,
+                ClauseKind::Exposure(_) => Part::Exposure,
+                ClauseKind::Ages(_) => Part::Ages,
+                ClauseKind::Value(v) if v.over.is_some() => Part::ValueOver,
+                ClauseKind::Value(_) => Part::ValueFormula,
+                ClauseKind::Weight(_) => Part::Weight,
+                ClauseKind::Standardise(_) => Part::Standardise,
+                _ => return None,
+            };
+            Some((part, c.keyword))
+        })
+        .collect()
+}

@@ -1,0 +1,863 @@
+//! Stage 2: semantic check. Resolves every name, types every expression, checks that each
+//! measure has its parts, and finds duplicates and dependency cycles. Never opens a data file.
+//!
+//! Every problem is reported in one run. A name that failed to resolve gets the type
+//! [`Ty::Unknown`], which is compatible with everything, so one mistake gives one diagnostic.
+
+mod cycles;
+mod expr;
+mod indicator;
+pub mod measures;
+pub mod types;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source_db::Span;
+use crate::suggest;
+use crate::syntax::ast::*;
+use types::{COLUMN_TYPES, Ty};
+
+/// What a rule set contains, for the one-line summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub indicators: usize,
+    pub sources: usize,
+    pub code_lists: usize,
+    pub populations: usize,
+    pub cohorts: usize,
+    pub tests: usize,
+}
+
+/// The fields of one row of a source or population, as seen by expressions over it.
+#[derive(Debug)]
+pub struct Schema {
+    /// `source \`admissions\`` or `population \`discharges\``, for messages.
+    pub origin: String,
+    pub fields: Vec<(String, Ty)>,
+    pub person: Option<String>,
+    pub aggregate: bool,
+}
+
+impl Schema {
+    pub fn field(&self, name: &str) -> Option<&Ty> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(n, _)| n.as_str())
+    }
+}
+
+/// A dependency between two definitions, for cycle detection.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub at: Span,
+}
+
+pub struct Checker<'a> {
+    definitions: HashMap<&'a str, &'a Definition>,
+    unparsed: HashSet<&'a str>,
+    /// Definitions read past a syntax error: they may lack clauses because of it.
+    partial: HashSet<&'a str>,
+    /// The definition being checked.
+    current: Option<&'a str>,
+    diagnostics: Vec<Diagnostic>,
+    schemas: RefCell<HashMap<String, Option<Rc<Schema>>>>,
+    resolving: RefCell<HashSet<String>>,
+    edges: Vec<Edge>,
+}
+
+/// Checks a whole rule set (all files together: names are shared across files).
+pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
+    let mut checker = Checker {
+        definitions: HashMap::new(),
+        unparsed: HashSet::new(),
+        partial: HashSet::new(),
+        current: None,
+        diagnostics: Vec::new(),
+        schemas: RefCell::new(HashMap::new()),
+        resolving: RefCell::new(HashSet::new()),
+        edges: Vec::new(),
+    };
+    let mut summary = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
+    let mut order: Vec<&Definition> = Vec::new();
+    for file in files {
+        for name in &file.unparsed_names {
+            checker.unparsed.insert(&name.name);
+        }
+        for name in &file.partial_names {
+            checker.partial.insert(name);
+        }
+        for def in &file.definitions {
+            checker.register(def);
+            order.push(def);
+        }
+    }
+    for def in &order {
+        checker.current = Some(def.name().name.as_str());
+        match def {
+            Definition::Goal(g) => checker.goal(g),
+            Definition::Source(s) => {
+                summary.sources += 1;
+                checker.source(s)
+            }
+            Definition::Codes(c) => {
+                summary.code_lists += 1;
+                checker.code_list(c)
+            }
+            Definition::Cohort(c) => {
+                summary.cohorts += 1;
+                checker.cohort(c)
+            }
+            Definition::Population(p) => {
+                summary.populations += 1;
+                checker.population(p)
+            }
+            Definition::Standard(s) => checker.standard(s),
+            Definition::Indicator(i) => {
+                summary.indicators += 1;
+                summary.tests += i
+                    .clauses
+                    .iter()
+                    .filter(|c| matches!(c.kind, ClauseKind::Test(_)))
+                    .count();
+                checker.indicator(i)
+            }
+        }
+    }
+    let cycle_diagnostics = cycles::find(&order, &checker.edges);
+    checker.diagnostics.extend(cycle_diagnostics);
+    let mut diagnostics = checker.diagnostics;
+    crate::diagnostics::sort(&mut diagnostics);
+    diagnostics.dedup();
+    (summary, diagnostics)
+}
+
+impl<'a> Checker<'a> {
+    fn report(&mut self, d: Diagnostic) {
+        // A definition read past a syntax error may lack a clause because of it: the missing
+        // part is most likely on the skipped line, already reported.
+        let missing = matches!(d.code, Code::MissingClause | Code::MissingPart);
+        if missing && self.current.is_some_and(|c| self.partial.contains(c)) {
+            return;
+        }
+        self.diagnostics.push(d);
+    }
+
+    fn register(&mut self, def: &'a Definition) {
+        let name = def.name();
+        if let Some(first) = self.definitions.get(name.name.as_str()) {
+            let first_name = first.name();
+            self.report(
+                Diagnostic::error(
+                    Code::DuplicateDefinition,
+                    format!("`{}` is defined twice", name.name),
+                )
+                .primary(
+                    name.span,
+                    format!("a second {} named `{}`", def.kind_name(), name.name),
+                )
+                .secondary(
+                    first_name.span,
+                    format!("first defined here as a {}", first.kind_name()),
+                )
+                .help("rename one of them; names are shared by all rule files of the rule set"),
+            );
+            return;
+        }
+        self.definitions.insert(&name.name, def);
+    }
+
+    fn edge(&mut self, from: &Ident, to: &Ident) {
+        self.edges.push(Edge {
+            from: from.name.clone(),
+            to: to.name.clone(),
+            at: to.span,
+        });
+    }
+
+    /// Whether a name is unknown because its definition failed to parse (already reported).
+    fn is_unparsed(&self, name: &str) -> bool {
+        self.unparsed.contains(name)
+    }
+
+    fn names_where(&self, keep: impl Fn(&Definition) -> bool) -> Vec<&'a str> {
+        let mut names: Vec<&str> = self
+            .definitions
+            .iter()
+            .filter(|(_, d)| keep(d))
+            .map(|(n, _)| *n)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The diagnostic for a name that resolved to nothing or to the wrong kind of definition;
+    /// `None` when the name's own definition failed to parse (already reported).
+    fn unknown_diagnostic(
+        &self,
+        name: &Ident,
+        code: Code,
+        what: &str,
+        keep: impl Fn(&Definition) -> bool,
+    ) -> Option<Diagnostic> {
+        if self.is_unparsed(&name.name) {
+            return None;
+        }
+        if let Some(found) = self.definitions.get(name.name.as_str()) {
+            let kind = found.kind_name();
+            return Some(
+                Diagnostic::error(
+                    Code::WrongKind,
+                    format!("`{}` is a {kind}, not a {what}", name.name),
+                )
+                .primary(name.span, format!("a {what} is needed here"))
+                .secondary(
+                    found.name().span,
+                    format!("`{}` is defined here", name.name),
+                ),
+            );
+        }
+        let candidates = self.names_where(keep);
+        let help = suggest::help_for(
+            &name.name,
+            candidates.iter().copied(),
+            &format!("the {what}s are"),
+        );
+        Some(
+            Diagnostic::error(code, format!("unknown {what} `{}`", name.name))
+                .primary(name.span, format!("no {what} has this name"))
+                .maybe_help(help),
+        )
+    }
+
+    fn unknown(
+        &mut self,
+        name: &Ident,
+        code: Code,
+        what: &str,
+        keep: impl Fn(&Definition) -> bool,
+    ) {
+        if let Some(d) = self.unknown_diagnostic(name, code, what, keep) {
+            self.report(d);
+        }
+    }
+
+    fn repeated(&mut self, what: &str, spans: &[Span]) {
+        if spans.len() > 1 {
+            self.report(
+                Diagnostic::error(Code::RepeatedClause, format!("`{what}` is given twice"))
+                    .primary(spans[1], "given again here")
+                    .secondary(spans[0], "first given here")
+                    .help(format!("keep one `{what}`")),
+            );
+        }
+    }
+
+    fn goal(&mut self, goal: &Goal) {
+        self.repeated(
+            "title",
+            &goal.title.iter().map(|t| t.span).collect::<Vec<_>>(),
+        );
+        self.repeated(
+            "number",
+            &goal.number.iter().map(|t| t.span).collect::<Vec<_>>(),
+        );
+        if goal.title.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("goal `{}` has no title", goal.name.name),
+                )
+                .primary(goal.name.span, "this goal needs a `title`")
+                .help("add `title \"…\"` with the goal's title as published"),
+            );
+        }
+    }
+
+    fn source(&mut self, source: &Source) {
+        self.repeated(
+            "file",
+            &source.file.iter().map(|t| t.span).collect::<Vec<_>>(),
+        );
+        if source.file.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("source `{}` has no file", source.name.name),
+                )
+                .primary(source.name.span, "this source needs a `file`")
+                .help("add `file \"name.csv\"`: the extract's file name in the data directory"),
+            );
+        }
+        for file in &source.file {
+            let path = std::path::Path::new(&file.value);
+            if file.value.is_empty()
+                || path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                self.report(
+                    Diagnostic::error(
+                        Code::PathOutsideData,
+                        "the file must lie inside the data directory",
+                    )
+                    .primary(
+                        file.span,
+                        "an absolute path, or one that leaves the data directory",
+                    )
+                    .help("give the file name relative to the data directory, without `..`"),
+                );
+            }
+        }
+        if source.columns.is_empty() {
+            self.report(
+                Diagnostic::error(Code::MissingClause, format!("source `{}` declares no columns", source.name.name))
+                    .primary(source.name.span, "this source needs `columns { … }`")
+                    .help("declare each column used by the rules: `columns { person: person  admitted: date }`"),
+            );
+        }
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for column in &source.columns {
+            if let Some(first) = seen.get(column.name.name.as_str()) {
+                self.report(
+                    Diagnostic::error(
+                        Code::DuplicateField,
+                        format!("column `{}` is declared twice", column.name.name),
+                    )
+                    .primary(column.name.span, "declared again here")
+                    .secondary(*first, "first declared here"),
+                );
+            } else {
+                seen.insert(&column.name.name, column.name.span);
+            }
+            self.column_type(&column.ty);
+        }
+        if source.aggregate {
+            for (needed, example) in [("unit", "unit_code: unit"), ("period", "year: period")] {
+                if !source.columns.iter().any(|c| c.ty.name.name == needed) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::MissingClause,
+                            format!(
+                                "aggregate source `{}` has no column of type `{needed}`",
+                                source.name.name
+                            ),
+                        )
+                        .primary(
+                            source.name.span,
+                            format!("figures need a `{needed}` column"),
+                        )
+                        .help(format!("declare one, such as `{example}`")),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks a column type and returns the type it declares.
+    fn column_type(&mut self, ty: &TypeExpr) -> Ty {
+        let name = ty.name.name.as_str();
+        let texts: Vec<&Text> = ty
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                TypeArg::Text(t) => Some(t),
+                TypeArg::Name(_) => None,
+            })
+            .collect();
+        let names: Vec<&Ident> = ty
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                TypeArg::Name(n) => Some(n),
+                TypeArg::Text(_) => None,
+            })
+            .collect();
+        let no_args = |c: &mut Checker, t: Ty| {
+            if !ty.args.is_empty() {
+                c.report(
+                    Diagnostic::error(
+                        Code::UnknownType,
+                        format!("the type `{name}` takes no arguments"),
+                    )
+                    .primary(ty.span, "remove the brackets")
+                    .help(format!("write `{name}`")),
+                );
+            }
+            t
+        };
+        match name {
+            "id" => no_args(self, Ty::Id),
+            "person" => no_args(self, Ty::Person),
+            "date" => no_args(self, Ty::Date),
+            "integer" => no_args(self, Ty::Integer),
+            "decimal" => no_args(self, Ty::Decimal),
+            "bool" => no_args(self, Ty::Bool),
+            "text" => no_args(self, Ty::Text),
+            "municipality" => no_args(self, Ty::Municipality),
+            "unit" => no_args(self, Ty::Unit),
+            "period" => no_args(self, Ty::Period),
+            "category" => {
+                if texts.is_empty() || !names.is_empty() {
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownType,
+                            "a category needs its values in quotes",
+                        )
+                        .primary(ty.span, "no values listed")
+                        .help("list the allowed values: `category(\"M\", \"F\")`"),
+                    );
+                    return Ty::Unknown;
+                }
+                Ty::Category(Rc::new(texts.iter().map(|t| t.value.clone()).collect()))
+            }
+            "code" => {
+                if names.len() != 1 || !texts.is_empty() {
+                    self.report(
+                        Diagnostic::error(Code::UnknownType, "a code column names its code system")
+                            .primary(ty.span, "expected one code system")
+                            .help("write `code(icd10)` or `code(atc)`"),
+                    );
+                    return Ty::Unknown;
+                }
+                Ty::Code(names[0].name.clone())
+            }
+            _ => {
+                let help =
+                    suggest::help_for(name, COLUMN_TYPES.iter().copied(), "the column types are");
+                self.report(
+                    Diagnostic::error(Code::UnknownType, format!("unknown column type `{name}`"))
+                        .primary(ty.name.span, "not a column type")
+                        .maybe_help(help),
+                );
+                Ty::Unknown
+            }
+        }
+    }
+
+    fn code_list(&mut self, codes: &CodeList) {
+        for entry in codes.include.iter().chain(&codes.exclude) {
+            self.code_entry(entry);
+        }
+    }
+
+    fn code_entry(&mut self, entry: &CodeEntry) {
+        let bad = |text: &Text, why: &str, help: &str| {
+            Diagnostic::error(
+                Code::InvalidCode,
+                format!("malformed code `{}`", text.value),
+            )
+            .primary(text.span, why.to_string())
+            .help(help.to_string())
+        };
+        for text in std::iter::once(&entry.first).chain(entry.last.as_ref()) {
+            let v = &text.value;
+            let star = v.find('*');
+            if v.trim().is_empty() {
+                self.report(bad(
+                    text,
+                    "an empty code",
+                    "write the code or prefix, such as `\"J44*\"`",
+                ));
+            } else if v
+                .chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || c == '*' || c == '.'))
+            {
+                self.report(bad(
+                    text,
+                    "codes use letters, digits and `.`",
+                    "remove spaces and other signs; a prefix ends in `*`",
+                ));
+            } else if star.is_some_and(|i| i != v.len() - 1) {
+                self.report(bad(
+                    text,
+                    "`*` may only end a prefix",
+                    "write the prefix with one `*` at the end, such as `\"N05A*\"`",
+                ));
+            } else if star.is_some() && entry.last.is_some() {
+                self.report(bad(
+                    text,
+                    "a range cannot use `*`",
+                    "write the first and last codes of the range without `*`",
+                ));
+            }
+        }
+        if let Some(last) = &entry.last
+            && entry.first.value > last.value
+        {
+            self.report(
+                Diagnostic::error(Code::InvalidCode, "the range ends before it starts")
+                    .primary(
+                        entry.span,
+                        format!("`{}` comes after `{}`", entry.first.value, last.value),
+                    )
+                    .help("put the smaller code first"),
+            );
+        }
+    }
+
+    fn cohort(&mut self, cohort: &'a Cohort) {
+        self.repeated(
+            "persons of",
+            &cohort.persons_of.iter().map(|i| i.span).collect::<Vec<_>>(),
+        );
+        let Some(base) = cohort.persons_of.first() else {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("cohort `{}` names no persons", cohort.name.name),
+                )
+                .primary(cohort.name.span, "this cohort needs `persons of …`")
+                .help("add `persons of SOURCE`, then `where` conditions"),
+            );
+            return;
+        };
+        self.edge(&cohort.name, base);
+        let schema = self.row_source(base);
+        if let Some(schema) = &schema
+            && schema.person.is_none()
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::NoPersonColumn,
+                    format!("`{}` has no person column", base.name),
+                )
+                .primary(base.span, "a cohort is a set of persons")
+                .help("declare the person's column with type `person` in the source"),
+            );
+        }
+        let schema = self.with_lets(&cohort.name, schema, &cohort.lets);
+        for filter in &cohort.filters {
+            self.condition(&cohort.name, filter, &schema);
+        }
+    }
+
+    fn population(&mut self, population: &'a Population) {
+        self.repeated(
+            "from",
+            &population.from.iter().map(|i| i.span).collect::<Vec<_>>(),
+        );
+        self.repeated(
+            "residence",
+            &population
+                .residence
+                .iter()
+                .map(|i| i.span)
+                .collect::<Vec<_>>(),
+        );
+        let Some(base) = population.from.first() else {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("population `{}` has no `from`", population.name.name),
+                )
+                .primary(
+                    population.name.span,
+                    "a population is drawn from a source or population",
+                )
+                .help("add `from SOURCE`"),
+            );
+            return;
+        };
+        self.edge(&population.name, base);
+        let base_schema = self.row_source(base);
+        let schema = self.with_lets(&population.name, base_schema.clone(), &population.lets);
+        for filter in &population.filters {
+            self.condition(&population.name, filter, &schema);
+        }
+        if let (Some(residence), Some(schema)) = (population.residence.first(), &schema) {
+            match schema.field(&residence.name) {
+                Some(Ty::Municipality | Ty::Unknown) => {}
+                Some(other) => {
+                    let other = other.to_string();
+                    self.report(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("`{}` is not a municipality column", residence.name),
+                        )
+                        .primary(residence.span, format!("this is {other}"))
+                        .help("the residence must be a column of type `municipality`"),
+                    );
+                }
+                None => self.unknown_field(residence, schema),
+            }
+        }
+    }
+
+    fn standard(&mut self, standard: &'a Standard) {
+        self.repeated(
+            "from",
+            &standard.from.iter().map(|i| i.span).collect::<Vec<_>>(),
+        );
+        let Some(base) = standard.from.first() else {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("standard `{}` has no `from`", standard.name.name),
+                )
+                .primary(
+                    standard.name.span,
+                    "a standard population is read from a source",
+                )
+                .help("add `from SOURCE`, `strata COLUMN, …` and `weight COLUMN`"),
+            );
+            return;
+        };
+        self.edge(&standard.name, base);
+        let schema = self.row_source(base);
+        for filter in &standard.filters {
+            self.condition(&standard.name, filter, &schema);
+        }
+        if standard.strata.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("standard `{}` has no strata", standard.name.name),
+                )
+                .primary(
+                    standard.name.span,
+                    "say which columns divide the population",
+                )
+                .help("add `strata sex, age_band`"),
+            );
+        }
+        if let Some(schema) = &schema {
+            for stratum in standard.strata.iter().flatten() {
+                if schema.field(&stratum.name).is_none() {
+                    self.unknown_field(stratum, schema);
+                }
+            }
+        }
+        match standard.weight.first() {
+            Some(weight) => {
+                let ty = self.expr_in_rows(&standard.name, weight, &schema);
+                self.expect_number(weight, &ty, "a weight");
+            }
+            None => self.report(
+                Diagnostic::error(
+                    Code::MissingClause,
+                    format!("standard `{}` has no weight", standard.name.name),
+                )
+                .primary(
+                    standard.name.span,
+                    "say which column holds the population count",
+                )
+                .help("add `weight population`"),
+            ),
+        }
+    }
+
+    fn unknown_field(&mut self, name: &Ident, schema: &Schema) {
+        let help = suggest::help_for(&name.name, schema.names(), "its columns are");
+        self.report(
+            Diagnostic::error(
+                Code::UnknownColumn,
+                format!("unknown column `{}`", name.name),
+            )
+            .primary(
+                name.span,
+                format!("{} has no column of this name", schema.origin),
+            )
+            .maybe_help(help),
+        );
+    }
+
+    /// The row schema of a source or population named in `from`, `of` or `persons of`.
+    /// `None` means "already reported or unknowable": stay quiet about its fields.
+    fn row_source(&mut self, name: &Ident) -> Option<Rc<Schema>> {
+        match self.definitions.get(name.name.as_str()) {
+            Some(Definition::Source(_) | Definition::Population(_)) => self.schema_of(&name.name),
+            _ => {
+                self.unknown(name, Code::UnknownPopulation, "population or source", |d| {
+                    matches!(d, Definition::Source(_) | Definition::Population(_))
+                });
+                None
+            }
+        }
+    }
+
+    /// The schema of a source or population by name, computed once. Cycles resolve to `None`;
+    /// the cycle itself is reported by the cycle check.
+    fn schema_of(&self, name: &str) -> Option<Rc<Schema>> {
+        if let Some(known) = self.schemas.borrow().get(name) {
+            return known.clone();
+        }
+        if !self.resolving.borrow_mut().insert(name.to_string()) {
+            return None;
+        }
+        let schema = match self.definitions.get(name) {
+            Some(Definition::Source(source)) => {
+                let mut fields = Vec::new();
+                let mut person = None;
+                for column in &source.columns {
+                    let ty = quiet_column_type(&column.ty);
+                    if ty == Ty::Person && person.is_none() {
+                        person = Some(column.name.name.clone());
+                    }
+                    fields.push((column.name.name.clone(), ty));
+                }
+                Some(Rc::new(Schema {
+                    origin: format!("source `{name}`"),
+                    fields,
+                    person,
+                    aggregate: source.aggregate,
+                }))
+            }
+            Some(Definition::Population(population)) => population.from.first().and_then(|base| {
+                let base = self.schema_of(&base.name)?;
+                let mut fields = base.fields.clone();
+                let scope_schema = Rc::new(Schema {
+                    origin: format!("population `{name}`"),
+                    fields: fields.clone(),
+                    person: base.person.clone(),
+                    aggregate: base.aggregate,
+                });
+                let mut scope_schema = scope_schema;
+                for l in &population.lets {
+                    let ty = expr::infer_quietly(self, &l.value, &scope_schema);
+                    fields.push((l.name.name.clone(), ty));
+                    scope_schema = Rc::new(Schema {
+                        origin: scope_schema.origin.clone(),
+                        fields: fields.clone(),
+                        person: base.person.clone(),
+                        aggregate: base.aggregate,
+                    });
+                }
+                Some(scope_schema)
+            }),
+            _ => None,
+        };
+        self.resolving.borrow_mut().remove(name);
+        self.schemas
+            .borrow_mut()
+            .insert(name.to_string(), schema.clone());
+        schema
+    }
+
+    /// Adds a definition's `let` fields to a schema, checking each.
+    fn with_lets(
+        &mut self,
+        owner: &Ident,
+        schema: Option<Rc<Schema>>,
+        lets: &[Let],
+    ) -> Option<Rc<Schema>> {
+        let mut schema = schema?;
+        for l in lets {
+            let ty = self.expr_in_rows(owner, &l.value, &Some(schema.clone()));
+            if schema.field(&l.name.name).is_some() {
+                self.report(
+                    Diagnostic::error(
+                        Code::DuplicateField,
+                        format!("`{}` already exists", l.name.name),
+                    )
+                    .primary(
+                        l.name.span,
+                        format!("{} already has a field of this name", schema.origin),
+                    )
+                    .help("choose another name for the `let`"),
+                );
+                continue;
+            }
+            let mut fields = schema.fields.clone();
+            fields.push((l.name.name.clone(), ty));
+            schema = Rc::new(Schema {
+                origin: schema.origin.clone(),
+                fields,
+                person: schema.person.clone(),
+                aggregate: schema.aggregate,
+            });
+        }
+        Some(schema)
+    }
+
+    /// Checks a `where` condition over rows.
+    fn condition(&mut self, owner: &Ident, e: &Expr, schema: &Option<Rc<Schema>>) {
+        let ty = self.expr_in_rows(owner, e, schema);
+        self.expect_bool(e, &ty, "a `where` condition");
+    }
+
+    fn expect_bool(&mut self, e: &Expr, ty: &Ty, what: &str) {
+        if !matches!(ty, Ty::Bool | Ty::Unknown) {
+            self.report(
+                Diagnostic::error(Code::NotBoolean, format!("{what} must be true or false"))
+                    .primary(e.span, format!("this is {ty}"))
+                    .help("compare it with something, such as `age >= 65`"),
+            );
+        }
+    }
+
+    fn expect_number(&mut self, e: &Expr, ty: &Ty, what: &str) {
+        if !ty.is_number() {
+            self.report(
+                Diagnostic::error(Code::TypeMismatch, format!("{what} must be a number"))
+                    .primary(e.span, format!("this is {ty}")),
+            );
+        }
+    }
+
+    /// Types an expression in a scope, keeping its diagnostics and recording the definitions
+    /// it refers to as dependencies of `owner`.
+    fn infer(&mut self, owner: &Ident, e: &Expr, scope: &expr::Scope) -> Ty {
+        let mut sink = expr::Sink::default();
+        let ty = expr::infer(self, e, scope, &mut sink);
+        self.diagnostics.extend(sink.diagnostics);
+        for reference in sink.references {
+            self.edge(owner, &reference);
+        }
+        ty
+    }
+
+    fn expr_in_rows(&mut self, owner: &Ident, e: &Expr, schema: &Option<Rc<Schema>>) -> Ty {
+        let scope = match schema {
+            Some(schema) => expr::Scope::Rows {
+                owner: owner.name.clone(),
+                schema: schema.clone(),
+                aliases: Vec::new(),
+            },
+            // The rows are unknown (already reported); still check what does not depend on
+            // them, such as code lists and dates.
+            None => expr::Scope::Opaque {
+                owner: owner.name.clone(),
+            },
+        };
+        self.infer(owner, e, &scope)
+    }
+}
+
+/// The type a column declares, without reporting (reports come from the source's own check).
+fn quiet_column_type(ty: &TypeExpr) -> Ty {
+    let mut texts = Vec::new();
+    let mut names = Vec::new();
+    for a in &ty.args {
+        match a {
+            TypeArg::Text(t) => texts.push(t.value.clone()),
+            TypeArg::Name(n) => names.push(n.name.clone()),
+        }
+    }
+    match ty.name.name.as_str() {
+        "id" => Ty::Id,
+        "person" => Ty::Person,
+        "date" => Ty::Date,
+        "integer" => Ty::Integer,
+        "decimal" => Ty::Decimal,
+        "bool" => Ty::Bool,
+        "text" => Ty::Text,
+        "municipality" => Ty::Municipality,
+        "unit" => Ty::Unit,
+        "period" => Ty::Period,
+        "category" if !texts.is_empty() => Ty::Category(Rc::new(texts)),
+        "code" if names.len() == 1 => Ty::Code(names.remove(0)),
+        _ => Ty::Unknown,
+    }
+}

@@ -1,0 +1,12 @@
+//! indikator: declarative health-care indicators, from rule files to the report table.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`syntax`] → [`check`] → (plan → eval → report, to come).
+//! See `docs/ARCHITECTURE.md`.
+
+pub mod check;
+pub mod diagnostics;
+pub mod source_db;
+pub mod suggest;
+pub mod syntax;
+pub mod workspace;

@@ -1,0 +1,127 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use indikator::diagnostics::render::{self, Style};
+use indikator::workspace;
+
+#[derive(Parser)]
+#[command(
+    name = "indikator",
+    version,
+    about = "Declarative health-care indicators: from rule files to the report table"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate rule files without reading any data
+    Check {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// How to print diagnostics
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the long explanation of a diagnostic code, such as E0202
+    ExplainError { code: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { paths, format } => check(&paths, format),
+        Command::ExplainError { code } => explain_error(&code),
+    }
+}
+
+fn check(paths: &[PathBuf], format: Format) -> ExitCode {
+    let checked = match workspace::check_paths(paths) {
+        Ok(checked) => checked,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if checked.db.is_empty() {
+        eprintln!(
+            "error: no rule files (*.{}) found in {}",
+            workspace::RULE_EXTENSION,
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let errors = checked.error_count();
+    match format {
+        Format::Json => println!("{}", render::all_to_json(&checked.db, &checked.diagnostics)),
+        Format::Human => {
+            let style = Style {
+                width: 100,
+                colour: std::io::stdout().is_terminal(),
+            };
+            print!(
+                "{}",
+                render::all_to_text(&checked.db, &checked.diagnostics, style)
+            );
+            let s = &checked.summary;
+            let what = format!(
+                "{} indicator{}, {} source{}, {} code list{}, {} population{} in {} file{}",
+                s.indicators,
+                plural(s.indicators),
+                s.sources,
+                plural(s.sources),
+                s.code_lists,
+                plural(s.code_lists),
+                s.populations,
+                plural(s.populations),
+                s.files,
+                plural(s.files)
+            );
+            if errors == 0 {
+                println!("ok: checked {what}: no problems found");
+            } else {
+                println!("failed: checked {what}: {errors} error{}", plural(errors));
+            }
+        }
+    }
+    if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn explain_error(code: &str) -> ExitCode {
+    match indikator::diagnostics::Code::from_id(code) {
+        Some(c) => {
+            println!("{}: {}\n\n{}", c.id(), c.title(), c.explanation());
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!(
+                "error: `{code}` is not a diagnostic code of indikator (they look like E0202)"
+            );
+            ExitCode::from(2)
+        }
+    }
+}

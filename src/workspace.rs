@@ -1,0 +1,96 @@
+//! Finds and reads the rule files of a rule set, and runs the front of the pipeline over them.
+//! The only I/O before evaluation lives here.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, Summary};
+use crate::diagnostics::Diagnostic;
+use crate::source_db::SourceDb;
+use crate::syntax::{self, ast::RuleFile};
+
+/// The file extension of rule files.
+pub const RULE_EXTENSION: &str = "ind";
+
+/// Rule files under the given paths: files as given, directories searched recursively for
+/// `*.ind`, in sorted order so that every run sees the same order.
+pub fn find_rule_files(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
+        })?;
+        if meta.is_dir() {
+            collect_dir(path, &mut found)?;
+        } else {
+            found.push(path.clone());
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_dir(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == RULE_EXTENSION) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of parsing and checking a rule set.
+pub struct Checked {
+    pub db: SourceDb,
+    pub files: Vec<RuleFile>,
+    pub summary: Summary,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Parses and checks rule texts already in memory.
+pub fn check_sources(db: SourceDb) -> Checked {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (id, file) in db.files() {
+        let (parsed, mut problems) = syntax::parse_file(id, &file.text);
+        files.push(parsed);
+        diagnostics.append(&mut problems);
+    }
+    let (summary, mut problems) = check::check(&files);
+    diagnostics.append(&mut problems);
+    crate::diagnostics::sort(&mut diagnostics);
+    Checked {
+        db,
+        files,
+        summary,
+        diagnostics,
+    }
+}
+
+/// Reads, parses and checks the rule files under `paths`.
+pub fn check_paths(paths: &[PathBuf]) -> io::Result<Checked> {
+    let mut db = SourceDb::new();
+    for path in find_rule_files(paths)? {
+        let bytes = fs::read(&path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
+        })?;
+        // A stray byte that is not UTF-8 is replaced rather than refused: the parser then
+        // reports it at its place, like any other unexpected character.
+        db.add(path, String::from_utf8_lossy(&bytes).into_owned());
+    }
+    Ok(check_sources(db))
+}

@@ -61,8 +61,25 @@ impl Checked {
     }
 }
 
+/// Stack for parsing and checking. Expressions are trees walked recursively; the grammar bounds
+/// their size (64 levels of brackets, 1,000 parts per level), and this stack holds the deepest
+/// tree those bounds allow, so no rule file can overflow it.
+const FRONT_END_STACK: usize = 512 * 1024 * 1024;
+
 /// Parses and checks rule texts already in memory.
 pub fn check_sources(db: SourceDb) -> Checked {
+    let worker = std::thread::Builder::new()
+        .name("check".to_string())
+        .stack_size(FRONT_END_STACK)
+        .spawn(move || check_sources_here(db));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("cannot start the checker thread: {e}"),
+    }
+}
+
+fn check_sources_here(db: SourceDb) -> Checked {
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     for (id, file) in db.files() {

@@ -70,16 +70,35 @@ impl MietteReport {
         let home = d.anchor().map(|s| s.file);
         let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
             d.labels.iter().partition(|l| Some(l.span.file) == home);
-        let related = elsewhere
+        // Labels in other files: one related note per file, in the order they were given.
+        let mut files: Vec<FileId> = Vec::new();
+        for l in &elsewhere {
+            if !files.contains(&l.span.file) {
+                files.push(l.span.file);
+            }
+        }
+        let related = files
             .into_iter()
-            .map(|l| MietteReport {
-                message: l.message.clone(),
-                code: "",
-                severity: Severity::Warning,
-                help: None,
-                source: Some(named(db, l.span.file)),
-                labels: vec![to_labeled(l, false)],
-                related: Vec::new(),
+            .map(|file| {
+                let labels: Vec<&Label> = elsewhere
+                    .iter()
+                    .copied()
+                    .filter(|l| l.span.file == file)
+                    .collect();
+                let single = labels.len() == 1;
+                MietteReport {
+                    message: if single {
+                        labels[0].message.clone()
+                    } else {
+                        format!("see also {}", db.path(file).display())
+                    },
+                    code: "",
+                    severity: Severity::Warning,
+                    help: None,
+                    source: Some(named(db, file)),
+                    labels: labels.iter().map(|l| to_labeled(l, !single)).collect(),
+                    related: Vec::new(),
+                }
             })
             .collect();
         MietteReport {

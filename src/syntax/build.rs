@@ -17,7 +17,32 @@ pub struct Builder {
     pub offset: usize,
 }
 
-type Result<T> = std::result::Result<T, String>;
+/// Why a parsed chunk could not be turned into a syntax tree.
+#[derive(Debug)]
+pub enum BuildError {
+    /// An expression with more parts than the language allows; recursion over it later
+    /// (typing, evaluation) would otherwise be unbounded.
+    TooComplex(Span),
+    /// The grammar produced a shape the builder does not know: a bug, never the user's fault.
+    Internal(String),
+}
+
+impl From<String> for BuildError {
+    fn from(message: String) -> BuildError {
+        BuildError::Internal(message)
+    }
+}
+
+impl From<&str> for BuildError {
+    fn from(message: &str) -> BuildError {
+        BuildError::Internal(message.to_string())
+    }
+}
+
+/// The most operands and operators one expression (between brackets) may have.
+pub const MAX_EXPRESSION_PARTS: usize = 1000;
+
+type Result<T> = std::result::Result<T, BuildError>;
 
 fn pratt() -> &'static PrattParser<Rule> {
     static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
@@ -118,7 +143,7 @@ impl Builder {
                     match clause.as_rule() {
                         Rule::title_clause => goal.title.push(self.text(last(clause)?)),
                         Rule::number_clause => goal.number.push(self.num(last(clause)?)),
-                        _ => return Err(unexpected(&clause)),
+                        _ => return Err(unexpected(&clause).into()),
                     }
                 }
                 Definition::Goal(goal)
@@ -150,7 +175,7 @@ impl Builder {
                                 source.columns.push(self.column(column)?);
                             }
                         }
-                        _ => return Err(unexpected(&clause)),
+                        _ => return Err(unexpected(&clause).into()),
                     }
                 }
                 Definition::Source(source)
@@ -187,7 +212,7 @@ impl Builder {
                         Rule::persons_clause => cohort.persons_of.push(self.ident(last(clause)?)),
                         Rule::where_clause => cohort.filters.push(self.expr(last(clause)?)?),
                         Rule::let_clause => cohort.lets.push(self.let_clause(clause)?),
-                        _ => return Err(unexpected(&clause)),
+                        _ => return Err(unexpected(&clause).into()),
                     }
                 }
                 Definition::Cohort(cohort)
@@ -211,7 +236,7 @@ impl Builder {
                         Rule::residence_clause => {
                             population.residence.push(self.ident(last(clause)?))
                         }
-                        _ => return Err(unexpected(&clause)),
+                        _ => return Err(unexpected(&clause).into()),
                     }
                 }
                 Definition::Population(population)
@@ -233,7 +258,7 @@ impl Builder {
                         Rule::where_clause => standard.filters.push(self.expr(last(clause)?)?),
                         Rule::strata_clause => standard.strata.push(self.names(last(clause)?)),
                         Rule::weight_clause => standard.weight.push(self.expr(last(clause)?)?),
-                        _ => return Err(unexpected(&clause)),
+                        _ => return Err(unexpected(&clause).into()),
                     }
                 }
                 Definition::Standard(standard)
@@ -248,7 +273,7 @@ impl Builder {
                     span,
                 })
             }
-            _ => return Err(format!("internal: unexpected definition {rule:?}")),
+            _ => return Err(format!("internal: unexpected definition {rule:?}").into()),
         })
     }
 
@@ -332,7 +357,7 @@ impl Builder {
                     match extra.as_rule() {
                         Rule::measure_per => measure.per = Some(self.num(last(extra)?)),
                         Rule::measure_at_age => measure.at_age = Some(self.num(last(extra)?)),
-                        _ => return Err(unexpected(&extra)),
+                        _ => return Err(unexpected(&extra).into()),
                     }
                 }
                 ClauseKind::Measure(measure)
@@ -392,7 +417,7 @@ impl Builder {
                         Rule::kw_by | Rule::kw_using => {}
                         Rule::expr => strata.push(self.expr(p)?),
                         Rule::ident => using = Some(self.ident(p)),
-                        _ => return Err(unexpected(&p)),
+                        _ => return Err(unexpected(&p).into()),
                     }
                 }
                 ClauseKind::Standardise(Standardise {
@@ -437,12 +462,12 @@ impl Builder {
                     match part.as_rule() {
                         Rule::given_block => test.given.push(self.given(part)?),
                         Rule::expect_block => test.expect.push(self.expect(part)?),
-                        _ => return Err(unexpected(&part)),
+                        _ => return Err(unexpected(&part).into()),
                     }
                 }
                 ClauseKind::Test(test)
             }
-            _ => return Err(format!("internal: unexpected clause {rule:?}")),
+            _ => return Err(format!("internal: unexpected clause {rule:?}").into()),
         };
         Ok(Clause {
             kind,
@@ -481,7 +506,7 @@ impl Builder {
             Rule::string => TestValueKind::Text(self.text(v).value),
             Rule::boolean => TestValueKind::Bool(v.as_str() == "true"),
             Rule::kw_missing => TestValueKind::Missing,
-            _ => return Err(unexpected(&v)),
+            _ => return Err(unexpected(&v).into()),
         };
         Ok(TestValue { kind, span })
     }
@@ -535,7 +560,7 @@ impl Builder {
                 let over = parts.last().ok_or("sum population")?;
                 (AggregateFn::Sum(value), self.ident(over))
             }
-            _ => return Err(unexpected(&head)),
+            _ => return Err(unexpected(&head).into()),
         };
         let filter = match inner.nth(1) {
             Some(e) => Some(self.expr(e)?),
@@ -568,6 +593,9 @@ impl Builder {
     }
 
     pub fn expr(&self, pair: Pair<Rule>) -> Result<Expr> {
+        if pair.clone().into_inner().len() > MAX_EXPRESSION_PARTS {
+            return Err(BuildError::TooComplex(self.span(&pair)));
+        }
         pratt()
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
@@ -600,7 +628,7 @@ impl Builder {
                     Rule::op_sub => BinaryOp::Sub,
                     Rule::op_mul => BinaryOp::Mul,
                     Rule::op_div => BinaryOp::Div,
-                    _ => return Err(unexpected(&op)),
+                    _ => return Err(unexpected(&op).into()),
                 };
                 Ok(Expr {
                     kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
@@ -654,7 +682,7 @@ impl Builder {
                     anchor: Box::new(anchor),
                 }
             }
-            _ => return Err(format!("internal: unexpected postfix {rule:?}")),
+            _ => return Err(format!("internal: unexpected postfix {rule:?}").into()),
         };
         Ok(Expr { kind, span })
     }
@@ -721,7 +749,7 @@ impl Builder {
                     Rule::number => ExprKind::Number(lit.as_str().parse().unwrap_or(f64::NAN)),
                     Rule::string => ExprKind::Text(self.text(lit).value),
                     Rule::boolean => ExprKind::Bool(lit.as_str() == "true"),
-                    _ => return Err(unexpected(&lit)),
+                    _ => return Err(unexpected(&lit).into()),
                 }
             }
             Rule::field_ref => {
@@ -776,7 +804,7 @@ impl Builder {
                     filter,
                 }))
             }
-            _ => return Err(unexpected(&pair)),
+            _ => return Err(unexpected(&pair).into()),
         };
         Ok(Expr { kind, span })
     }
@@ -785,13 +813,13 @@ impl Builder {
 fn next<'i>(inner: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Result<Pair<'i, Rule>> {
     inner
         .next()
-        .ok_or_else(|| "internal: a clause is shorter than the grammar allows".to_string())
+        .ok_or_else(|| "internal: a clause is shorter than the grammar allows".into())
 }
 
 fn last(pair: Pair<Rule>) -> Result<Pair<Rule>> {
     pair.into_inner()
         .last()
-        .ok_or_else(|| "internal: an empty clause".to_string())
+        .ok_or_else(|| "internal: an empty clause".into())
 }
 
 fn parse_date(s: &str) -> DateLit {

@@ -21,6 +21,22 @@ pub fn internal(file: FileId, start: usize, end: usize, message: &str) -> Diagno
         .help("this is a bug in indikator; please report it with the rule file")
 }
 
+pub fn too_complex(span: Span) -> Diagnostic {
+    let start = Span {
+        end: span.start.saturating_add(1).min(span.end),
+        ..span
+    };
+    Diagnostic::error(Code::TooDeeplyNested, "this expression is too long")
+        .primary(
+            start,
+            format!(
+                "more than {} parts from here",
+                super::build::MAX_EXPRESSION_PARTS
+            ),
+        )
+        .help("split it into smaller parts with `let`, or use a code list for long lists of codes")
+}
+
 /// What the parser expected, as phrases.
 struct Expected {
     keywords: BTreeSet<String>,

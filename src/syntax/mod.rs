@@ -113,12 +113,17 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
                             }
                             result.definitions.extend(definitions);
                         }
-                        Err(internal) => diagnostics.push(errors::internal(
-                            file,
-                            chunk.start,
-                            chunk.end,
-                            &internal,
-                        )),
+                        Err(build::BuildError::TooComplex(span)) => {
+                            diagnostics.push(errors::too_complex(span));
+                            result.unparsed_names.extend(definition_names(
+                                file,
+                                &scan.text,
+                                chunk.start,
+                                chunk.end,
+                            ));
+                        }
+                        Err(build::BuildError::Internal(internal)) => diagnostics
+                            .push(errors::internal(file, chunk.start, chunk.end, &internal)),
                     }
                     break;
                 }
@@ -142,6 +147,21 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
                     }
                 }
             }
+        }
+    }
+    // The parser saw the repaired text, whose characters may be shorter than the original's
+    // (a typographic quote became spaces and `"`): keep every label on whole characters.
+    for d in &mut diagnostics {
+        for label in &mut d.labels {
+            let mut start = (label.span.start as usize).min(text.len());
+            let mut end = (label.span.end as usize).clamp(start, text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            label.span = Span::new(file, start, end);
         }
     }
     (result, diagnostics)

@@ -64,6 +64,20 @@ where
     None
 }
 
+/// Like [`help_for`], for the fixed word sets of the language (column types, functions,
+/// levels): the list is always worth showing, however long.
+pub fn help_for_fixed<'a, I>(word: &str, candidates: I, what: &str) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let all: Vec<&str> = candidates.into_iter().collect();
+    if let Some(best) = closest(word, all.iter().copied()) {
+        return Some(format!("did you mean `{best}`?"));
+    }
+    let list: Vec<String> = all.iter().map(|c| format!("`{c}`")).collect();
+    (!list.is_empty()).then(|| format!("{what}: {}", list.join(", ")))
+}
+
 /// A name with Danish letters spelt in ASCII, the way Danish registers do it.
 pub fn ascii_name(word: &str) -> String {
     let mut out = String::new();

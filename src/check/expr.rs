@@ -382,7 +382,8 @@ fn field_type(c: &Checker, base: &Ident, field: &Ident, scope: &Scope, sink: &mu
         }
         Scope::Formula { levels } => {
             if !LEVELS.contains(&field.name.as_str()) {
-                let help = suggest::help_for(&field.name, LEVELS.iter().copied(), "the levels are");
+                let help =
+                    suggest::help_for_fixed(&field.name, LEVELS.iter().copied(), "the levels are");
                 sink.diagnostics.push(
                     Diagnostic::error(
                         Code::UnknownLevel,
@@ -423,7 +424,7 @@ fn check_category_value(t: &Ty, value: &Expr, literal: &Expr, sink: &mut Sink) {
 #[allow(clippy::too_many_arguments)]
 fn binary_type(
     c: &Checker,
-    e: &Expr,
+    _whole: &Expr,
     op: BinaryOp,
     lhs: &Expr,
     rhs: &Expr,
@@ -438,9 +439,8 @@ fn binary_type(
                 Code::TypeMismatch,
                 format!("`{}` cannot combine {l} and {r}", op.symbol()),
             )
-            .primary(e.span, format!("{l} {} {r}", op.symbol()))
+            .primary(rhs.span, format!("this is {r}"))
             .secondary(lhs.span, format!("this is {l}"))
-            .secondary(rhs.span, format!("this is {r}"))
             .help(help.to_string()),
         );
     };
@@ -452,7 +452,23 @@ fn binary_type(
         }
         BinaryOp::Eq | BinaryOp::Ne => {
             if !l.comparable(&r) {
-                mismatch(sink, "compare values of the same kind");
+                let values = match (&l, &r) {
+                    (Ty::Category(v), _) | (_, Ty::Category(v)) => Some(v.clone()),
+                    _ => None,
+                };
+                match values {
+                    Some(v) => mismatch(
+                        sink,
+                        &format!(
+                            "the category's values are {}",
+                            v.iter()
+                                .map(|x| format!("\"{x}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                    None => mismatch(sink, "compare values of the same kind"),
+                }
             } else {
                 check_category_value(&l, lhs, rhs, sink);
                 check_category_value(&r, rhs, lhs, sink);
@@ -791,7 +807,9 @@ fn call_type(
         }
         "band" => band_type(e, args, &types, sink),
         _ => {
-            let help = suggest::help_for(name, FUNCTIONS.iter().copied(), "the functions are");
+            let help = foreign_function(name).map(|h| h.to_string()).or_else(|| {
+                suggest::help_for_fixed(name, FUNCTIONS.iter().copied(), "the functions are")
+            });
             sink.diagnostics.push(
                 Diagnostic::error(Code::UnknownFunction, format!("unknown function `{name}`"))
                     .primary(function.span, "not a function of the language")
@@ -800,6 +818,22 @@ fn call_type(
             Ty::Unknown
         }
     }
+}
+
+/// Functions of SQL, SAS and Excel that methodologists reach for, and what to write instead.
+fn foreign_function(name: &str) -> Option<&'static str> {
+    Some(match name.to_lowercase().as_str() {
+        "datediff" | "intck" | "datedif" | "days_between" => {
+            "the days between two dates are `days(FROM, TO)`; years are `years(FROM, TO)`"
+        }
+        "yrdif" | "age_at" => "a person's age in whole years is `age(BIRTH_DATE, AT_DATE)`",
+        "isnull" | "ifnull" | "nvl" | "coalesc" => "use `coalesce(VALUE, VALUE_IF_MISSING)`",
+        "datepart" | "extract" => "use `year(DATE)` or `month(DATE)`",
+        "min" | "max" | "sum" | "count" | "avg" => {
+            "over related rows write `min(x.COLUMN for x in SOURCE of same person where …)`; over a population use the indicator's measure"
+        }
+        _ => return None,
+    })
 }
 
 /// `band(age, 0, 15, 65)` → categories "0-14", "15-64", "65+".

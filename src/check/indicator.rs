@@ -107,8 +107,11 @@ impl<'a> Checker<'a> {
             _ => None,
         }) && !DIRECTIONS.contains(&direction.name.as_str())
         {
-            let help =
-                suggest::help_for(&direction.name, DIRECTIONS.iter().copied(), "write one of");
+            let help = suggest::help_for_fixed(
+                &direction.name,
+                DIRECTIONS.iter().copied(),
+                "write one of",
+            );
             self.report(
                 Diagnostic::error(
                     Code::UnknownDirection,
@@ -184,7 +187,7 @@ impl<'a> Checker<'a> {
         if LEVELS.contains(&level.name.as_str()) {
             return true;
         }
-        let help = suggest::help_for(&level.name, LEVELS.iter().copied(), "the levels are");
+        let help = suggest::help_for_fixed(&level.name, LEVELS.iter().copied(), "the levels are");
         self.report(
             Diagnostic::error(
                 Code::UnknownLevel,
@@ -293,7 +296,7 @@ impl<'a> Checker<'a> {
             return info;
         };
         let Some(kind) = measures::find(&m.kind.name) else {
-            let help = suggest::help_for(
+            let help = suggest::help_for_fixed(
                 &m.kind.name,
                 measures::MEASURES.iter().map(|m| m.name),
                 "the measure kinds are",
@@ -363,7 +366,11 @@ impl<'a> Checker<'a> {
                 self.report(
                     Diagnostic::error(
                         Code::MissingPart,
-                        format!("a {} needs a `{}`", kind.name, part.keyword()),
+                        format!(
+                            "{} needs `{}`",
+                            article(&kind_label(kind.name)),
+                            part.keyword()
+                        ),
                     )
                     .primary(
                         clause.keyword.to(m.kind.span),
@@ -376,38 +383,42 @@ impl<'a> Checker<'a> {
         }
         for (part, span) in &present {
             let allowed = kind.required.contains(part) || kind.optional.contains(part);
-            if allowed {
+            // Standardisation of the wrong kind is reported by the standardisation check.
+            if allowed || *part == Part::Standardise {
                 continue;
             }
-            let (message, help) = match part {
+            let name = kind_label(kind.name);
+            let (code, message, label, help) = match part {
                 Part::ValueOver if kind.required.contains(&Part::ValueFormula) => (
+                    Code::UnusedPart,
                     format!(
-                        "a {} value is a formula over indicators, not over rows",
-                        kind.name
+                        "{} value is a formula over indicators, not over rows",
+                        article(&name)
                     ),
+                    "`of …` is not used here".to_string(),
                     "remove `of …`: write `value INDICATOR_A / INDICATOR_B`".to_string(),
                 ),
                 Part::ValueFormula if kind.required.contains(&Part::ValueOver) => (
-                    format!("a {} needs the rows its value is taken over", kind.name),
+                    Code::MissingPart,
+                    format!("{} needs the rows its value is taken over", article(&name)),
+                    "`of POPULATION` is missing".to_string(),
                     "write `value EXPRESSION of POPULATION`".to_string(),
                 ),
                 _ => (
-                    format!("a {} does not use a `{}`", kind.name, part.keyword()),
+                    Code::UnusedPart,
+                    format!("{} does not use `{}`", article(&name), part.keyword()),
+                    "not used by this measure".to_string(),
                     format!(
-                        "remove it, or choose a measure kind that uses it; a {} is {}",
-                        kind.name, kind.summary
+                        "remove it, or choose a measure kind that uses it; {} is {}",
+                        article(&name),
+                        kind.summary
                     ),
                 ),
             };
-            let code = if matches!(part, Part::ValueOver | Part::ValueFormula) {
-                Code::MissingPart
-            } else {
-                Code::UnusedPart
-            };
             self.report(
                 Diagnostic::error(code, message)
-                    .primary(*span, "not used by this measure")
-                    .secondary(m.kind.span, format!("the measure is a {}", kind.name))
+                    .primary(*span, label)
+                    .secondary(m.kind.span, format!("the measure is {}", article(&name)))
                     .help(help),
             );
         }
@@ -484,6 +495,8 @@ impl<'a> Checker<'a> {
                             row_schemas.push(schema.clone());
                             info.numerator = schema;
                         }
+                        // A formula where rows are needed is reported as a missing `of`.
+                        None if !kind.required.contains(&Part::ValueFormula) => {}
                         None => {
                             let levels = expr::indicator_levels(ind);
                             let scope = Scope::Formula { levels };
@@ -765,7 +778,11 @@ impl<'a> Checker<'a> {
                             ind.name.name, expect.level.name
                         ),
                     )
-                    .primary(expect.level.span, "not among the indicator's levels"),
+                    .primary(expect.level.span, "not among the indicator's levels")
+                    .help(format!(
+                        "add `{}` to the indicator's `levels`, or expect another level",
+                        expect.level.name
+                    )),
                 );
             }
             if expect.level.name != "national"
@@ -801,7 +818,7 @@ impl<'a> Checker<'a> {
                     Expectation::Development(m) | Expectation::Level(m)
                         if !MARKINGS.contains(&m.name.as_str()) =>
                     {
-                        let help = suggest::help_for(
+                        let help = suggest::help_for_fixed(
                             &m.name,
                             MARKINGS.iter().copied(),
                             "the markings are",
@@ -862,13 +879,37 @@ impl<'a> Checker<'a> {
             _ => false,
         };
         if !fits {
+            let help = match (&value.kind, ty) {
+                (TestValueKind::Text(_), Ty::Date) => "dates are written without quotes: 2023-01-31".to_string(),
+                (TestValueKind::Text(_), Ty::Bool) => "write `true` or `false`, without quotes".to_string(),
+                (TestValueKind::Text(_), t) if t.is_number() => "numbers are written without quotes".to_string(),
+                (_, Ty::Category(values)) => format!(
+                    "write one of {}",
+                    values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+                ),
+                _ => "write the value as the column's type: dates as 2023-01-31, text in double quotes, `missing` for an empty cell".to_string(),
+            };
             self.report(
-                Diagnostic::error(Code::TestValueType, format!("column `{}` holds {ty}", column.name))
-                    .primary(value.span, "this value does not fit the column")
-                    .help("write the value as the column's type: dates as 2023-01-31, text in double quotes"),
+                Diagnostic::error(
+                    Code::TestValueType,
+                    format!("column `{}` holds {ty}", column.name),
+                )
+                .primary(value.span, "this value does not fit the column")
+                .help(help),
             );
         }
     }
+}
+
+/// A measure kind's name as words: `life_expectancy` → "life expectancy".
+fn kind_label(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+/// "a proportion", "an indicator".
+pub fn article(noun: &str) -> String {
+    let an = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {noun}", if an { "an" } else { "a" })
 }
 
 /// All clauses of an indicator, including those inside `at` blocks.

@@ -218,9 +218,17 @@ impl<'a> Checker<'a> {
             return Some(
                 Diagnostic::error(
                     Code::WrongKind,
-                    format!("`{}` is a {kind}, not a {what}", name.name),
+                    format!(
+                        "`{}` is {}, not {}",
+                        name.name,
+                        indicator::article(kind),
+                        indicator::article(what)
+                    ),
                 )
-                .primary(name.span, format!("a {what} is needed here"))
+                .primary(
+                    name.span,
+                    format!("{} is needed here", indicator::article(what)),
+                )
                 .secondary(
                     found.name().span,
                     format!("`{}` is defined here", name.name),
@@ -434,8 +442,11 @@ impl<'a> Checker<'a> {
                 Ty::Code(names[0].name.clone())
             }
             _ => {
-                let help =
-                    suggest::help_for(name, COLUMN_TYPES.iter().copied(), "the column types are");
+                let help = suggest::help_for_fixed(
+                    name,
+                    COLUMN_TYPES.iter().copied(),
+                    "the column types are",
+                );
                 self.report(
                     Diagnostic::error(Code::UnknownType, format!("unknown column type `{name}`"))
                         .primary(ty.name.span, "not a column type")

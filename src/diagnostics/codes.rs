@@ -68,6 +68,9 @@ codes! {
     TooDeeplyNested = "E0113", "too deeply nested",
         "Brackets are nested more deeply than the language allows (64 levels). Split the \
          expression with `let`.";
+    SingleQuotes = "E0114", "single quotes around text",
+        "Text is written between double quotes: `\"somatic\"`. Single quotes are SQL's way and \
+         are not accepted.";
     DuplicateDefinition = "E0201", "duplicate definition",
         "Two definitions have the same name. Names of sources, code lists, cohorts, populations, \
          standards, goals and indicators share one namespace across all rule files of a rule set.";

@@ -75,9 +75,16 @@ fn unexpected(pair: &Pair<Rule>) -> String {
 }
 
 impl Builder {
+    /// The pair's span without trailing blanks and comments, which pest includes when a rule
+    /// ends in an optional part that was not there.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let len = trimmed_len(s.as_str());
+        Span::new(
+            self.file,
+            self.offset + s.start(),
+            self.offset + s.start() + len,
+        )
     }
 
     fn ident(&self, pair: Pair<Rule>) -> Ident {
@@ -820,6 +827,34 @@ fn last(pair: Pair<Rule>) -> Result<Pair<Rule>> {
     pair.into_inner()
         .last()
         .ok_or_else(|| "internal: an empty clause".into())
+}
+
+/// Length of a piece of rule text without its trailing blanks and comments.
+fn trimmed_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        match comment_start(&text[line_start..end]) {
+            Some(hash) => end = text[..line_start + hash].trim_end().len(),
+            None => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, outside text in quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_text = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_text => escaped = true,
+            '"' => in_text = !in_text,
+            '#' if !in_text => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse_date(s: &str) -> DateLit {

@@ -163,7 +163,13 @@ impl Expected {
 
     fn keyword_list(&self) -> Option<String> {
         (self.keywords.len() > 4).then(|| {
-            let list: Vec<String> = self.keywords.iter().map(|k| format!("`{k}`")).collect();
+            let list: Vec<String> = self
+                .keywords
+                .iter()
+                // One spelling is enough in help; both are accepted.
+                .filter(|k| *k != "standardize")
+                .map(|k| format!("`{k}`"))
+                .collect();
             format!("what may stand here: {}", list.join(", "))
         })
     }
@@ -280,6 +286,26 @@ pub fn from_pest(file: FileId, text: &str, offset: usize, error: &Error<Rule>) -
         .primary(Span::new(file, start, end), "numbers use a decimal point")
         .help(format!("write `{}`", written.replace(',', ".")));
     }
+    if rest.starts_with('\'') {
+        let inner_end = rest[1..]
+            .find(['\'', '\n'])
+            .map(|i| i + 1)
+            .unwrap_or(rest.len());
+        let inner = &rest[1..inner_end];
+        let closed = rest[inner_end..].starts_with('\'');
+        let end = pos + inner_end + usize::from(closed);
+        return Diagnostic::error(Code::SingleQuotes, "text is written in double quotes")
+            .primary(Span::new(file, pos, end), "single quotes do not make text")
+            .help(format!("write \"{inner}\""));
+    }
+    if rest.starts_with(';') {
+        return Diagnostic::error(Code::UnexpectedInput, "`;` is not needed")
+            .primary(
+                Span::new(file, pos, pos + 1),
+                "clauses end where the next one begins",
+            )
+            .help("remove the `;`");
+    }
     let is_word = rest.starts_with(|c: char| c.is_alphabetic() || c == '_');
     if is_word
         && !expected.keywords.is_empty()
@@ -288,6 +314,11 @@ pub fn from_pest(file: FileId, text: &str, offset: usize, error: &Error<Rule>) -
         return Diagnostic::error(Code::MisspeltKeyword, format!("unknown keyword `{word}`"))
             .primary(span, "not a keyword here")
             .help(format!("did you mean `{best}`?"));
+    }
+    if expected.keywords.contains("reason") && !expected.keywords.contains("title") {
+        return Diagnostic::error(Code::UnexpectedInput, "a `suppress` rule needs a reason")
+            .primary(span, format!("expected `reason NAME` before {found}"))
+            .help("write `suppress when CONDITION reason NAME \"explanation\"`");
     }
     Diagnostic::error(Code::UnexpectedInput, format!("unexpected {found}"))
         .primary(span, format!("expected {}", expected.summary()))

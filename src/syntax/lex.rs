@@ -21,6 +21,49 @@ pub const DEFINITION_KEYWORDS: &[&str] = &[
     "indicator",
 ];
 
+/// Keywords that start a clause inside a definition; used to find where a clause with a
+/// syntax error begins and ends, so recovery can skip exactly that clause.
+pub const CLAUSE_KEYWORDS: &[&str] = &[
+    "title",
+    "number",
+    "goal",
+    "unit",
+    "decimals",
+    "improvement",
+    "levels",
+    "period",
+    "measure",
+    "numerator",
+    "denominator",
+    "deaths",
+    "exposure",
+    "value",
+    "ages",
+    "weight",
+    "tally",
+    "standardise",
+    "standardize",
+    "crude",
+    "suppress",
+    "no",
+    "footnote",
+    "data_source",
+    "hidden",
+    "at",
+    "test",
+    "given",
+    "expect",
+    "from",
+    "where",
+    "let",
+    "residence",
+    "persons",
+    "strata",
+    "file",
+    "description",
+    "columns",
+];
+
 const MAX_NESTING: usize = 64;
 
 pub struct Prescan {
@@ -316,6 +359,7 @@ pub fn has_content(text: &str) -> bool {
 fn check_brackets(file: FileId, text: &str, chunk: &Chunk) -> Option<Diagnostic> {
     let body = &text[chunk.start..chunk.end];
     let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut seen_open_brace = false;
     let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         let at = chunk.start + i;
@@ -340,6 +384,7 @@ fn check_brackets(file: FileId, text: &str, chunk: &Chunk) -> Option<Diagnostic>
                 }
             }
             '{' | '(' | '[' => {
+                seen_open_brace |= c == '{';
                 stack.push((c, at));
                 if stack.len() > MAX_NESTING {
                     return Some(
@@ -355,6 +400,33 @@ fn check_brackets(file: FileId, text: &str, chunk: &Chunk) -> Option<Diagnostic>
                     ')' => '(',
                     _ => '[',
                 };
+                let extra = !stack.iter().any(|&(open, _)| open == want);
+                if c == '}' && !seen_open_brace {
+                    let header_end = body.find('\n').unwrap_or(body.len());
+                    let header = body[..header_end].trim_end();
+                    let end = chunk.start + header.len();
+                    return Some(
+                        Diagnostic::error(
+                            Code::UnclosedBrace,
+                            format!("`{}` has no opening `{{`", header.trim()),
+                        )
+                        .primary(Span::new(file, end, end), "expected `{` here")
+                        .secondary(Span::new(file, at, at + 1), "the block's `}`")
+                        .help("write `{` after the name, on the same line: `indicator NAME {`"),
+                    );
+                }
+                if extra {
+                    return Some(
+                        Diagnostic::error(Code::UnmatchedClose, format!("`{c}` closes nothing"))
+                            .primary(
+                                Span::new(file, at, at + 1),
+                                format!("no `{want}` is open here"),
+                            )
+                            .help(format!(
+                                "remove this `{c}`, or add the `{want}` it belongs to"
+                            )),
+                    );
+                }
                 match stack.pop() {
                     Some((open, _)) if open == want => {}
                     Some((open, open_at)) => {

@@ -50,26 +50,65 @@ fn splice(text: &str, start: usize, body: &str) -> String {
     out
 }
 
-/// Recovers from a syntax error inside a definition by blanking the line it is on, so the
-/// rest of the definition can still be read and checked. Only a line that is not the
-/// definition's first and whose brackets balance is blanked: anything else would create new,
-/// confusing errors. Offsets do not move, since the line becomes spaces.
+/// Recovers from a syntax error inside a definition by blanking the clause it is in, so the
+/// rest of the definition can still be read and checked. A clause is the line starting with
+/// its keyword plus the more-indented lines that continue it. Nothing is blanked in the
+/// definition's first line, and nothing whose brackets do not balance: that would create new,
+/// confusing errors. Offsets do not move, since the clause becomes spaces.
 fn blank_clause_line(body: &mut String, at: usize) -> Option<()> {
     let at = at.min(body.len());
-    let start = body[..at].rfind('\n').map(|i| i + 1)?;
-    if body[..start].trim().is_empty() {
-        return None;
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        lines.push((offset, offset + line.trim_end_matches('\n').len()));
+        offset += line.len();
     }
-    let end = body[at..].find('\n').map(|i| at + i).unwrap_or(body.len());
-    let line = &body[start..end];
-    let code = line.split('#').next().unwrap_or("");
-    let balance = |open: char, close: char| {
-        code.chars().filter(|&c| c == open).count() == code.chars().filter(|&c| c == close).count()
+    let error_line = lines.iter().position(|&(s, e)| s <= at && at <= e)?;
+    let text = |k: usize| &body[lines[k].0..lines[k].1];
+    let indent = |k: usize| text(k).len() - text(k).trim_start().len();
+    let starts_clause = |k: usize| {
+        let word: String = text(k)
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        lex::CLAUSE_KEYWORDS.contains(&word.as_str())
     };
-    if !(balance('{', '}') && balance('(', ')') && balance('[', ']')) || line.trim().is_empty() {
+    let mut first = error_line;
+    while first > 0 && !starts_clause(first) {
+        let previous = text(first - 1).trim_end();
+        if previous.is_empty() || previous.ends_with('{') || previous.ends_with('}') {
+            break;
+        }
+        first -= 1;
+    }
+    let mut last = error_line;
+    while last + 1 < lines.len() {
+        let next = text(last + 1).trim();
+        if next.is_empty() || next.starts_with('}') || indent(last + 1) <= indent(first) {
+            break;
+        }
+        last += 1;
+    }
+    let balanced = |from: usize, to: usize| {
+        let code: String = (from..=to)
+            .map(|k| text(k).split('#').next().unwrap_or(""))
+            .collect();
+        let count = |c: char| code.chars().filter(|&x| x == c).count();
+        count('{') == count('}') && count('(') == count(')') && count('[') == count(']')
+    };
+    let (first, last) = if balanced(first, last) {
+        (first, last)
+    } else if balanced(error_line, error_line) {
+        (error_line, error_line)
+    } else {
+        return None;
+    };
+    if first == 0 || text(first).trim().is_empty() {
         return None;
     }
-    let blank = " ".repeat(line.len());
+    let (start, end) = (lines[first].0, lines[last].1);
+    let blank = " ".repeat(end - start);
     body.replace_range(start..end, &blank);
     Some(())
 }

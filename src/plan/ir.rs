@@ -1,0 +1,496 @@
+//! The plan: a backend-neutral description of the work, with every name resolved to an index.
+//! The in-memory evaluator executes it; a SQL backend could compile the same plan.
+
+use std::fmt;
+
+use crate::syntax::ast::DurationUnit;
+
+pub type SourceId = usize;
+pub type PopulationId = usize;
+pub type CohortId = usize;
+pub type CodeListId = usize;
+pub type IndicatorId = usize;
+pub type StandardId = usize;
+
+/// Interned text: category values, codes and literals all become symbols, so comparing them
+/// is comparing integers.
+pub type Sym = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    National,
+    Region,
+    Municipality,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::National, Level::Region, Level::Municipality];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::National => "national",
+            Level::Region => "region",
+            Level::Municipality => "municipality",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
+/// A span of calendar time, inclusive at both ends, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    pub first_day: i32,
+    pub last_day: i32,
+    pub kind: PeriodKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeriodKind {
+    Year(i32),
+    Years(i32, i32),
+    Month(i32, u32),
+}
+
+impl Period {
+    pub fn new(kind: PeriodKind) -> Period {
+        let (first_day, last_day) = match kind {
+            PeriodKind::Year(y) => (days_from_civil(y, 1, 1), days_from_civil(y, 12, 31)),
+            PeriodKind::Years(a, b) => (days_from_civil(a, 1, 1), days_from_civil(b, 12, 31)),
+            PeriodKind::Month(y, m) => {
+                let next = if m == 12 {
+                    days_from_civil(y + 1, 1, 1)
+                } else {
+                    days_from_civil(y, m + 1, 1)
+                };
+                (days_from_civil(y, m, 1), next - 1)
+            }
+        };
+        Period {
+            first_day,
+            last_day,
+            kind,
+        }
+    }
+
+    pub fn contains(self, day: i32) -> bool {
+        self.first_day <= day && day <= self.last_day
+    }
+}
+
+impl fmt::Display for Period {
+    /// The label used in outputs and in aggregate sources' period columns.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            PeriodKind::Year(y) => write!(f, "{y}"),
+            PeriodKind::Years(a, b) => write!(f, "{a}..{b}"),
+            PeriodKind::Month(y, m) => write!(f, "{y}-{m:02}"),
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The date of a day number.
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Column types as the loader parses them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnType {
+    Id,
+    Person,
+    Date,
+    Integer,
+    Decimal,
+    Bool,
+    Text,
+    /// Allowed values, as written in the rules.
+    Category(Vec<String>),
+    Code,
+    Municipality,
+    /// A unit code of any level: 0 for the country, a region or a municipality code.
+    Unit,
+    Period,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    pub name: String,
+    pub file: String,
+    pub aggregate: bool,
+    /// All declared columns; `used` says which the rules read.
+    pub columns: Vec<(String, ColumnType)>,
+    pub used: Vec<bool>,
+    /// Index of the person column, if any.
+    pub person: Option<usize>,
+}
+
+/// Where a field of a row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A column of the row's root source.
+    Column(usize),
+    /// A `let` of the population (numbered across the chain of populations it is built on).
+    Let(usize),
+}
+
+/// A set of rows: a source's, or a population's for a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSet {
+    Source(SourceId),
+    Population(PopulationId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Age,
+    Days,
+    Hours,
+    Years,
+    Year,
+    Month,
+    Coalesce,
+    Earliest,
+    Latest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelatedFn {
+    Exists,
+    Count,
+    Min,
+    Max,
+    Sum,
+}
+
+/// A compiled expression over one row (and the rows bound by `exists(x in …)`).
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Missing,
+    Bool(bool),
+    Number(f64),
+    Date(i32),
+    Text(Sym),
+    Duration { days: f64 },
+    /// A field of the current row.
+    Field(Field),
+    /// A field of a row bound by a relation; 0 is the innermost binding.
+    Bound { depth: usize, field: Field },
+    PeriodStart,
+    PeriodEnd,
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    InList {
+        value: Box<Expr>,
+        items: Vec<Expr>,
+        negated: bool,
+    },
+    InCodes {
+        value: Box<Expr>,
+        codes: CodeListId,
+        negated: bool,
+    },
+    InCohort {
+        value: Box<Expr>,
+        cohort: CohortId,
+        negated: bool,
+    },
+    InPeriod {
+        value: Box<Expr>,
+        negated: bool,
+    },
+    IsMissing {
+        value: Box<Expr>,
+        negated: bool,
+    },
+    /// `value within N after/before anchor`, inclusive at both ends.
+    Within {
+        value: Box<Expr>,
+        anchor: Box<Expr>,
+        days: f64,
+        after: bool,
+    },
+    Related(Box<Related>),
+    Call(Builtin, Vec<Expr>),
+    /// `band(x, limits…)`: the symbol of the band's label, missing below the first limit.
+    Band {
+        value: Box<Expr>,
+        limits: Vec<f64>,
+        labels: Vec<Sym>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub function: RelatedFn,
+    pub projection: Option<Expr>,
+    pub rows: RowSet,
+    pub same_person: bool,
+    pub filter: Option<Expr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeListPlan {
+    pub name: String,
+    pub include: Vec<CodePattern>,
+    pub exclude: Vec<CodePattern>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CodePattern {
+    Exact(String),
+    Prefix(String),
+    /// Inclusive; compared as text, with the end also matching its own extensions
+    /// (`"DF00".."DF03"` includes `DF039`).
+    Range(String, String),
+}
+
+impl CodePattern {
+    pub fn matches(&self, code: &str) -> bool {
+        match self {
+            CodePattern::Exact(c) => code == c,
+            CodePattern::Prefix(p) => code.starts_with(p.as_str()),
+            CodePattern::Range(a, b) => code >= a.as_str() && (code <= b.as_str() || code.starts_with(b.as_str())),
+        }
+    }
+}
+
+impl CodeListPlan {
+    pub fn matches(&self, code: &str) -> bool {
+        self.include.iter().any(|p| p.matches(code)) && !self.exclude.iter().any(|p| p.matches(code))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CohortPlan {
+    pub name: String,
+    pub rows: RowSet,
+    /// The root source, whose person column gives the cohort's members.
+    pub root: SourceId,
+    pub lets: Vec<Expr>,
+    pub filters: Vec<Expr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PopulationPlan {
+    pub name: String,
+    /// The population it is drawn from, if not directly from a source.
+    pub base: Option<PopulationId>,
+    pub root: SourceId,
+    /// Lets of the whole chain, base first: `Field::Let(i)` indexes this list.
+    pub lets: Vec<(String, Expr)>,
+    /// Index into `lets` where this population's own lets begin.
+    pub own_lets_from: usize,
+    pub filters: Vec<Expr>,
+    /// The municipality column giving the row's unit.
+    pub residence: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Aggregate {
+    Count { persons: bool },
+    Sum(Expr),
+}
+
+/// `count of X where …` or `sum E of X where …`
+#[derive(Debug, Clone)]
+pub struct Aggregation {
+    pub function: Aggregate,
+    pub rows: RowSet,
+    pub filter: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Higher,
+    Lower,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeasureKind {
+    Proportion,
+    Rate { per: f64 },
+    Ratio,
+    Mean,
+    Median,
+    Count,
+    Sum,
+    LifeExpectancy { at_age: f64 },
+    Derived,
+    Reported,
+}
+
+#[derive(Debug, Clone)]
+pub enum StandardRef {
+    /// The national distribution of the indicator's own denominator in the period.
+    National,
+    Declared(StandardId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Standardisation {
+    pub strata: Vec<Expr>,
+    pub standard: StandardRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct StandardPlan {
+    pub name: String,
+    pub source: SourceId,
+    pub filters: Vec<Expr>,
+    /// Columns forming the stratum key, in order.
+    pub strata: Vec<usize>,
+    pub weight: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub enum ThresholdExpr {
+    Numerator,
+    Denominator,
+    Value,
+    Area,
+    Tally(usize),
+    Number(f64),
+    List(Vec<ThresholdExpr>),
+    Not(Box<ThresholdExpr>),
+    Neg(Box<ThresholdExpr>),
+    Binary(BinOp, Box<ThresholdExpr>, Box<ThresholdExpr>),
+    In(Box<ThresholdExpr>, Vec<ThresholdExpr>, bool),
+}
+
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub condition: ThresholdExpr,
+    pub reason: String,
+    pub explanation: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TallyPlan {
+    pub name: String,
+    pub aggregation: Aggregation,
+    /// `min`/`max` over the groups of `by`.
+    pub by: Option<(bool, Expr)>,
+}
+
+/// A derived indicator's formula.
+#[derive(Debug, Clone)]
+pub enum Formula {
+    Number(f64),
+    /// Another indicator's figure at the same unit, or at the enclosing unit of a level.
+    Indicator(IndicatorId, Option<Level>),
+    Neg(Box<Formula>),
+    Binary(BinOp, Box<Formula>, Box<Formula>),
+}
+
+/// What an indicator does at one level.
+#[derive(Debug, Clone)]
+pub struct LevelPlan {
+    pub level: Level,
+    pub period: Period,
+    pub compare: Option<Period>,
+    pub standardisation: Option<Standardisation>,
+    pub suppressions: Vec<Suppression>,
+    pub no_development: Option<String>,
+    pub footnotes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndicatorPlan {
+    pub name: String,
+    pub number: Option<f64>,
+    pub title: String,
+    pub goal: Option<String>,
+    pub unit: String,
+    pub decimals: u32,
+    pub direction: Direction,
+    pub hidden: bool,
+    pub kind: MeasureKind,
+    pub numerator: Option<Aggregation>,
+    pub denominator: Option<Aggregation>,
+    /// `value E of X where …` (mean, median, reported).
+    pub value_over: Option<(Expr, Aggregation)>,
+    pub formula: Option<Formula>,
+    pub ages: Option<Expr>,
+    pub weight: Option<Expr>,
+    pub tallies: Vec<TallyPlan>,
+    pub levels: Vec<LevelPlan>,
+    pub data_source: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GoalPlan {
+    pub name: String,
+    pub number: Option<f64>,
+    pub title: String,
+}
+
+/// One step of the ordered work, for `indikator plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Source(SourceId),
+    CodeList(CodeListId),
+    Standard(StandardId),
+    Cohort(CohortId),
+    Population(PopulationId),
+    Indicator(IndicatorId),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub symbols: Vec<String>,
+    pub goals: Vec<GoalPlan>,
+    pub sources: Vec<SourcePlan>,
+    pub code_lists: Vec<CodeListPlan>,
+    pub standards: Vec<StandardPlan>,
+    pub cohorts: Vec<CohortPlan>,
+    pub populations: Vec<PopulationPlan>,
+    pub indicators: Vec<IndicatorPlan>,
+    /// Dependencies first; deterministic.
+    pub order: Vec<Step>,
+    /// (from, to): `from` needs `to`.
+    pub edges: Vec<(Step, Step)>,
+}
+
+#[allow(dead_code)]
+fn _duration_unit_is_days(_: DurationUnit) {}

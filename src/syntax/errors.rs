@@ -286,14 +286,11 @@ pub fn from_pest(file: FileId, text: &str, offset: usize, error: &Error<Rule>) -
         .primary(Span::new(file, start, end), "numbers use a decimal point")
         .help(format!("write `{}`", written.replace(',', ".")));
     }
-    if rest.starts_with('\'') {
-        let inner_end = rest[1..]
-            .find(['\'', '\n'])
-            .map(|i| i + 1)
-            .unwrap_or(rest.len());
-        let inner = &rest[1..inner_end];
-        let closed = rest[inner_end..].starts_with('\'');
-        let end = pos + inner_end + usize::from(closed);
+    if let Some(after) = rest.strip_prefix('\'') {
+        let inner_len = after.find(['\'', '\n']).unwrap_or(after.len());
+        let inner = &after[..inner_len];
+        let closed = after[inner_len..].starts_with('\'');
+        let end = pos + 1 + inner_len + usize::from(closed);
         return Diagnostic::error(Code::SingleQuotes, "text is written in double quotes")
             .primary(Span::new(file, pos, end), "single quotes do not make text")
             .help(format!("write \"{inner}\""));

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod plan;
 pub mod source_db;
 pub mod suggest;
 pub mod syntax;

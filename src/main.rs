@@ -29,6 +29,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print the order of work for the rule set (dependencies first)
+    Plan {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// Print the dependency graph in Graphviz dot instead
+        #[arg(long)]
+        dot: bool,
+    },
     /// Print the long explanation of a diagnostic code, such as E0202
     ExplainError { code: String },
 }
@@ -43,6 +52,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
+        Command::Plan { paths, dot } => plan(&paths, dot),
         Command::ExplainError { code } => explain_error(&code),
     }
 }
@@ -104,6 +114,50 @@ fn check(paths: &[PathBuf], format: Format) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Checks the rules and returns them when valid; otherwise prints the diagnostics and the
+/// exit code to use.
+fn checked_rules(paths: &[PathBuf]) -> Result<workspace::Checked, ExitCode> {
+    let checked = workspace::check_paths(paths).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    if checked.db.is_empty() {
+        eprintln!("error: no rule files (*.{}) found", workspace::RULE_EXTENSION);
+        return Err(ExitCode::from(2));
+    }
+    if checked.error_count() > 0 {
+        let style = Style {
+            width: 100,
+            colour: std::io::stderr().is_terminal(),
+        };
+        eprint!("{}", render::all_to_text(&checked.db, &checked.diagnostics, style));
+        eprintln!(
+            "error: the rules have {} error{}; run `indikator check` for details",
+            checked.error_count(),
+            plural(checked.error_count())
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok(checked)
+}
+
+fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match indikator::plan::plan(&checked.files) {
+        Ok(plan) => {
+            print!("{}", if dot { plan.to_dot() } else { plan.to_text() });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! [`Ty::Unknown`], which is compatible with everything, so one mistake gives one diagnostic.
 
 mod cycles;
-mod expr;
+pub mod expr;
 mod indicator;
 pub mod measures;
 pub mod types;

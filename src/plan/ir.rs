@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::syntax::ast::DurationUnit;
-
 pub type SourceId = usize;
 pub type PopulationId = usize;
 pub type CohortId = usize;
@@ -331,12 +329,17 @@ pub enum Aggregate {
     Sum(Expr),
 }
 
-/// `count of X where …` or `sum E of X where …`
+/// `count of X where …` or `sum E of X where …`, with what the indicator says about the rows
+/// (weights, age bands), compiled against the rows' own fields.
 #[derive(Debug, Clone)]
 pub struct Aggregation {
     pub function: Aggregate,
     pub rows: RowSet,
     pub filter: Option<Expr>,
+    /// Survey weight of each row.
+    pub weight: Option<Expr>,
+    /// Age band of each row, for life tables.
+    pub ages: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,7 +349,7 @@ pub enum Direction {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MeasureKind {
     Proportion,
     Rate { per: f64 },
@@ -360,6 +363,23 @@ pub enum MeasureKind {
     Reported,
 }
 
+impl fmt::Display for MeasureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MeasureKind::Proportion => f.write_str("proportion"),
+            MeasureKind::Rate { per } => write!(f, "rate per {per}"),
+            MeasureKind::Ratio => f.write_str("ratio"),
+            MeasureKind::Mean => f.write_str("mean"),
+            MeasureKind::Median => f.write_str("median"),
+            MeasureKind::Count => f.write_str("count"),
+            MeasureKind::Sum => f.write_str("sum"),
+            MeasureKind::LifeExpectancy { at_age } => write!(f, "life expectancy at age {at_age}"),
+            MeasureKind::Derived => f.write_str("derived"),
+            MeasureKind::Reported => f.write_str("reported"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum StandardRef {
     /// The national distribution of the indicator's own denominator in the period.
@@ -369,7 +389,10 @@ pub enum StandardRef {
 
 #[derive(Debug, Clone)]
 pub struct Standardisation {
-    pub strata: Vec<Expr>,
+    /// The stratum of a numerator row and of a denominator row (the two may be different
+    /// populations, so each has its own compiled expressions).
+    pub numerator_strata: Vec<Expr>,
+    pub denominator_strata: Vec<Expr>,
     pub standard: StandardRef,
 }
 
@@ -451,8 +474,6 @@ pub struct IndicatorPlan {
     /// `value E of X where …` (mean, median, reported).
     pub value_over: Option<(Expr, Aggregation)>,
     pub formula: Option<Formula>,
-    pub ages: Option<Expr>,
-    pub weight: Option<Expr>,
     pub tallies: Vec<TallyPlan>,
     pub levels: Vec<LevelPlan>,
     pub data_source: Option<String>,
@@ -466,7 +487,7 @@ pub struct GoalPlan {
 }
 
 /// One step of the ordered work, for `indikator plan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
     Source(SourceId),
     CodeList(CodeListId),
@@ -491,6 +512,3 @@ pub struct Plan {
     /// (from, to): `from` needs `to`.
     pub edges: Vec<(Step, Step)>,
 }
-
-#[allow(dead_code)]
-fn _duration_unit_is_days(_: DurationUnit) {}

@@ -1,0 +1,180 @@
+//! Stage 3: the planner. Lowers a checked rule set into a [`Plan`]: every name resolved to an
+//! index, every expression compiled, the columns each source must provide, and a deterministic
+//! order of work (dependencies first) from a petgraph dependency graph.
+//!
+//! The planner runs only on rule sets that passed the checker, so a failure here is a bug in
+//! indikator, reported as an internal error rather than a panic.
+
+pub mod ir;
+mod lower;
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use petgraph::Direction as EdgeDirection;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+pub use ir::*;
+
+use crate::syntax::ast::RuleFile;
+
+/// Builds the plan of a checked rule set.
+pub fn plan(files: &[RuleFile]) -> Result<Plan, String> {
+    let mut plan = lower::lower(files)?;
+    plan.order = order(&plan)?;
+    Ok(plan)
+}
+
+fn all_steps(plan: &Plan) -> Vec<Step> {
+    let mut steps = Vec::new();
+    steps.extend((0..plan.sources.len()).map(Step::Source));
+    steps.extend((0..plan.code_lists.len()).map(Step::CodeList));
+    steps.extend((0..plan.standards.len()).map(Step::Standard));
+    steps.extend((0..plan.cohorts.len()).map(Step::Cohort));
+    steps.extend((0..plan.populations.len()).map(Step::Population));
+    steps.extend((0..plan.indicators.len()).map(Step::Indicator));
+    steps
+}
+
+/// Dependencies first; among the steps ready at any moment, the earliest in definition order
+/// (sources, code lists, standards, cohorts, populations, indicators) goes first. Kahn's
+/// algorithm with a priority queue makes the order deterministic and easy to read.
+fn order(plan: &Plan) -> Result<Vec<Step>, String> {
+    let steps = all_steps(plan);
+    let mut graph: DiGraph<Step, ()> = DiGraph::new();
+    let mut index: HashMap<Step, NodeIndex> = HashMap::new();
+    for step in &steps {
+        index.insert(*step, graph.add_node(*step));
+    }
+    for (from, to) in &plan.edges {
+        if let (Some(&user), Some(&needed)) = (index.get(from), index.get(to))
+            && graph.find_edge(needed, user).is_none()
+        {
+            graph.add_edge(needed, user, ());
+        }
+    }
+    let mut waiting: Vec<usize> = graph
+        .node_indices()
+        .map(|n| graph.neighbors_directed(n, EdgeDirection::Incoming).count())
+        .collect();
+    let mut ready: BinaryHeap<Reverse<NodeIndex>> = graph
+        .node_indices()
+        .filter(|n| waiting[n.index()] == 0)
+        .map(Reverse)
+        .collect();
+    let mut sorted = Vec::with_capacity(steps.len());
+    while let Some(Reverse(node)) = ready.pop() {
+        sorted.push(graph[node]);
+        for next in graph.neighbors_directed(node, EdgeDirection::Outgoing) {
+            waiting[next.index()] -= 1;
+            if waiting[next.index()] == 0 {
+                ready.push(Reverse(next));
+            }
+        }
+    }
+    if sorted.len() != steps.len() {
+        return Err("internal: a dependency cycle reached the planner".to_string());
+    }
+    Ok(sorted)
+}
+
+impl Plan {
+    pub fn step_name(&self, step: Step) -> String {
+        match step {
+            Step::Source(i) => format!("source {}", self.sources[i].name),
+            Step::CodeList(i) => format!("codes {}", self.code_lists[i].name),
+            Step::Standard(i) => format!("standard {}", self.standards[i].name),
+            Step::Cohort(i) => format!("cohort {}", self.cohorts[i].name),
+            Step::Population(i) => format!("population {}", self.populations[i].name),
+            Step::Indicator(i) => format!("indicator {}", self.indicators[i].name),
+        }
+    }
+
+    fn step_detail(&self, step: Step) -> String {
+        match step {
+            Step::Source(i) => {
+                let s = &self.sources[i];
+                let used: Vec<&str> = s
+                    .columns
+                    .iter()
+                    .zip(&s.used)
+                    .filter(|(_, u)| **u)
+                    .map(|((n, _), _)| n.as_str())
+                    .collect();
+                format!("scan `{}` once, reading {}", s.file, if used.is_empty() { "no columns".to_string() } else { used.join(", ") })
+            }
+            Step::CodeList(i) => {
+                let c = &self.code_lists[i];
+                format!("{} pattern(s), {} excluded", c.include.len(), c.exclude.len())
+            }
+            Step::Standard(i) => format!("weights from source {}", self.sources[self.standards[i].source].name),
+            Step::Cohort(i) => {
+                let c = &self.cohorts[i];
+                format!("persons of {}", self.row_set_name(c.rows))
+            }
+            Step::Population(i) => {
+                let p = &self.populations[i];
+                match p.base {
+                    Some(b) => format!("rows of population {}", self.populations[b].name),
+                    None => format!("rows of source {}", self.sources[p.root].name),
+                }
+            }
+            Step::Indicator(i) => {
+                let ind = &self.indicators[i];
+                let levels: Vec<String> = ind
+                    .levels
+                    .iter()
+                    .map(|l| match l.compare {
+                        Some(c) => format!("{} {} vs {}", l.level.name(), l.period, c),
+                        None => format!("{} {}", l.level.name(), l.period),
+                    })
+                    .collect();
+                format!("{}; {}", ind.kind, levels.join(", "))
+            }
+        }
+    }
+
+    pub fn row_set_name(&self, rows: RowSet) -> String {
+        match rows {
+            RowSet::Source(s) => format!("source {}", self.sources[s].name),
+            RowSet::Population(p) => format!("population {}", self.populations[p].name),
+        }
+    }
+
+    /// The order of work as text, for `indikator plan`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for (k, step) in self.order.iter().enumerate() {
+            let _ = writeln!(out, "{:>3}. {:<45} {}", k + 1, self.step_name(*step), self.step_detail(*step));
+        }
+        out
+    }
+
+    /// The dependency graph in Graphviz dot, for `indikator plan --dot`.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+        for step in &self.order {
+            let shape = match step {
+                Step::Source(_) => "cylinder",
+                Step::Indicator(_) => "box",
+                _ => "ellipse",
+            };
+            let _ = writeln!(out, "  \"{}\" [shape={shape}];", self.step_name(*step));
+        }
+        let mut edges: Vec<(String, String)> = self
+            .edges
+            .iter()
+            .map(|(from, to)| (self.step_name(*to), self.step_name(*from)))
+            .collect();
+        edges.sort();
+        edges.dedup();
+        for (a, b) in edges {
+            let _ = writeln!(out, "  \"{a}\" -> \"{b}\";");
+        }
+        out.push_str("}\n");
+        out
+    }
+}

@@ -298,13 +298,13 @@ impl<'a> Lowerer<'a> {
             lets: lets.iter().map(|(n, _): &(String, Expr)| n.clone()).collect(),
         };
         for l in &def.lets {
-            let compiled = self.expr(&l.value, &[frame.clone()], step)?;
+            let compiled = self.expr(&l.value, std::slice::from_ref(&frame), step)?;
             lets.push((l.name.name.clone(), compiled));
             frame.lets.push(l.name.name.clone());
         }
         let mut filters = Vec::new();
         for f in &def.filters {
-            filters.push(self.expr(f, &[frame.clone()], step)?);
+            filters.push(self.expr(f, std::slice::from_ref(&frame), step)?);
         }
         let residence = match def.residence.first() {
             Some(col) => Some(self.column(root, &col.name)?),
@@ -365,12 +365,12 @@ impl<'a> Lowerer<'a> {
         }
         let mut lets = Vec::new();
         for l in &def.lets {
-            lets.push(self.expr(&l.value, &[frame.clone()], step)?);
+            lets.push(self.expr(&l.value, std::slice::from_ref(&frame), step)?);
             frame.lets.push(l.name.name.clone());
         }
         let mut filters = Vec::new();
         for f in &def.filters {
-            filters.push(self.expr(f, &[frame.clone()], step)?);
+            filters.push(self.expr(f, std::slice::from_ref(&frame), step)?);
         }
         self.plan.cohorts[id] = CohortPlan {
             name: def.name.name.clone(),
@@ -389,7 +389,7 @@ impl<'a> Lowerer<'a> {
         let source = frame.root;
         let mut filters = Vec::new();
         for f in &def.filters {
-            filters.push(self.expr(f, &[frame.clone()], step)?);
+            filters.push(self.expr(f, std::slice::from_ref(&frame), step)?);
         }
         let mut strata = Vec::new();
         for name in def.strata.iter().flatten() {

@@ -8,6 +8,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod plan;
 pub mod source_db;
+pub mod stats;
 pub mod suggest;
 pub mod syntax;
 pub mod workspace;

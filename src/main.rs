@@ -125,7 +125,10 @@ fn checked_rules(paths: &[PathBuf]) -> Result<workspace::Checked, ExitCode> {
         ExitCode::from(2)
     })?;
     if checked.db.is_empty() {
-        eprintln!("error: no rule files (*.{}) found", workspace::RULE_EXTENSION);
+        eprintln!(
+            "error: no rule files (*.{}) found",
+            workspace::RULE_EXTENSION
+        );
         return Err(ExitCode::from(2));
     }
     if checked.error_count() > 0 {
@@ -133,7 +136,10 @@ fn checked_rules(paths: &[PathBuf]) -> Result<workspace::Checked, ExitCode> {
             width: 100,
             colour: std::io::stderr().is_terminal(),
         };
-        eprint!("{}", render::all_to_text(&checked.db, &checked.diagnostics, style));
+        eprint!(
+            "{}",
+            render::all_to_text(&checked.db, &checked.diagnostics, style)
+        );
         eprintln!(
             "error: the rules have {} error{}; run `indikator check` for details",
             checked.error_count(),

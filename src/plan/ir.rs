@@ -207,11 +207,16 @@ pub enum Expr {
     Number(f64),
     Date(i32),
     Text(Sym),
-    Duration { days: f64 },
+    Duration {
+        days: f64,
+    },
     /// A field of the current row.
     Field(Field),
     /// A field of a row bound by a relation; 0 is the innermost binding.
-    Bound { depth: usize, field: Field },
+    Bound {
+        depth: usize,
+        field: Field,
+    },
     PeriodStart,
     PeriodEnd,
     Not(Box<Expr>),
@@ -287,14 +292,17 @@ impl CodePattern {
         match self {
             CodePattern::Exact(c) => code == c,
             CodePattern::Prefix(p) => code.starts_with(p.as_str()),
-            CodePattern::Range(a, b) => code >= a.as_str() && (code <= b.as_str() || code.starts_with(b.as_str())),
+            CodePattern::Range(a, b) => {
+                code >= a.as_str() && (code <= b.as_str() || code.starts_with(b.as_str()))
+            }
         }
     }
 }
 
 impl CodeListPlan {
     pub fn matches(&self, code: &str) -> bool {
-        self.include.iter().any(|p| p.matches(code)) && !self.exclude.iter().any(|p| p.matches(code))
+        self.include.iter().any(|p| p.matches(code))
+            && !self.exclude.iter().any(|p| p.matches(code))
     }
 }
 

@@ -248,7 +248,9 @@ impl<'a> Lowerer<'a> {
             self.edge(user, Step::Population(id));
             return Ok(RowSet::Population(id));
         }
-        Err(format!("internal: `{name}` is neither a source nor a population"))
+        Err(format!(
+            "internal: `{name}` is neither a source nor a population"
+        ))
     }
 
     /// The frame of a row of a row set: its root source and the names of its lets.
@@ -282,7 +284,11 @@ impl<'a> Lowerer<'a> {
             .find(|(i, _)| *i == id)
             .ok_or("internal: population index")?;
         let step = Step::Population(id);
-        let base_name = &def.from.first().ok_or("internal: population without from")?.name;
+        let base_name = &def
+            .from
+            .first()
+            .ok_or("internal: population without from")?
+            .name;
         let rows = self.row_set(base_name, step)?;
         let (base, root, mut lets, inherited_residence) = match rows {
             RowSet::Source(s) => (None, s, Vec::new(), None),
@@ -295,7 +301,10 @@ impl<'a> Lowerer<'a> {
         let mut frame = Frame {
             alias: None,
             root,
-            lets: lets.iter().map(|(n, _): &(String, Expr)| n.clone()).collect(),
+            lets: lets
+                .iter()
+                .map(|(n, _): &(String, Expr)| n.clone())
+                .collect(),
         };
         for l in &def.lets {
             let compiled = self.expr(&l.value, std::slice::from_ref(&frame), step)?;
@@ -357,7 +366,13 @@ impl<'a> Lowerer<'a> {
             .find(|(i, _)| *i == id)
             .ok_or("internal: cohort index")?;
         let step = Step::Cohort(id);
-        let rows = self.row_set(&def.persons_of.first().ok_or("internal: cohort without persons")?.name, step)?;
+        let rows = self.row_set(
+            &def.persons_of
+                .first()
+                .ok_or("internal: cohort without persons")?
+                .name,
+            step,
+        )?;
         let mut frame = self.frame(rows, None);
         let root = frame.root;
         if let Some(person) = self.plan.sources[root].person {
@@ -384,7 +399,13 @@ impl<'a> Lowerer<'a> {
 
     fn standard(&mut self, id: StandardId, def: &ast::Standard) -> Result<StandardPlan> {
         let step = Step::Standard(id);
-        let rows = self.row_set(&def.from.first().ok_or("internal: standard without from")?.name, step)?;
+        let rows = self.row_set(
+            &def.from
+                .first()
+                .ok_or("internal: standard without from")?
+                .name,
+            step,
+        )?;
         let frame = self.frame(rows, None);
         let source = frame.root;
         let mut filters = Vec::new();
@@ -395,7 +416,13 @@ impl<'a> Lowerer<'a> {
         for name in def.strata.iter().flatten() {
             strata.push(self.column(source, &name.name)?);
         }
-        let weight = self.expr(def.weight.first().ok_or("internal: standard without weight")?, &[frame], step)?;
+        let weight = self.expr(
+            def.weight
+                .first()
+                .ok_or("internal: standard without weight")?,
+            &[frame],
+            step,
+        )?;
         Ok(StandardPlan {
             name: def.name.name.clone(),
             source,
@@ -426,7 +453,11 @@ impl<'a> Lowerer<'a> {
             }
             ast::AggregateFn::Sum(e) => Aggregate::Sum(self.expr(e, &frames, step)?),
         };
-        let filter = a.filter.as_ref().map(|f| self.expr(f, &frames, step)).transpose()?;
+        let filter = a
+            .filter
+            .as_ref()
+            .map(|f| self.expr(f, &frames, step))
+            .transpose()?;
         let weight = weight.map(|w| self.expr(w, &frames, step)).transpose()?;
         let ages = ages.map(|e| self.expr(e, &frames, step)).transpose()?;
         self.mark_residence(rows);
@@ -442,8 +473,15 @@ impl<'a> Lowerer<'a> {
     /// The residence column of the rows is read whenever they are aggregated.
     fn mark_residence(&mut self, rows: RowSet) {
         let (root, residence) = match rows {
-            RowSet::Source(s) => (s, self.sole_municipality_column(s).or_else(|| self.unit_column(s))),
-            RowSet::Population(p) => (self.plan.populations[p].root, self.plan.populations[p].residence),
+            RowSet::Source(s) => (
+                s,
+                self.sole_municipality_column(s)
+                    .or_else(|| self.unit_column(s)),
+            ),
+            RowSet::Population(p) => (
+                self.plan.populations[p].root,
+                self.plan.populations[p].residence,
+            ),
         };
         if let Some(col) = residence {
             self.plan.sources[root].used[col] = true;
@@ -467,9 +505,12 @@ impl<'a> Lowerer<'a> {
     fn indicator(&mut self, id: IndicatorId, def: &'a ast::Indicator) -> Result<IndicatorPlan> {
         let step = Step::Indicator(id);
         let clauses = &def.clauses;
-        let find = |f: &dyn Fn(&'a ClauseKind) -> bool| clauses.iter().map(|c| &c.kind).find(|k| f(k));
+        let find =
+            |f: &dyn Fn(&'a ClauseKind) -> bool| clauses.iter().map(|c| &c.kind).find(|k| f(k));
         let text = |k: Option<&ClauseKind>| match k {
-            Some(ClauseKind::Title(t) | ClauseKind::Unit(t) | ClauseKind::DataSource(t)) => Some(t.value.clone()),
+            Some(ClauseKind::Title(t) | ClauseKind::Unit(t) | ClauseKind::DataSource(t)) => {
+                Some(t.value.clone())
+            }
             _ => None,
         };
         let title = text(find(&|k| matches!(k, ClauseKind::Title(_)))).unwrap_or_default();
@@ -558,7 +599,10 @@ impl<'a> Lowerer<'a> {
                     let by = match &t.by {
                         Some(e) => {
                             let frames = [self.frame(aggregation.rows, None)];
-                            Some((matches!(t.extreme, Some(ast::Extreme::Max)), self.expr(e, &frames, step)?))
+                            Some((
+                                matches!(t.extreme, Some(ast::Extreme::Max)),
+                                self.expr(e, &frames, step)?,
+                            ))
                         }
                         None => None,
                     };
@@ -574,7 +618,9 @@ impl<'a> Lowerer<'a> {
         let levels: Vec<Level> = clauses
             .iter()
             .find_map(|c| match &c.kind {
-                ClauseKind::Levels(l) => Some(l.iter().filter_map(|i| Level::from_name(&i.name)).collect()),
+                ClauseKind::Levels(l) => {
+                    Some(l.iter().filter_map(|i| Level::from_name(&i.name)).collect())
+                }
                 _ => None,
             })
             .unwrap_or_default();
@@ -593,7 +639,9 @@ impl<'a> Lowerer<'a> {
                 footnotes: Vec::new(),
             };
             let blocks = clauses.iter().filter_map(|c| match &c.kind {
-                ClauseKind::At(b) if b.levels.iter().any(|l| l.name == level.name()) => Some(&b.clauses),
+                ClauseKind::At(b) if b.levels.iter().any(|l| l.name == level.name()) => {
+                    Some(&b.clauses)
+                }
                 _ => None,
             });
             let sequence: Vec<&ast::Clause> = clauses.iter().chain(blocks.flatten()).collect();
@@ -619,7 +667,10 @@ impl<'a> Lowerer<'a> {
         match &clause.kind {
             ClauseKind::Period(p) => {
                 level_plan.period = Period::new(period_kind(&p.report.kind));
-                level_plan.compare = p.compare.as_ref().map(|c| Period::new(period_kind(&c.kind)));
+                level_plan.compare = p
+                    .compare
+                    .as_ref()
+                    .map(|c| Period::new(period_kind(&c.kind)));
             }
             ClauseKind::Standardise(s) => {
                 let (Some(num), Some(den)) = (&plan.numerator, &plan.denominator) else {
@@ -672,7 +723,9 @@ impl<'a> Lowerer<'a> {
                 self.indicator_ref(&n.name, step)?,
                 Some(Level::from_name(&level.name).ok_or("internal: level")?),
             ),
-            ExprKind::Unary(ast::UnaryOp::Neg, inner) => Formula::Neg(Box::new(self.formula(inner, step)?)),
+            ExprKind::Unary(ast::UnaryOp::Neg, inner) => {
+                Formula::Neg(Box::new(self.formula(inner, step)?))
+            }
             ExprKind::Binary(op, a, b) => Formula::Binary(
                 binop(*op),
                 Box::new(self.formula(a, step)?),
@@ -683,7 +736,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn indicator_ref(&mut self, name: &str, step: Step) -> Result<IndicatorId> {
-        let &(id, _) = self.indicators.get(name).ok_or("internal: unknown indicator")?;
+        let &(id, _) = self
+            .indicators
+            .get(name)
+            .ok_or("internal: unknown indicator")?;
         self.edge(step, Step::Indicator(id));
         Ok(id)
     }
@@ -800,8 +856,16 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                let projection = r.projection.as_ref().map(|p| self.expr(p, &inner, step)).transpose()?;
-                let filter = r.filter.as_ref().map(|f| self.expr(f, &inner, step)).transpose()?;
+                let projection = r
+                    .projection
+                    .as_ref()
+                    .map(|p| self.expr(p, &inner, step))
+                    .transpose()?;
+                let filter = r
+                    .filter
+                    .as_ref()
+                    .map(|f| self.expr(f, &inner, step))
+                    .transpose()?;
                 Expr::Related(Box::new(ir::Related {
                     function: match r.function {
                         ast::RelatedFn::Exists => RelatedFn::Exists,
@@ -825,7 +889,10 @@ impl<'a> Lowerer<'a> {
                             _ => None,
                         })
                         .collect();
-                    let labels = band_labels(&limits).iter().map(|l| self.intern(l)).collect();
+                    let labels = band_labels(&limits)
+                        .iter()
+                        .map(|l| self.intern(l))
+                        .collect();
                     Expr::Band {
                         value: sub(self, &args[0])?,
                         limits,
@@ -846,7 +913,9 @@ impl<'a> Lowerer<'a> {
                     };
                     Expr::Call(
                         builtin,
-                        args.iter().map(|a| self.expr(a, frames, step)).collect::<Result<_>>()?,
+                        args.iter()
+                            .map(|a| self.expr(a, frames, step))
+                            .collect::<Result<_>>()?,
                     )
                 }
             }

@@ -104,13 +104,28 @@ impl Plan {
                     .filter(|(_, u)| **u)
                     .map(|((n, _), _)| n.as_str())
                     .collect();
-                format!("scan `{}` once, reading {}", s.file, if used.is_empty() { "no columns".to_string() } else { used.join(", ") })
+                format!(
+                    "scan `{}` once, reading {}",
+                    s.file,
+                    if used.is_empty() {
+                        "no columns".to_string()
+                    } else {
+                        used.join(", ")
+                    }
+                )
             }
             Step::CodeList(i) => {
                 let c = &self.code_lists[i];
-                format!("{} pattern(s), {} excluded", c.include.len(), c.exclude.len())
+                format!(
+                    "{} pattern(s), {} excluded",
+                    c.include.len(),
+                    c.exclude.len()
+                )
             }
-            Step::Standard(i) => format!("weights from source {}", self.sources[self.standards[i].source].name),
+            Step::Standard(i) => format!(
+                "weights from source {}",
+                self.sources[self.standards[i].source].name
+            ),
             Step::Cohort(i) => {
                 let c = &self.cohorts[i];
                 format!("persons of {}", self.row_set_name(c.rows))
@@ -148,14 +163,22 @@ impl Plan {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for (k, step) in self.order.iter().enumerate() {
-            let _ = writeln!(out, "{:>3}. {:<45} {}", k + 1, self.step_name(*step), self.step_detail(*step));
+            let _ = writeln!(
+                out,
+                "{:>3}. {:<45} {}",
+                k + 1,
+                self.step_name(*step),
+                self.step_detail(*step)
+            );
         }
         out
     }
 
     /// The dependency graph in Graphviz dot, for `indikator plan --dot`.
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+        let mut out = String::from(
+            "digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+        );
         for step in &self.order {
             let shape = match step {
                 Step::Source(_) => "cylinder",

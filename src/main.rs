@@ -29,6 +29,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Evaluate the rules over the extracts in a data directory and write the report
+    Run {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// The data directory: the extracts the sources name, and `reference/`
+        #[arg(long)]
+        data: PathBuf,
+        /// Where to write report.csv, report.json, tabel_1.csv and data_quality.csv
+        #[arg(long)]
+        out: PathBuf,
+        /// The municipality → region table [default: DATA/reference/municipalities.csv]
+        #[arg(long)]
+        geography: Option<PathBuf>,
+        /// What to do with a row that does not match its source's declaration
+        #[arg(long, value_enum, default_value_t = OnBadRow::Stop)]
+        on_bad_row: OnBadRow,
+    },
     /// Print the order of work for the rule set (dependencies first)
     Plan {
         /// Rule files or directories (searched for *.ind)
@@ -43,6 +61,14 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum OnBadRow {
+    /// Stop with the file, line, column and value
+    Stop,
+    /// Leave the row out and count it in data_quality.csv
+    Skip,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
     Json,
@@ -53,6 +79,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
+        Command::Run {
+            paths,
+            data,
+            out,
+            geography,
+            on_bad_row,
+        } => run(&paths, data, &out, geography, on_bad_row),
         Command::ExplainError { code } => explain_error(&code),
     }
 }
@@ -162,6 +195,73 @@ fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(
+    paths: &[PathBuf],
+    data: PathBuf,
+    out: &std::path::Path,
+    geography: Option<PathBuf>,
+    on_bad_row: OnBadRow,
+) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let plan = match indikator::plan::plan(&checked.files) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let options = indikator::eval::Options {
+        geography: geography.unwrap_or_else(|| data.join("reference").join("municipalities.csv")),
+        data_dir: data,
+        bad_rows: match on_bad_row {
+            OnBadRow::Stop => indikator::eval::BadRows::Stop,
+            OnBadRow::Skip => indikator::eval::BadRows::Skip,
+        },
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut progress = |step: &str| {
+        if terminal {
+            eprintln!("  {:>6.1}s  {step}", started.elapsed().as_secs_f64());
+        }
+    };
+    let evaluation = match indikator::eval::evaluate(&plan, &options, &mut progress) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = indikator::report::build(&plan, &evaluation);
+    match indikator::report::write_all(&report, out) {
+        Ok(files) => {
+            let suppressed = report
+                .rows
+                .iter()
+                .filter(|r| r.suppressed.is_some())
+                .count();
+            println!(
+                "ok: {} figures of {} indicators ({} not shown) from {} extracts; {} rows left out; wrote {} to {}",
+                report.rows.len(),
+                evaluation.indicators.len(),
+                suppressed,
+                evaluation.sources.len(),
+                evaluation.exclusions.total(),
+                files.join(", "),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the report to `{}`: {e}", out.display());
             ExitCode::from(1)
         }
     }

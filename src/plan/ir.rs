@@ -155,7 +155,7 @@ pub enum Field {
 }
 
 /// A set of rows: a source's, or a population's for a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowSet {
     Source(SourceId),
     Population(PopulationId),

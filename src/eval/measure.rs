@@ -1,0 +1,719 @@
+//! From rows to figures: aggregates a period's rows per municipality (and per stratum or age
+//! band), rolls them up to regions and the country, and computes each unit's value, interval
+//! and suppression.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::geography::Unit;
+use super::rows::{Ctx, Engine};
+use super::value::Value;
+use crate::plan::{
+    Aggregate, Aggregation, BinOp, Expr, IndicatorPlan, Level, LevelPlan, MeasureKind, Period,
+    RowSet, StandardRef, Sym, ThresholdExpr,
+};
+use crate::stats::{self, Interval};
+
+pub const CONFIDENCE: f64 = 0.95;
+
+/// One unit's figure for one period.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Figure {
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub value: Option<f64>,
+    pub interval: Option<Interval>,
+    /// Why the figure is not shown; `None` when it is.
+    pub suppressed: Option<String>,
+}
+
+/// Where a row lands: slot 0 holds rows with no municipality (they count for the country
+/// only), slot `1 + m` municipality `m`.
+type Slot = u32;
+
+/// Sums of one cell: rows (or summed values) without and with weights.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Acc {
+    pub n: f64,
+    pub weighted: f64,
+    pub weight_squares: f64,
+}
+
+impl Acc {
+    fn add(&mut self, amount: f64, weight: f64) {
+        self.n += amount;
+        self.weighted += amount * weight;
+        self.weight_squares += weight * weight;
+    }
+
+    fn merge(&mut self, other: &Acc) {
+        self.n += other.n;
+        self.weighted += other.weighted;
+        self.weight_squares += other.weight_squares;
+    }
+}
+
+/// An aggregation's result for one period, before rolling up.
+#[derive(Debug, Default)]
+pub struct Cells {
+    /// Per slot and key (a stratum, an age band, a tally group; empty when not divided).
+    pub sums: HashMap<(Slot, Vec<Sym>), Acc>,
+    /// For `count persons`: the (slot, key, person) triples, deduplicated per unit later.
+    pub persons: Vec<(Slot, Vec<Sym>, u32)>,
+    /// For means and medians: (slot, value, weight).
+    pub values: Vec<(Slot, f64, f64)>,
+    /// Rows that could not be placed in a municipality though the rows have a residence.
+    pub without_residence: usize,
+}
+
+impl Engine<'_> {
+    /// Which municipality a row of a row set belongs to.
+    fn slot(&self, rows: RowSet, r: super::rows::RowRef<'_>) -> Option<Slot> {
+        let residence = match rows {
+            RowSet::Population(p) => self.plan.populations[p].residence,
+            RowSet::Source(s) => {
+                let cols: Vec<usize> = self.plan.sources[s]
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, t))| *t == crate::plan::ColumnType::Municipality)
+                    .map(|(i, _)| i)
+                    .collect();
+                (cols.len() == 1).then(|| cols[0])
+            }
+        };
+        match residence {
+            None => Some(0),
+            Some(col) => self
+                .municipality_of(self.tables[r.root].value(col, r.row as usize))
+                .map(|m| m as Slot + 1),
+        }
+    }
+
+    /// Evaluates an aggregation over a period's rows, divided by `keys`.
+    pub fn cells(
+        &self,
+        a: &Aggregation,
+        period: Period,
+        keys: &[Expr],
+        values: Option<&Expr>,
+    ) -> Cells {
+        let mut cells = Cells::default();
+        let persons = matches!(a.function, Aggregate::Count { persons: true });
+        let person_column = self.plan.sources[self.root_of(a.rows)].person;
+        self.for_each_row(a.rows, period, |r| {
+            let mut ctx = Ctx {
+                period,
+                current: r,
+                bound: Vec::new(),
+            };
+            if let Some(f) = &a.filter
+                && !self.eval(f, &mut ctx).truthy()
+            {
+                return;
+            }
+            let Some(slot) = self.slot(a.rows, r) else {
+                cells.without_residence += 1;
+                return;
+            };
+            let mut key = Vec::with_capacity(keys.len());
+            for k in keys {
+                match self.eval(k, &mut ctx) {
+                    Value::Sym(s) => key.push(s),
+                    // A row outside every stratum or band cannot be placed: it is left out.
+                    _ => return,
+                }
+            }
+            let weight = match &a.weight {
+                Some(w) => match self.eval(w, &mut ctx) {
+                    Value::Num(x) if x >= 0.0 => x,
+                    _ => return,
+                },
+                None => 1.0,
+            };
+            if let Some(v) = values {
+                if let Some(x) = self.eval(v, &mut ctx).number() {
+                    cells.values.push((slot, x, weight));
+                }
+                return;
+            }
+            let amount = match &a.function {
+                Aggregate::Count { .. } => 1.0,
+                Aggregate::Sum(e) => match self.eval(e, &mut ctx).number() {
+                    Some(x) => x,
+                    None => return,
+                },
+            };
+            if persons {
+                if let Some(pc) = person_column
+                    && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
+                {
+                    cells.persons.push((slot, key, p));
+                }
+                return;
+            }
+            cells
+                .sums
+                .entry((slot, key))
+                .or_default()
+                .add(amount, weight);
+        });
+        cells
+    }
+
+    /// The slots that make up a unit.
+    pub fn slots(&self, unit: Unit) -> Vec<Slot> {
+        match unit {
+            Unit::National => (0..=self.geography.municipalities.len() as Slot).collect(),
+            Unit::Region(r) => self
+                .geography
+                .municipalities
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.region == r)
+                .map(|(i, _)| i as Slot + 1)
+                .collect(),
+            Unit::Municipality(m) => vec![m as Slot + 1],
+        }
+    }
+
+    pub fn units(&self, level: Level) -> Vec<Unit> {
+        match level {
+            Level::National => vec![Unit::National],
+            Level::Region => (0..self.geography.regions.len())
+                .map(Unit::Region)
+                .collect(),
+            Level::Municipality => (0..self.geography.municipalities.len())
+                .map(Unit::Municipality)
+                .collect(),
+        }
+    }
+}
+
+/// A unit's sums by key.
+fn by_key(cells: &Cells, slots: &[Slot]) -> BTreeMap<Vec<Sym>, Acc> {
+    let mut out: BTreeMap<Vec<Sym>, Acc> = BTreeMap::new();
+    let in_unit = slot_set(slots);
+    for ((slot, key), acc) in &cells.sums {
+        if in_unit(*slot) {
+            out.entry(key.clone()).or_default().merge(acc);
+        }
+    }
+    let mut persons: Vec<(&Vec<Sym>, u32)> = cells
+        .persons
+        .iter()
+        .filter(|(s, _, _)| in_unit(*s))
+        .map(|(_, k, p)| (k, *p))
+        .collect();
+    persons.sort();
+    persons.dedup();
+    for (key, _) in persons {
+        out.entry(key.clone()).or_default().add(1.0, 1.0);
+    }
+    out
+}
+
+fn slot_set(slots: &[Slot]) -> impl Fn(Slot) -> bool + '_ {
+    move |s| slots.binary_search(&s).is_ok()
+}
+
+fn total(keyed: &BTreeMap<Vec<Sym>, Acc>) -> Acc {
+    let mut acc = Acc::default();
+    for a in keyed.values() {
+        acc.merge(a);
+    }
+    acc
+}
+
+/// The figures of one indicator at one level for one period.
+pub struct LevelInput<'a> {
+    pub indicator: &'a IndicatorPlan,
+    pub level: &'a LevelPlan,
+    pub period: Period,
+    /// Tallies per unit, for suppression.
+    pub tallies: Vec<HashMap<Unit, f64>>,
+    /// A derived indicator's figure for a unit, from the figures of the indicators it uses.
+    pub derived: &'a dyn Fn(Unit) -> Figure,
+}
+
+impl Engine<'_> {
+    pub fn compute(&self, input: &LevelInput<'_>) -> Vec<(Unit, Figure)> {
+        let ind = input.indicator;
+        let units = self.units(input.level.level);
+        let mut figures: Vec<(Unit, Figure)> = match ind.kind {
+            MeasureKind::Proportion
+            | MeasureKind::Rate { .. }
+            | MeasureKind::Ratio
+            | MeasureKind::Count
+            | MeasureKind::Sum => self.ratio_figures(input, &units),
+            MeasureKind::Mean | MeasureKind::Median => self.value_figures(input, &units),
+            MeasureKind::LifeExpectancy { at_age } => self.life_figures(input, &units, at_age),
+            MeasureKind::Reported => self.reported_figures(input, &units),
+            MeasureKind::Derived => units.iter().map(|&u| (u, (input.derived)(u))).collect(),
+        };
+        for (unit, figure) in &mut figures {
+            if figure.value.is_none() && figure.suppressed.is_none() {
+                figure.suppressed = Some("no_data".to_string());
+            }
+            if figure.suppressed.is_some() {
+                continue;
+            }
+            for s in &input.level.suppressions {
+                let hit = threshold(
+                    &s.condition,
+                    figure,
+                    self.geography.code(*unit),
+                    *unit,
+                    &input.tallies,
+                );
+                if hit == Some(true) {
+                    figure.suppressed = Some(s.reason.clone());
+                    break;
+                }
+            }
+        }
+        figures
+    }
+
+    fn ratio_figures(&self, input: &LevelInput<'_>, units: &[Unit]) -> Vec<(Unit, Figure)> {
+        let ind = input.indicator;
+        let (Some(num), Some(den)) = (
+            &ind.numerator,
+            ind.denominator.as_ref().or(ind.numerator.as_ref()),
+        ) else {
+            return units.iter().map(|&u| (u, Figure::default())).collect();
+        };
+        let has_denominator = ind.denominator.is_some();
+        let std = input.level.standardisation.as_ref();
+        let (num_keys, den_keys): (&[Expr], &[Expr]) = match std {
+            Some(s) => (&s.numerator_strata, &s.denominator_strata),
+            None => (&[], &[]),
+        };
+        let num_cells = self.cells(num, input.period, num_keys, None);
+        let den_cells = if has_denominator {
+            self.cells(den, input.period, den_keys, None)
+        } else {
+            Cells::default()
+        };
+        let weights: Option<BTreeMap<Vec<Sym>, f64>> = std.map(|s| match &s.standard {
+            StandardRef::National => by_key(&den_cells, &self.slots(Unit::National))
+                .into_iter()
+                .map(|(k, a)| (k, a.weighted))
+                .collect(),
+            StandardRef::Declared(id) => self.standard_weights(*id),
+        });
+        let (scale, is_proportion) = match ind.kind {
+            MeasureKind::Proportion => (100.0, true),
+            MeasureKind::Rate { per } => (per, false),
+            _ => (1.0, false),
+        };
+        let weighted = num.weight.is_some();
+        units
+            .iter()
+            .map(|&unit| {
+                let slots = self.slots(unit);
+                let n_keyed = by_key(&num_cells, &slots);
+                let d_keyed = by_key(&den_cells, &slots);
+                let (n, d) = (total(&n_keyed), total(&d_keyed));
+                let mut figure = Figure {
+                    numerator: Some(n.n),
+                    denominator: has_denominator.then_some(d.n),
+                    ..Figure::default()
+                };
+                if !has_denominator {
+                    figure.value = Some(if weighted { n.weighted } else { n.n });
+                    figure.interval = matches!(ind.kind, MeasureKind::Count)
+                        .then(|| stats::poisson_count_interval(n.n, CONFIDENCE));
+                    return (unit, figure);
+                }
+                if d.weighted <= 0.0 {
+                    return (unit, figure);
+                }
+                match &weights {
+                    Some(weights) => {
+                        let strata: Vec<stats::Stratum> = weights
+                            .iter()
+                            .map(|(key, &w)| stats::Stratum {
+                                events: n_keyed.get(key).map(|a| a.weighted).unwrap_or(0.0),
+                                population: d_keyed.get(key).map(|a| a.weighted).unwrap_or(0.0),
+                                standard_weight: w,
+                            })
+                            .collect();
+                        if let Some(s) = stats::direct_standardise(&strata, CONFIDENCE) {
+                            figure.value = Some(s.rate * scale);
+                            figure.interval = Some(Interval {
+                                low: s.interval.low * scale,
+                                high: s.interval.high * scale,
+                            });
+                        }
+                    }
+                    None => {
+                        let rate = n.weighted / d.weighted;
+                        figure.value = Some(rate * scale);
+                        figure.interval = if is_proportion {
+                            let interval = if weighted {
+                                stats::weighted_proportion(
+                                    n.weighted,
+                                    d.weighted,
+                                    d.weighted.powi(2) / d.weight_squares.max(f64::MIN_POSITIVE),
+                                    CONFIDENCE,
+                                )
+                                .map(|(_, i)| i)
+                            } else {
+                                stats::wilson(n.n, d.n, CONFIDENCE)
+                            };
+                            interval.map(|i| Interval {
+                                low: i.low * scale,
+                                high: i.high * scale,
+                            })
+                        } else {
+                            stats::rate_interval(n.weighted, d.weighted, CONFIDENCE).map(|i| {
+                                Interval {
+                                    low: i.low * scale,
+                                    high: i.high * scale,
+                                }
+                            })
+                        };
+                    }
+                }
+                (unit, figure)
+            })
+            .collect()
+    }
+
+    /// Standard population weights by stratum key.
+    fn standard_weights(&self, id: usize) -> BTreeMap<Vec<Sym>, f64> {
+        let std = &self.plan.standards[id];
+        let mut out: BTreeMap<Vec<Sym>, f64> = BTreeMap::new();
+        let table = &self.tables[std.source];
+        // The standard is fixed: its filters see no period of their own.
+        let period = Period::new(crate::plan::PeriodKind::Year(0));
+        for row in 0..table.rows as u32 {
+            let r = self.source_row(std.source, row);
+            let mut ctx = Ctx {
+                period,
+                current: r,
+                bound: Vec::new(),
+            };
+            if !std.filters.iter().all(|f| self.eval(f, &mut ctx).truthy()) {
+                continue;
+            }
+            let key: Option<Vec<Sym>> = std
+                .strata
+                .iter()
+                .map(|&col| match table.value(col, row as usize) {
+                    Value::Sym(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            let Some(key) = key else { continue };
+            if let Some(w) = self.eval(&std.weight, &mut ctx).number() {
+                *out.entry(key).or_default() += w;
+            }
+        }
+        out
+    }
+
+    fn value_figures(&self, input: &LevelInput<'_>, units: &[Unit]) -> Vec<(Unit, Figure)> {
+        let ind = input.indicator;
+        let Some((value, agg)) = &ind.value_over else {
+            return units.iter().map(|&u| (u, Figure::default())).collect();
+        };
+        let cells = self.cells(agg, input.period, &[], Some(value));
+        units
+            .iter()
+            .map(|&unit| {
+                let slots = self.slots(unit);
+                let in_unit = slot_set(&slots);
+                let (values, weights): (Vec<f64>, Vec<f64>) = cells
+                    .values
+                    .iter()
+                    .filter(|(s, _, _)| in_unit(*s))
+                    .map(|(_, v, w)| (*v, *w))
+                    .unzip();
+                let mut figure = Figure {
+                    denominator: Some(values.len() as f64),
+                    ..Figure::default()
+                };
+                if ind.kind == MeasureKind::Median {
+                    if let Some(m) = stats::median(&values, CONFIDENCE) {
+                        figure.value = Some(m.median);
+                        figure.interval = m.interval;
+                    }
+                } else {
+                    let w = agg.weight.as_ref().map(|_| weights.as_slice());
+                    if let Some(m) = stats::mean(&values, w, CONFIDENCE) {
+                        figure.numerator = Some(values.iter().sum());
+                        figure.value = Some(m.mean);
+                        figure.interval = m.interval;
+                    }
+                }
+                (unit, figure)
+            })
+            .collect()
+    }
+
+    fn life_figures(
+        &self,
+        input: &LevelInput<'_>,
+        units: &[Unit],
+        at_age: f64,
+    ) -> Vec<(Unit, Figure)> {
+        let ind = input.indicator;
+        let (Some(deaths), Some(exposure)) = (&ind.numerator, &ind.denominator) else {
+            return units.iter().map(|&u| (u, Figure::default())).collect();
+        };
+        let (Some(Expr::Band { limits, labels, .. }), Some(exposure_ages)) =
+            (&deaths.ages, &exposure.ages)
+        else {
+            return units.iter().map(|&u| (u, Figure::default())).collect();
+        };
+        let bands: Vec<stats::lifetable::AgeBand> = limits
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| stats::lifetable::AgeBand {
+                start,
+                width: limits.get(i + 1).map(|next| next - start),
+            })
+            .collect();
+        let death_cells = self.cells(
+            deaths,
+            input.period,
+            std::slice::from_ref(deaths.ages.as_ref().unwrap_or(exposure_ages)),
+            None,
+        );
+        let exposure_cells = self.cells(
+            exposure,
+            input.period,
+            std::slice::from_ref(exposure_ages),
+            None,
+        );
+        units
+            .iter()
+            .map(|&unit| {
+                let slots = self.slots(unit);
+                let d = by_key(&death_cells, &slots);
+                let e = by_key(&exposure_cells, &slots);
+                let per_band = |m: &BTreeMap<Vec<Sym>, Acc>| -> Vec<f64> {
+                    labels
+                        .iter()
+                        .map(|l| m.get(&vec![*l]).map(|a| a.n).unwrap_or(0.0))
+                        .collect()
+                };
+                let (dv, ev) = (per_band(&d), per_band(&e));
+                let mut figure = Figure {
+                    numerator: Some(dv.iter().sum()),
+                    denominator: Some(ev.iter().sum()),
+                    ..Figure::default()
+                };
+                if let Some(le) =
+                    stats::lifetable::life_expectancy(&bands, &dv, &ev, at_age, CONFIDENCE)
+                {
+                    figure.value = Some(le.value);
+                    figure.interval = le.interval;
+                }
+                (unit, figure)
+            })
+            .collect()
+    }
+
+    fn reported_figures(&self, input: &LevelInput<'_>, units: &[Unit]) -> Vec<(Unit, Figure)> {
+        let ind = input.indicator;
+        let Some((value, agg)) = &ind.value_over else {
+            return units.iter().map(|&u| (u, Figure::default())).collect();
+        };
+        let root = self.root_of(agg.rows);
+        let source = &self.plan.sources[root];
+        let unit_col = source
+            .columns
+            .iter()
+            .position(|(_, t)| *t == crate::plan::ColumnType::Unit);
+        let period_col = source
+            .columns
+            .iter()
+            .position(|(_, t)| *t == crate::plan::ColumnType::Period);
+        let label = self.symbols.get(&input.period.to_string());
+        let mut found: HashMap<u32, (f64, f64, f64, usize)> = HashMap::new();
+        self.for_each_row(agg.rows, input.period, |r| {
+            let table = &self.tables[r.root];
+            let (Some(uc), Some(pc)) = (unit_col, period_col) else {
+                return;
+            };
+            let (Value::Unit(code), Value::Sym(p)) = (
+                table.value(uc, r.row as usize),
+                table.value(pc, r.row as usize),
+            ) else {
+                return;
+            };
+            if Some(p) != label {
+                return;
+            }
+            let mut ctx = Ctx {
+                period: input.period,
+                current: r,
+                bound: Vec::new(),
+            };
+            if let Some(f) = &agg.filter
+                && !self.eval(f, &mut ctx).truthy()
+            {
+                return;
+            }
+            let v = self.eval(value, &mut ctx).number().unwrap_or(f64::NAN);
+            let part = |a: &Option<Aggregation>, ctx: &mut Ctx<'_>| match a
+                .as_ref()
+                .map(|a| &a.function)
+            {
+                Some(Aggregate::Sum(e)) => self.eval(e, ctx).number().unwrap_or(f64::NAN),
+                Some(Aggregate::Count { .. }) => 1.0,
+                None => f64::NAN,
+            };
+            let n = part(&ind.numerator, &mut ctx);
+            let d = part(&ind.denominator, &mut ctx);
+            let entry = found.entry(code).or_insert((0.0, 0.0, 0.0, 0));
+            entry.0 += v;
+            entry.1 += n;
+            entry.2 += d;
+            entry.3 += 1;
+        });
+        units
+            .iter()
+            .map(|&unit| {
+                let mut figure = Figure::default();
+                if let Some(&(v, n, d, rows)) = found.get(&self.geography.code(unit)) {
+                    if rows == 1 && v.is_finite() {
+                        figure.value = Some(v);
+                    } else if rows > 1 {
+                        figure.suppressed = Some("ambiguous_data".to_string());
+                    }
+                    figure.numerator = n.is_finite().then_some(n);
+                    figure.denominator = d.is_finite().then_some(d);
+                }
+                (unit, figure)
+            })
+            .collect()
+    }
+
+    /// Tallies of an indicator per unit at a level, for suppression conditions.
+    pub fn tallies(
+        &self,
+        ind: &IndicatorPlan,
+        level: Level,
+        period: Period,
+    ) -> Vec<HashMap<Unit, f64>> {
+        let units = self.units(level);
+        ind.tallies
+            .iter()
+            .map(|t| {
+                let keys: Vec<Expr> = t.by.iter().map(|(_, e)| e.clone()).collect();
+                let cells = self.cells(&t.aggregation, period, &keys, None);
+                // Every group the `by` expression can give counts, even one with no rows.
+                let groups: Vec<Vec<Sym>> = match t.by.as_ref().map(|(_, e)| e) {
+                    Some(Expr::Band { labels, .. }) => labels.iter().map(|l| vec![*l]).collect(),
+                    _ => {
+                        let mut g: Vec<Vec<Sym>> =
+                            cells.sums.keys().map(|(_, k)| k.clone()).collect();
+                        g.sort();
+                        g.dedup();
+                        g
+                    }
+                };
+                units
+                    .iter()
+                    .map(|&unit| {
+                        let keyed = by_key(&cells, &self.slots(unit));
+                        let value = match &t.by {
+                            None => total(&keyed).n,
+                            Some((max, _)) => {
+                                let counts = groups
+                                    .iter()
+                                    .map(|g| keyed.get(g).map(|a| a.n).unwrap_or(0.0));
+                                if *max {
+                                    counts.fold(0.0, f64::max)
+                                } else {
+                                    counts.fold(f64::INFINITY, f64::min)
+                                }
+                            }
+                        };
+                        (unit, if value.is_finite() { value } else { 0.0 })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum T {
+    Num(f64),
+    Bool(bool),
+    Missing,
+}
+
+fn threshold(
+    e: &ThresholdExpr,
+    f: &Figure,
+    area: u32,
+    unit: Unit,
+    tallies: &[HashMap<Unit, f64>],
+) -> Option<bool> {
+    match eval_threshold(e, f, area, unit, tallies) {
+        T::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn eval_threshold(
+    e: &ThresholdExpr,
+    f: &Figure,
+    area: u32,
+    unit: Unit,
+    tallies: &[HashMap<Unit, f64>],
+) -> T {
+    let num = |x: Option<f64>| x.map(T::Num).unwrap_or(T::Missing);
+    let ev = |x: &ThresholdExpr| eval_threshold(x, f, area, unit, tallies);
+    match e {
+        ThresholdExpr::Numerator => num(f.numerator),
+        ThresholdExpr::Denominator => num(f.denominator),
+        ThresholdExpr::Value => num(f.value),
+        ThresholdExpr::Area => T::Num(area as f64),
+        ThresholdExpr::Tally(i) => num(tallies.get(*i).and_then(|t| t.get(&unit)).copied()),
+        ThresholdExpr::Number(n) => T::Num(*n),
+        ThresholdExpr::List(_) => T::Missing,
+        ThresholdExpr::Not(x) => match ev(x) {
+            T::Bool(b) => T::Bool(!b),
+            _ => T::Missing,
+        },
+        ThresholdExpr::Neg(x) => match ev(x) {
+            T::Num(n) => T::Num(-n),
+            _ => T::Missing,
+        },
+        ThresholdExpr::In(x, items, negated) => match ev(x) {
+            T::Num(n) => {
+                T::Bool(items.iter().any(|i| matches!(ev(i), T::Num(m) if m == n)) != *negated)
+            }
+            _ => T::Missing,
+        },
+        ThresholdExpr::Binary(op, a, b) => {
+            let (x, y) = (ev(a), ev(b));
+            match (op, x, y) {
+                (BinOp::And, T::Bool(p), T::Bool(q)) => T::Bool(p && q),
+                (BinOp::Or, T::Bool(p), T::Bool(q)) => T::Bool(p || q),
+                // An unknown side of `or` cannot make a true side false.
+                (BinOp::Or, T::Bool(true), _) | (BinOp::Or, _, T::Bool(true)) => T::Bool(true),
+                (_, T::Num(p), T::Num(q)) => match op {
+                    BinOp::Lt => T::Bool(p < q),
+                    BinOp::Le => T::Bool(p <= q),
+                    BinOp::Gt => T::Bool(p > q),
+                    BinOp::Ge => T::Bool(p >= q),
+                    BinOp::Eq => T::Bool(p == q),
+                    BinOp::Ne => T::Bool(p != q),
+                    BinOp::Add => T::Num(p + q),
+                    BinOp::Sub => T::Num(p - q),
+                    BinOp::Mul => T::Num(p * q),
+                    BinOp::Div if q != 0.0 => T::Num(p / q),
+                    _ => T::Missing,
+                },
+                _ => T::Missing,
+            }
+        }
+    }
+}

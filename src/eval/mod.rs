@@ -1,0 +1,271 @@
+//! Stage 4: evaluation. Executes a [`Plan`] over raw CSV extracts: loads each extract once,
+//! materialises populations and cohorts per period, and computes every indicator's figures
+//! for every unit of its levels, for the report period and the comparison period.
+//!
+//! Reads data only through [`load`], which confines every file to the data directory.
+
+// A data error carries the file, line, column, value and source for its message; it is
+// returned once per run, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod error;
+pub mod geography;
+pub mod load;
+pub mod measure;
+pub mod rows;
+pub mod value;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+pub use error::{DataError, Exclusions};
+pub use geography::{Geography, Unit};
+pub use load::BadRows;
+pub use measure::Figure;
+
+use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, Step};
+use measure::LevelInput;
+use rows::Engine;
+use value::Interner;
+
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub geography: PathBuf,
+    pub bad_rows: BadRows,
+}
+
+/// The figures of one indicator at one level.
+#[derive(Debug, Clone)]
+pub struct LevelFigures {
+    pub level: Level,
+    pub period: Period,
+    pub compare: Option<Period>,
+    pub current: Vec<(Unit, Figure)>,
+    pub previous: Option<Vec<(Unit, Figure)>>,
+    /// The country's figure in `period`, the reference of the level marking.
+    pub national: Option<Figure>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndicatorFigures {
+    pub indicator: IndicatorId,
+    pub levels: Vec<LevelFigures>,
+}
+
+/// Rows read from each extract.
+#[derive(Debug, Clone)]
+pub struct SourceSummary {
+    pub source: String,
+    pub file: String,
+    pub rows: usize,
+}
+
+pub struct Evaluation {
+    pub geography: Geography,
+    pub indicators: Vec<IndicatorFigures>,
+    pub sources: Vec<SourceSummary>,
+    pub exclusions: Exclusions,
+}
+
+/// Runs the plan. `progress` hears of each step, for a display on a terminal.
+pub fn evaluate(
+    plan: &Plan,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Evaluation, DataError> {
+    let geography = Geography::load(&options.geography)?;
+    let mut symbols = Interner::new(&plan.symbols);
+    let mut persons = Interner::default();
+    let mut exclusions = Exclusions::default();
+    let mut tables = Vec::new();
+    let mut sources = Vec::new();
+    for source in &plan.sources {
+        if !source.used.iter().any(|u| *u) {
+            // Declared but read by no rule: nothing to scan.
+            tables.push(load::Table {
+                rows: 0,
+                columns: vec![None; source.columns.len()],
+                file: source.file.clone(),
+            });
+            continue;
+        }
+        progress(&format!("reading {}", source.file));
+        let mut loader = load::Loader {
+            geography: &geography,
+            symbols: &mut symbols,
+            persons: &mut persons,
+            bad_rows: options.bad_rows,
+            exclusions: &mut exclusions,
+        };
+        let table = loader.load(source, &options.data_dir)?;
+        sources.push(SourceSummary {
+            source: source.name.clone(),
+            file: source.file.clone(),
+            rows: table.rows,
+        });
+        tables.push(table);
+    }
+    let person_count = persons.len();
+    let engine = Engine::new(plan, &geography, tables, symbols, person_count);
+    let evaluator = Evaluator {
+        engine: &engine,
+        memo: RefCell::new(HashMap::new()),
+    };
+    let mut indicators = Vec::new();
+    for step in &plan.order {
+        let Step::Indicator(id) = *step else { continue };
+        let ind = &plan.indicators[id];
+        if ind.hidden {
+            continue;
+        }
+        progress(&format!("computing {}", ind.name));
+        let mut levels = Vec::new();
+        for level_plan in &ind.levels {
+            let current = evaluator.figures(id, level_plan.level, level_plan.period);
+            let previous = level_plan
+                .compare
+                .map(|p| evaluator.figures(id, level_plan.level, p));
+            let national = evaluator.national(id, level_plan.period);
+            levels.push(LevelFigures {
+                level: level_plan.level,
+                period: level_plan.period,
+                compare: level_plan.compare,
+                current: current.as_ref().clone(),
+                previous: previous.map(|p| p.as_ref().clone()),
+                national,
+            });
+        }
+        indicators.push(IndicatorFigures {
+            indicator: id,
+            levels,
+        });
+    }
+    drop(evaluator);
+    drop(engine);
+    Ok(Evaluation {
+        geography,
+        indicators,
+        sources,
+        exclusions,
+    })
+}
+
+/// Every unit's figure at one level for one period.
+type UnitFigures = Vec<(Unit, Figure)>;
+
+struct Evaluator<'e, 'p> {
+    engine: &'e Engine<'p>,
+    memo: RefCell<HashMap<(IndicatorId, Level, Period), Rc<UnitFigures>>>,
+}
+
+impl Evaluator<'_, '_> {
+    /// An indicator's figures at a level for a period, computed once. The level's own rules
+    /// (standardisation, suppression) apply whatever the period asked for.
+    fn figures(&self, id: IndicatorId, level: Level, period: Period) -> Rc<UnitFigures> {
+        if let Some(f) = self.memo.borrow().get(&(id, level, period)) {
+            return f.clone();
+        }
+        let plan = self.engine.plan;
+        let ind = &plan.indicators[id];
+        let figures = match ind.levels.iter().find(|l| l.level == level) {
+            None => Vec::new(),
+            Some(level_plan) => {
+                let tallies = self.engine.tallies(ind, level, period);
+                let derived = |unit: Unit| self.derived(ind.formula.as_ref(), unit, period);
+                let input = LevelInput {
+                    indicator: ind,
+                    level: level_plan,
+                    period,
+                    tallies,
+                    derived: &derived,
+                };
+                self.engine.compute(&input)
+            }
+        };
+        let figures = Rc::new(figures);
+        self.memo
+            .borrow_mut()
+            .insert((id, level, period), figures.clone());
+        figures
+    }
+
+    fn national(&self, id: IndicatorId, period: Period) -> Option<Figure> {
+        let figures = self.figures(id, Level::National, period);
+        figures.first().map(|(_, f)| f.clone())
+    }
+
+    fn figure_at(&self, id: IndicatorId, unit: Unit, period: Period) -> Option<Figure> {
+        let level = match unit {
+            Unit::National => Level::National,
+            Unit::Region(_) => Level::Region,
+            Unit::Municipality(_) => Level::Municipality,
+        };
+        let figures = self.figures(id, level, period);
+        figures
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map(|(_, f)| f.clone())
+    }
+
+    /// A derived figure: the formula over other indicators' figures. Any input not shown makes
+    /// the derived figure not shown either (`input_suppressed`).
+    fn derived(&self, formula: Option<&Formula>, unit: Unit, period: Period) -> Figure {
+        let value = formula.and_then(|f| self.formula(f, unit, period));
+        match value {
+            Some(Ok(v)) if v.is_finite() => Figure {
+                value: Some(v),
+                ..Figure::default()
+            },
+            Some(Ok(_)) | None => Figure {
+                suppressed: Some("no_data".to_string()),
+                ..Figure::default()
+            },
+            Some(Err(reason)) => Figure {
+                suppressed: Some(reason),
+                ..Figure::default()
+            },
+        }
+    }
+
+    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<f64, String>> {
+        Some(match f {
+            Formula::Number(n) => Ok(*n),
+            Formula::Neg(x) => self.formula(x, unit, period)?.map(|v| -v),
+            Formula::Binary(op, a, b) => {
+                let x = self.formula(a, unit, period)?;
+                let y = self.formula(b, unit, period)?;
+                match (x, y) {
+                    (Ok(x), Ok(y)) => Ok(match op {
+                        BinOp::Add => x + y,
+                        BinOp::Sub => x - y,
+                        BinOp::Mul => x * y,
+                        BinOp::Div => x / y,
+                        _ => f64::NAN,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                }
+            }
+            Formula::Indicator(id, at) => {
+                let target = match at {
+                    None => unit,
+                    Some(Level::National) => Unit::National,
+                    Some(Level::Region) => match self.engine.geography.region_of(unit) {
+                        Some(r) => Unit::Region(r),
+                        None => Unit::National,
+                    },
+                    Some(Level::Municipality) => unit,
+                };
+                match self.figure_at(*id, target, period) {
+                    Some(Figure {
+                        value: Some(v),
+                        suppressed: None,
+                        ..
+                    }) => Ok(v),
+                    _ => Err("input_suppressed".to_string()),
+                }
+            }
+        })
+    }
+}

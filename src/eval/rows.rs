@@ -1,0 +1,767 @@
+//! The row engine: evaluates compiled expressions over rows, materialises populations and
+//! cohorts for a period (once each, cached), and indexes rows by person for relations.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::geography::Geography;
+use super::load::Table;
+use super::value::{Interner, Value};
+use crate::plan::{
+    BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
+    civil_from_days,
+};
+
+/// The rows of a population in one period, with the values of its `let` fields.
+#[derive(Debug)]
+pub struct View {
+    pub root: usize,
+    /// Row numbers in the root source's table.
+    pub rows: Vec<u32>,
+    /// `lets.len() == rows.len() * width`, row by row.
+    pub lets: Vec<Value>,
+    pub width: usize,
+}
+
+impl View {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn row(&self, k: usize) -> RowRef<'_> {
+        RowRef {
+            root: self.root,
+            row: self.rows[k],
+            lets: &self.lets[k * self.width..(k + 1) * self.width],
+        }
+    }
+}
+
+/// One row in reach of an expression.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    pub root: usize,
+    pub row: u32,
+    pub lets: &'a [Value],
+}
+
+/// A cohort's members: a bitset over person numbers.
+pub type Members = Vec<u64>;
+
+/// A source's person index serves every period; a population's is per period.
+type PersonIndexKey = (RowSet, Option<Period>);
+
+/// Rows of a row set grouped by person: `order[start[p]..start[p + 1]]` are the positions of
+/// person `p`'s rows.
+#[derive(Debug)]
+struct PersonIndex {
+    start: Vec<u32>,
+    order: Vec<u32>,
+}
+
+pub struct Engine<'p> {
+    pub plan: &'p Plan,
+    pub geography: &'p Geography,
+    pub tables: Vec<Table>,
+    pub symbols: Interner,
+    pub person_count: usize,
+    /// Municipality code → index in the geography, dense for speed.
+    pub municipality_index: Vec<u32>,
+    code_memo: RefCell<Vec<Vec<u8>>>,
+    views: RefCell<HashMap<(PopulationId, Period), Rc<View>>>,
+    cohorts: RefCell<HashMap<(CohortId, Period), Rc<Members>>>,
+    person_indexes: RefCell<HashMap<PersonIndexKey, Rc<PersonIndex>>>,
+}
+
+/// A row bound by a relation (`exists(next in …)`): it keeps its population's rows alive.
+#[derive(Debug, Clone)]
+pub struct BoundRow {
+    root: usize,
+    row: u32,
+    view: Option<(Rc<View>, usize)>,
+}
+
+impl BoundRow {
+    fn as_ref(&self) -> RowRef<'_> {
+        match &self.view {
+            Some((v, k)) => v.row(*k),
+            None => RowRef {
+                root: self.root,
+                row: self.row,
+                lets: &[],
+            },
+        }
+    }
+}
+
+/// Everything an expression can see: the period, the current row and the rows bound by
+/// relations (innermost last).
+pub struct Ctx<'a> {
+    pub period: Period,
+    pub current: RowRef<'a>,
+    pub bound: Vec<BoundRow>,
+}
+
+impl<'p> Engine<'p> {
+    pub fn new(
+        plan: &'p Plan,
+        geography: &'p Geography,
+        tables: Vec<Table>,
+        symbols: Interner,
+        person_count: usize,
+    ) -> Engine<'p> {
+        let max_code = geography
+            .municipalities
+            .iter()
+            .map(|m| m.code)
+            .max()
+            .unwrap_or(0) as usize;
+        let mut municipality_index = vec![u32::MAX; max_code + 1];
+        for (i, m) in geography.municipalities.iter().enumerate() {
+            municipality_index[m.code as usize] = i as u32;
+        }
+        Engine {
+            plan,
+            geography,
+            tables,
+            symbols,
+            person_count,
+            municipality_index,
+            code_memo: RefCell::new(vec![Vec::new(); plan.code_lists.len()]),
+            views: RefCell::new(HashMap::new()),
+            cohorts: RefCell::new(HashMap::new()),
+            person_indexes: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn source_row(&self, root: usize, row: u32) -> RowRef<'static> {
+        RowRef {
+            root,
+            row,
+            lets: &[],
+        }
+    }
+
+    /// The rows of a population in a period, computed once.
+    pub fn view(&self, id: PopulationId, period: Period) -> Rc<View> {
+        if let Some(v) = self.views.borrow().get(&(id, period)) {
+            return v.clone();
+        }
+        let view = Rc::new(self.build_view(id, period));
+        self.views.borrow_mut().insert((id, period), view.clone());
+        view
+    }
+
+    fn build_view(&self, id: PopulationId, period: Period) -> View {
+        let pop = &self.plan.populations[id];
+        let width = pop.lets.len();
+        let own = pop.own_lets_from;
+        // Conditions that need no `let` run first, so costly lets (relations) are computed
+        // only for rows that can still be kept.
+        let (early, late): (Vec<&Expr>, Vec<&Expr>) =
+            pop.filters.iter().partition(|f| !uses_lets(f));
+        let mut rows = Vec::new();
+        let mut lets = Vec::new();
+        let mut scratch = vec![Value::Missing; width];
+        let mut consider = |row: u32, base_lets: &[Value]| {
+            scratch[..own].copy_from_slice(&base_lets[..own]);
+            for v in &mut scratch[own..] {
+                *v = Value::Missing;
+            }
+            let mut ctx = Ctx {
+                period,
+                current: RowRef {
+                    root: pop.root,
+                    row,
+                    lets: &scratch,
+                },
+                bound: Vec::new(),
+            };
+            if !early.iter().all(|f| self.eval(f, &mut ctx).truthy()) {
+                return;
+            }
+            for k in own..width {
+                let value = {
+                    let mut ctx = Ctx {
+                        period,
+                        current: RowRef {
+                            root: pop.root,
+                            row,
+                            lets: &scratch,
+                        },
+                        bound: Vec::new(),
+                    };
+                    self.eval(&pop.lets[k].1, &mut ctx)
+                };
+                scratch[k] = value;
+            }
+            let mut ctx = Ctx {
+                period,
+                current: RowRef {
+                    root: pop.root,
+                    row,
+                    lets: &scratch,
+                },
+                bound: Vec::new(),
+            };
+            if late.iter().all(|f| self.eval(f, &mut ctx).truthy()) {
+                rows.push(row);
+                lets.extend_from_slice(&scratch);
+            }
+        };
+        match pop.base {
+            None => {
+                for row in 0..self.tables[pop.root].rows as u32 {
+                    consider(row, &[]);
+                }
+            }
+            Some(base) => {
+                let base_view = self.view(base, period);
+                for k in 0..base_view.len() {
+                    let r = base_view.row(k);
+                    consider(r.row, r.lets);
+                }
+            }
+        }
+        View {
+            root: pop.root,
+            rows,
+            lets,
+            width,
+        }
+    }
+
+    /// Calls `f` with every row of a row set in a period.
+    pub fn for_each_row(&self, rows: RowSet, period: Period, mut f: impl FnMut(RowRef<'_>)) {
+        match rows {
+            RowSet::Source(s) => {
+                for row in 0..self.tables[s].rows as u32 {
+                    f(RowRef {
+                        root: s,
+                        row,
+                        lets: &[],
+                    });
+                }
+            }
+            RowSet::Population(p) => {
+                let view = self.view(p, period);
+                for k in 0..view.len() {
+                    f(view.row(k));
+                }
+            }
+        }
+    }
+
+    pub fn root_of(&self, rows: RowSet) -> usize {
+        match rows {
+            RowSet::Source(s) => s,
+            RowSet::Population(p) => self.plan.populations[p].root,
+        }
+    }
+
+    /// The members of a cohort in a period, as a bitset over persons.
+    pub fn cohort(&self, id: CohortId, period: Period) -> Rc<Members> {
+        if let Some(c) = self.cohorts.borrow().get(&(id, period)) {
+            return c.clone();
+        }
+        let cohort = &self.plan.cohorts[id];
+        let mut bits = vec![0u64; self.person_count.div_ceil(64)];
+        let person_column = self.plan.sources[cohort.root].person;
+        let mut scratch: Vec<Value> = Vec::new();
+        self.for_each_row(cohort.rows, period, |r| {
+            scratch.clear();
+            scratch.extend_from_slice(r.lets);
+            for l in &cohort.lets {
+                let value = {
+                    let mut ctx = Ctx {
+                        period,
+                        current: RowRef {
+                            lets: &scratch,
+                            ..r
+                        },
+                        bound: Vec::new(),
+                    };
+                    self.eval(l, &mut ctx)
+                };
+                scratch.push(value);
+            }
+            let mut ctx = Ctx {
+                period,
+                current: RowRef {
+                    lets: &scratch,
+                    ..r
+                },
+                bound: Vec::new(),
+            };
+            if cohort
+                .filters
+                .iter()
+                .all(|f| self.eval(f, &mut ctx).truthy())
+                && let Some(pc) = person_column
+                && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
+            {
+                bits[p as usize / 64] |= 1 << (p % 64);
+            }
+        });
+        let bits = Rc::new(bits);
+        self.cohorts.borrow_mut().insert((id, period), bits.clone());
+        bits
+    }
+
+    fn person_of(&self, r: RowRef<'_>) -> Option<u32> {
+        let column = self.plan.sources[r.root].person?;
+        match self.tables[r.root].value(column, r.row as usize) {
+            Value::Person(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn person_index(&self, rows: RowSet, period: Period) -> Rc<PersonIndex> {
+        // A source's rows do not depend on the period.
+        let key = (
+            rows,
+            matches!(rows, RowSet::Population(_)).then_some(period),
+        );
+        if let Some(i) = self.person_indexes.borrow().get(&key) {
+            return i.clone();
+        }
+        let mut persons: Vec<(u32, u32)> = Vec::new();
+        let mut position = 0u32;
+        self.for_each_row(rows, period, |r| {
+            if let Some(p) = self.person_of(r) {
+                persons.push((p, position));
+            }
+            position += 1;
+        });
+        let mut start = vec![0u32; self.person_count + 1];
+        for &(p, _) in &persons {
+            start[p as usize + 1] += 1;
+        }
+        for k in 1..start.len() {
+            start[k] += start[k - 1];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; persons.len()];
+        for &(p, pos) in &persons {
+            order[fill[p as usize] as usize] = pos;
+            fill[p as usize] += 1;
+        }
+        let index = Rc::new(PersonIndex { start, order });
+        self.person_indexes.borrow_mut().insert(key, index.clone());
+        index
+    }
+
+    fn field(&self, r: RowRef<'_>, field: Field) -> Value {
+        match field {
+            Field::Column(c) => self.tables[r.root].value(c, r.row as usize),
+            Field::Let(i) => r.lets.get(i).copied().unwrap_or(Value::Missing),
+        }
+    }
+
+    fn in_codes(&self, codes: usize, sym: u32) -> bool {
+        let mut memo = self.code_memo.borrow_mut();
+        let memo = &mut memo[codes];
+        if memo.len() <= sym as usize {
+            memo.resize(self.symbols.len().max(sym as usize + 1), 0);
+        }
+        if memo[sym as usize] == 0 {
+            let hit = self.plan.code_lists[codes].matches(self.symbols.text(sym));
+            memo[sym as usize] = if hit { 2 } else { 1 };
+        }
+        memo[sym as usize] == 2
+    }
+
+    /// Evaluates an expression. Missing values propagate through arithmetic; a comparison
+    /// with a missing value is false, as in SQL's `WHERE`.
+    pub fn eval(&self, e: &Expr, ctx: &mut Ctx<'_>) -> Value {
+        match e {
+            Expr::Missing => Value::Missing,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Number(n) => Value::Num(*n),
+            Expr::Date(d) => Value::Date(*d),
+            Expr::Text(s) => Value::Sym(*s),
+            Expr::Duration { days } => Value::Duration(*days),
+            Expr::Field(f) => self.field(ctx.current, *f),
+            Expr::Bound { depth, field } => {
+                let at = ctx.bound.len().checked_sub(1 + depth);
+                match at {
+                    Some(k) => self.field(ctx.bound[k].as_ref(), *field),
+                    None => Value::Missing,
+                }
+            }
+            Expr::PeriodStart => Value::Date(ctx.period.first_day),
+            Expr::PeriodEnd => Value::Date(ctx.period.last_day),
+            Expr::Not(x) => match self.eval(x, ctx) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Bool(true),
+            },
+            Expr::Neg(x) => match self.eval(x, ctx) {
+                Value::Num(n) => Value::Num(-n),
+                Value::Duration(d) => Value::Duration(-d),
+                _ => Value::Missing,
+            },
+            Expr::Binary(op, a, b) => match op {
+                BinOp::And => Value::Bool(self.eval(a, ctx).truthy() && self.eval(b, ctx).truthy()),
+                BinOp::Or => Value::Bool(self.eval(a, ctx).truthy() || self.eval(b, ctx).truthy()),
+                _ => {
+                    let (x, y) = (self.eval(a, ctx), self.eval(b, ctx));
+                    binary(*op, x, y)
+                }
+            },
+            Expr::InList {
+                value,
+                items,
+                negated,
+            } => {
+                let v = self.eval(value, ctx);
+                if v.is_missing() {
+                    return Value::Bool(false);
+                }
+                let hit = items.iter().any(|i| {
+                    let w = self.eval(i, ctx);
+                    equal(v, w) == Some(true)
+                });
+                Value::Bool(hit != *negated)
+            }
+            Expr::InCodes {
+                value,
+                codes,
+                negated,
+            } => match self.eval(value, ctx) {
+                Value::Sym(s) => Value::Bool(self.in_codes(*codes, s) != *negated),
+                _ => Value::Bool(false),
+            },
+            Expr::InCohort {
+                value,
+                cohort,
+                negated,
+            } => match self.eval(value, ctx) {
+                Value::Person(p) => {
+                    let bits = self.cohort(*cohort, ctx.period);
+                    let member = bits
+                        .get(p as usize / 64)
+                        .is_some_and(|w| w & (1 << (p % 64)) != 0);
+                    Value::Bool(member != *negated)
+                }
+                _ => Value::Bool(false),
+            },
+            Expr::InPeriod { value, negated } => match self.eval(value, ctx) {
+                Value::Date(d) => Value::Bool(ctx.period.contains(d) != *negated),
+                _ => Value::Bool(false),
+            },
+            Expr::IsMissing { value, negated } => {
+                Value::Bool(self.eval(value, ctx).is_missing() != *negated)
+            }
+            Expr::Within {
+                value,
+                anchor,
+                days,
+                after,
+            } => match (self.eval(value, ctx), self.eval(anchor, ctx)) {
+                (Value::Date(v), Value::Date(a)) => {
+                    let (v, a) = (v as f64, a as f64);
+                    let inside = if *after {
+                        a <= v && v <= a + days
+                    } else {
+                        a - days <= v && v <= a
+                    };
+                    Value::Bool(inside)
+                }
+                _ => Value::Bool(false),
+            },
+            Expr::Related(r) => self.related(r, ctx),
+            Expr::Call(f, args) => {
+                let values: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                call(*f, &values)
+            }
+            Expr::Band {
+                value,
+                limits,
+                labels,
+            } => match self.eval(value, ctx).number() {
+                Some(x) if x >= limits[0] => {
+                    let k = limits.iter().rposition(|&l| x >= l).unwrap_or(0);
+                    Value::Sym(labels[k])
+                }
+                _ => Value::Missing,
+            },
+        }
+    }
+
+    fn related(&self, r: &crate::plan::Related, ctx: &mut Ctx<'_>) -> Value {
+        let period = ctx.period;
+        let outer_person = match ctx.bound.last() {
+            Some(b) => self.person_of(b.as_ref()),
+            None => self.person_of(ctx.current),
+        };
+        let view = match r.rows {
+            RowSet::Population(p) => Some(self.view(p, period)),
+            RowSet::Source(_) => None,
+        };
+        let root = self.root_of(r.rows);
+        let candidates: Vec<u32> = if r.same_person {
+            let Some(person) = outer_person else {
+                return fold_empty(r.function);
+            };
+            let index = self.person_index(r.rows, period);
+            let p = person as usize;
+            if p + 1 >= index.start.len() {
+                return fold_empty(r.function);
+            }
+            index.order[index.start[p] as usize..index.start[p + 1] as usize].to_vec()
+        } else {
+            let n = view
+                .as_ref()
+                .map(|v| v.len())
+                .unwrap_or(self.tables[root].rows);
+            (0..n as u32).collect()
+        };
+        let mut count = 0usize;
+        let mut best: Option<Value> = None;
+        let mut sum = 0.0;
+        for position in candidates {
+            let row = match &view {
+                Some(v) => BoundRow {
+                    root,
+                    row: v.rows[position as usize],
+                    view: Some((v.clone(), position as usize)),
+                },
+                None => BoundRow {
+                    root,
+                    row: position,
+                    view: None,
+                },
+            };
+            ctx.bound.push(row);
+            let keep = r.filter.as_ref().is_none_or(|f| self.eval(f, ctx).truthy());
+            let projected = if keep {
+                r.projection.as_ref().map(|p| self.eval(p, ctx))
+            } else {
+                None
+            };
+            ctx.bound.pop();
+            if !keep {
+                continue;
+            }
+            count += 1;
+            if r.function == RelatedFn::Exists {
+                return Value::Bool(true);
+            }
+            if let Some(v) = projected {
+                match r.function {
+                    RelatedFn::Sum => sum += v.number().unwrap_or(0.0),
+                    RelatedFn::Min | RelatedFn::Max if !v.is_missing() => {
+                        let better = match best {
+                            None => true,
+                            Some(b) => {
+                                let ord = compare(v, b);
+                                if r.function == RelatedFn::Min {
+                                    ord == Some(std::cmp::Ordering::Less)
+                                } else {
+                                    ord == Some(std::cmp::Ordering::Greater)
+                                }
+                            }
+                        };
+                        if better {
+                            best = Some(v);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        match r.function {
+            RelatedFn::Exists => Value::Bool(false),
+            RelatedFn::Count => Value::Num(count as f64),
+            RelatedFn::Sum => Value::Num(sum),
+            RelatedFn::Min | RelatedFn::Max => best.unwrap_or(Value::Missing),
+        }
+    }
+
+    /// The municipality index of a row's residence value.
+    pub fn municipality_of(&self, v: Value) -> Option<usize> {
+        match v {
+            Value::Unit(code) => self
+                .municipality_index
+                .get(code as usize)
+                .filter(|&&i| i != u32::MAX)
+                .map(|&i| i as usize),
+            _ => None,
+        }
+    }
+
+    pub fn value_text(&self, v: Value) -> String {
+        match v {
+            Value::Missing => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Num(n) | Value::Duration(n) => n.to_string(),
+            Value::Date(d) => {
+                let (y, m, day) = civil_from_days(d);
+                format!("{y:04}-{m:02}-{day:02}")
+            }
+            Value::Sym(s) => self.symbols.text(s).to_string(),
+            Value::Person(p) => format!("person #{p}"),
+            Value::Unit(u) => u.to_string(),
+        }
+    }
+}
+
+fn fold_empty(f: RelatedFn) -> Value {
+    match f {
+        RelatedFn::Exists => Value::Bool(false),
+        RelatedFn::Count | RelatedFn::Sum => Value::Num(0.0),
+        RelatedFn::Min | RelatedFn::Max => Value::Missing,
+    }
+}
+
+fn uses_lets(e: &Expr) -> bool {
+    match e {
+        Expr::Field(Field::Let(_)) => true,
+        Expr::Not(x) | Expr::Neg(x) => uses_lets(x),
+        Expr::Binary(_, a, b) => uses_lets(a) || uses_lets(b),
+        Expr::InList { value, items, .. } => uses_lets(value) || items.iter().any(uses_lets),
+        Expr::InCodes { value, .. }
+        | Expr::InCohort { value, .. }
+        | Expr::InPeriod { value, .. }
+        | Expr::IsMissing { value, .. } => uses_lets(value),
+        Expr::Within { value, anchor, .. } => uses_lets(value) || uses_lets(anchor),
+        Expr::Related(r) => {
+            // A relation's own rows' lets are bound rows, not ours, but its filter may read
+            // the current row's lets through plain names.
+            r.filter.as_ref().is_some_and(uses_lets) || r.projection.as_ref().is_some_and(uses_lets)
+        }
+        Expr::Call(_, args) => args.iter().any(uses_lets),
+        Expr::Band { value, .. } => uses_lets(value),
+        _ => false,
+    }
+}
+
+/// Equality of two values; `None` when either is missing.
+pub fn equal(a: Value, b: Value) -> Option<bool> {
+    Some(match (a, b) {
+        (Value::Missing, _) | (_, Value::Missing) => return None,
+        (Value::Num(x), Value::Num(y)) => x == y,
+        (Value::Unit(u), Value::Num(n)) | (Value::Num(n), Value::Unit(u)) => u as f64 == n,
+        (Value::Unit(u), Value::Unit(v)) => u == v,
+        (Value::Date(x), Value::Date(y)) => x == y,
+        (Value::Duration(x), Value::Duration(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Sym(x), Value::Sym(y)) => x == y,
+        (Value::Person(x), Value::Person(y)) => x == y,
+        _ => false,
+    })
+}
+
+pub fn compare(a: Value, b: Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(&y)),
+        (Value::Missing, _) | (_, Value::Missing) => None,
+        _ => a.number()?.partial_cmp(&b.number()?),
+    }
+}
+
+fn binary(op: BinOp, x: Value, y: Value) -> Value {
+    use std::cmp::Ordering::*;
+    match op {
+        BinOp::Eq => Value::Bool(equal(x, y) == Some(true)),
+        BinOp::Ne => Value::Bool(equal(x, y) == Some(false)),
+        BinOp::Lt => Value::Bool(compare(x, y) == Some(Less)),
+        BinOp::Le => Value::Bool(matches!(compare(x, y), Some(Less | Equal))),
+        BinOp::Gt => Value::Bool(compare(x, y) == Some(Greater)),
+        BinOp::Ge => Value::Bool(matches!(compare(x, y), Some(Greater | Equal))),
+        BinOp::Add => match (x, y) {
+            (Value::Num(a), Value::Num(b)) => Value::Num(a + b),
+            (Value::Date(d), Value::Duration(n)) | (Value::Duration(n), Value::Date(d)) => {
+                Value::Date(d + n.round() as i32)
+            }
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a + b),
+            _ => Value::Missing,
+        },
+        BinOp::Sub => match (x, y) {
+            (Value::Num(a), Value::Num(b)) => Value::Num(a - b),
+            (Value::Date(a), Value::Date(b)) => Value::Duration((a - b) as f64),
+            (Value::Date(d), Value::Duration(n)) => Value::Date(d - n.round() as i32),
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a - b),
+            _ => Value::Missing,
+        },
+        BinOp::Mul => match (x, y) {
+            (Value::Num(a), Value::Num(b)) => Value::Num(a * b),
+            (Value::Duration(d), Value::Num(n)) | (Value::Num(n), Value::Duration(d)) => {
+                Value::Duration(d * n)
+            }
+            _ => Value::Missing,
+        },
+        BinOp::Div => match (x, y) {
+            (Value::Num(_), Value::Num(0.0)) => Value::Missing,
+            (Value::Num(a), Value::Num(b)) => Value::Num(a / b),
+            (Value::Duration(d), Value::Num(n)) if n != 0.0 => Value::Duration(d / n),
+            _ => Value::Missing,
+        },
+        BinOp::And | BinOp::Or => Value::Missing,
+    }
+}
+
+fn call(f: Builtin, v: &[Value]) -> Value {
+    let date = |k: usize| match v.get(k) {
+        Some(Value::Date(d)) => Some(*d),
+        _ => None,
+    };
+    match f {
+        Builtin::Age => match (date(0), date(1)) {
+            (Some(birth), Some(at)) => {
+                let (by, bm, bd) = civil_from_days(birth);
+                let (ay, am, ad) = civil_from_days(at);
+                let mut years = ay - by;
+                if (am, ad) < (bm, bd) {
+                    years -= 1;
+                }
+                Value::Num(years as f64)
+            }
+            _ => Value::Missing,
+        },
+        Builtin::Days | Builtin::Hours | Builtin::Years => match (date(0), date(1)) {
+            (Some(a), Some(b)) => {
+                let days = (b - a) as f64;
+                Value::Num(match f {
+                    Builtin::Days => days,
+                    Builtin::Hours => days * 24.0,
+                    _ => days / 365.25,
+                })
+            }
+            _ => Value::Missing,
+        },
+        Builtin::Year | Builtin::Month => match date(0) {
+            Some(d) => {
+                let (y, m, _) = civil_from_days(d);
+                Value::Num(if f == Builtin::Year {
+                    y as f64
+                } else {
+                    m as f64
+                })
+            }
+            None => Value::Missing,
+        },
+        Builtin::Coalesce => {
+            let first = v.first().copied().unwrap_or(Value::Missing);
+            if first.is_missing() {
+                v.get(1).copied().unwrap_or(Value::Missing)
+            } else {
+                first
+            }
+        }
+        Builtin::Earliest | Builtin::Latest => match (date(0), date(1)) {
+            (Some(a), Some(b)) => Value::Date(if f == Builtin::Earliest {
+                a.min(b)
+            } else {
+                a.max(b)
+            }),
+            (Some(a), None) | (None, Some(a)) => Value::Date(a),
+            _ => Value::Missing,
+        },
+    }
+}

@@ -1,0 +1,88 @@
+//! The traffic-light markings of the report: development since the comparison period, and
+//! level against the national figure. Both are computed on full precision.
+
+use crate::plan::Direction;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Marking {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Marking {
+    pub fn name(self) -> &'static str {
+        match self {
+            Marking::Green => "green",
+            Marking::Yellow => "yellow",
+            Marking::Red => "red",
+        }
+    }
+}
+
+/// Within ±1 % (relative, inclusive) the two are "the same".
+pub const TOLERANCE: f64 = 0.01;
+
+/// Floating-point noise must not flip an exact 1 % difference out of yellow.
+const EPSILON: f64 = 1e-9;
+
+/// Compares a value with a reference: yellow within ±1 % of the reference, otherwise green
+/// when the value is better in the improvement direction and red when it is worse. No marking
+/// for indicators without an improvement direction, or without both numbers.
+pub fn mark(value: f64, reference: f64, direction: Direction) -> Option<Marking> {
+    if direction == Direction::None || !value.is_finite() || !reference.is_finite() {
+        return None;
+    }
+    let difference = value - reference;
+    let relative = if reference == 0.0 {
+        if difference == 0.0 {
+            0.0
+        } else {
+            difference.signum() * f64::INFINITY
+        }
+    } else {
+        difference / reference.abs()
+    };
+    if relative.abs() <= TOLERANCE + EPSILON {
+        return Some(Marking::Yellow);
+    }
+    let better = match direction {
+        Direction::Higher => relative > 0.0,
+        Direction::Lower => relative < 0.0,
+        Direction::None => return None,
+    };
+    Some(if better { Marking::Green } else { Marking::Red })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_one_percent_is_yellow_inclusive() {
+        // 10.1 is exactly 1 % above 10.0 (0.1 / 10.0 = 0.01): yellow, however the division rounds.
+        assert_eq!(mark(10.1, 10.0, Direction::Lower), Some(Marking::Yellow));
+        assert_eq!(mark(9.9, 10.0, Direction::Lower), Some(Marking::Yellow));
+        // 10.11 is 1.1 % above: worse when lower is better.
+        assert_eq!(mark(10.11, 10.0, Direction::Lower), Some(Marking::Red));
+        assert_eq!(mark(10.11, 10.0, Direction::Higher), Some(Marking::Green));
+        assert_eq!(mark(9.8, 10.0, Direction::Lower), Some(Marking::Green));
+    }
+
+    #[test]
+    fn the_reference_scale_is_its_absolute_value() {
+        // -2.0 against -2.5: 0.5 / 2.5 = 20 % higher.
+        assert_eq!(mark(-2.0, -2.5, Direction::Higher), Some(Marking::Green));
+    }
+
+    #[test]
+    fn zero_reference() {
+        assert_eq!(mark(0.0, 0.0, Direction::Lower), Some(Marking::Yellow));
+        assert_eq!(mark(1.0, 0.0, Direction::Lower), Some(Marking::Red));
+    }
+
+    #[test]
+    fn no_direction_no_marking() {
+        assert_eq!(mark(1.0, 2.0, Direction::None), None);
+    }
+}

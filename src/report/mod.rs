@@ -1,0 +1,238 @@
+//! Stage 5: the report. Turns evaluated figures into the long report table with both
+//! markings, "Tabel 1", and the data-quality section, and writes them as CSV and JSON.
+//!
+//! A suppressed figure's value and counts are dropped here, before any writer sees the row:
+//! no output can leak them.
+
+pub mod markings;
+mod write;
+
+use serde::Serialize;
+
+use crate::eval::{Evaluation, Figure, Unit};
+use crate::plan::{Level, Plan};
+pub use markings::{Marking, mark};
+pub use write::write_all;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Row {
+    pub indicator: String,
+    pub number: Option<f64>,
+    pub goal: String,
+    pub title: String,
+    pub unit_label: String,
+    pub level: &'static str,
+    pub unit_code: u32,
+    pub unit_name: String,
+    pub period: String,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub suppressed: Option<String>,
+    pub development: Option<&'static str>,
+    pub level_marking: Option<&'static str>,
+    pub decimals: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GoalCount {
+    pub goal: String,
+    pub title: String,
+    pub green: usize,
+    pub yellow: usize,
+    pub red: usize,
+    /// National indicators of the goal without a development marking.
+    pub without_marking: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct QualityNote {
+    pub file: String,
+    pub column: Option<String>,
+    pub problem: String,
+    pub rows: usize,
+    pub first_line: usize,
+    pub first_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub tabel_1: Vec<GoalCount>,
+    pub rows_read: Vec<(String, usize)>,
+    pub data_quality: Vec<QualityNote>,
+}
+
+fn shown(f: &Figure) -> Option<f64> {
+    if f.suppressed.is_some() {
+        None
+    } else {
+        f.value
+    }
+}
+
+pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
+    let geo = &evaluation.geography;
+    let mut rows = Vec::new();
+    let mut goal_counts: Vec<GoalCount> = plan
+        .goals
+        .iter()
+        .map(|g| GoalCount {
+            goal: g.name.clone(),
+            title: g.title.clone(),
+            green: 0,
+            yellow: 0,
+            red: 0,
+            without_marking: 0,
+        })
+        .collect();
+    // Report order: by goal, then by indicator number, then as defined.
+    let mut order: Vec<&crate::eval::IndicatorFigures> = evaluation.indicators.iter().collect();
+    let goal_rank = |name: &Option<String>| {
+        name.as_ref()
+            .and_then(|n| plan.goals.iter().position(|g| &g.name == n))
+            .unwrap_or(usize::MAX)
+    };
+    order.sort_by(|a, b| {
+        let (x, y) = (&plan.indicators[a.indicator], &plan.indicators[b.indicator]);
+        goal_rank(&x.goal)
+            .cmp(&goal_rank(&y.goal))
+            .then(
+                x.number
+                    .unwrap_or(f64::MAX)
+                    .total_cmp(&y.number.unwrap_or(f64::MAX)),
+            )
+            .then(a.indicator.cmp(&b.indicator))
+    });
+    for figures in order {
+        let ind = &plan.indicators[figures.indicator];
+        let goal_title = ind
+            .goal
+            .as_ref()
+            .and_then(|g| plan.goals.iter().find(|x| &x.name == g))
+            .map(|g| g.title.clone())
+            .unwrap_or_default();
+        for lf in &figures.levels {
+            let level_plan = ind.levels.iter().find(|l| l.level == lf.level);
+            let no_development = level_plan.is_some_and(|l| l.no_development.is_some());
+            let national = lf.national.as_ref().and_then(shown);
+            for (unit, figure) in &lf.current {
+                let previous = lf
+                    .previous
+                    .as_ref()
+                    .and_then(|p| p.iter().find(|(u, _)| u == unit))
+                    .map(|(_, f)| f);
+                let development = match (shown(figure), previous.and_then(shown)) {
+                    (Some(v), Some(p)) if !no_development => mark(v, p, ind.direction),
+                    _ => None,
+                };
+                let level_marking = match (lf.level, shown(figure), national) {
+                    (Level::National, _, _) => None,
+                    (_, Some(v), Some(n)) => mark(v, n, ind.direction),
+                    _ => None,
+                };
+                if lf.level == Level::National
+                    && let Some(count) = goal_counts
+                        .iter_mut()
+                        .find(|g| Some(&g.goal) == ind.goal.as_ref())
+                {
+                    match development {
+                        Some(Marking::Green) => count.green += 1,
+                        Some(Marking::Yellow) => count.yellow += 1,
+                        Some(Marking::Red) => count.red += 1,
+                        None => count.without_marking += 1,
+                    }
+                }
+                rows.push(row(
+                    plan,
+                    figures.indicator,
+                    &goal_title,
+                    lf.level,
+                    *unit,
+                    geo,
+                    lf.period,
+                    figure,
+                    development,
+                    level_marking,
+                ));
+                if let (Some(compare), Some(previous)) = (lf.compare, previous) {
+                    rows.push(row(
+                        plan,
+                        figures.indicator,
+                        &goal_title,
+                        lf.level,
+                        *unit,
+                        geo,
+                        compare,
+                        previous,
+                        None,
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+    let data_quality = evaluation
+        .exclusions
+        .entries
+        .iter()
+        .map(|e| QualityNote {
+            file: e.file.clone(),
+            column: e.column.clone(),
+            problem: e.problem.clone(),
+            rows: e.rows,
+            first_line: e.first_line,
+            first_value: e.first_value.clone(),
+        })
+        .collect();
+    Report {
+        rows,
+        tabel_1: goal_counts,
+        rows_read: evaluation
+            .sources
+            .iter()
+            .map(|s| (s.file.clone(), s.rows))
+            .collect(),
+        data_quality,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    plan: &Plan,
+    id: usize,
+    goal_title: &str,
+    level: Level,
+    unit: Unit,
+    geo: &crate::eval::Geography,
+    period: crate::plan::Period,
+    figure: &Figure,
+    development: Option<Marking>,
+    level_marking: Option<Marking>,
+) -> Row {
+    let ind = &plan.indicators[id];
+    let hidden = figure.suppressed.is_some();
+    let keep = |x: Option<f64>| if hidden { None } else { x };
+    Row {
+        indicator: ind.name.clone(),
+        number: ind.number,
+        goal: goal_title.to_string(),
+        title: ind.title.clone(),
+        unit_label: ind.unit.clone(),
+        level: level.name(),
+        unit_code: geo.code(unit),
+        unit_name: geo.name(unit).to_string(),
+        period: period.to_string(),
+        numerator: keep(figure.numerator),
+        denominator: keep(figure.denominator),
+        value: keep(figure.value),
+        ci_low: keep(figure.interval.map(|i| i.low)),
+        ci_high: keep(figure.interval.map(|i| i.high)),
+        suppressed: figure.suppressed.clone(),
+        development: development.map(Marking::name),
+        level_marking: level_marking.map(Marking::name),
+        decimals: ind.decimals,
+    }
+}

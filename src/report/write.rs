@@ -1,0 +1,129 @@
+//! Writers. Every file is written to a temporary name and renamed into place only after all
+//! files are complete, so a failed run leaves no partial output.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::Report;
+
+/// Full precision, the shortest text that reads back as the same number; empty when absent.
+fn number(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => {
+            let text = format!("{v}");
+            if text == "-0" { "0".to_string() } else { text }
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn report_csv(report: &Report) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "indicator",
+        "number",
+        "goal",
+        "title",
+        "unit_label",
+        "level",
+        "unit_code",
+        "unit_name",
+        "period",
+        "numerator",
+        "denominator",
+        "value",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+        "development",
+        "level_marking",
+    ])?;
+    for r in &report.rows {
+        w.write_record([
+            r.indicator.as_str(),
+            &number(r.number),
+            &r.goal,
+            &r.title,
+            &r.unit_label,
+            r.level,
+            &r.unit_code.to_string(),
+            &r.unit_name,
+            &r.period,
+            &number(r.numerator),
+            &number(r.denominator),
+            &number(r.value),
+            &number(r.ci_low),
+            &number(r.ci_high),
+            r.suppressed.as_deref().unwrap_or(""),
+            r.development.unwrap_or(""),
+            r.level_marking.unwrap_or(""),
+        ])?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+pub fn tabel_1_csv(report: &Report) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["goal", "title", "green", "yellow", "red", "without_marking"])?;
+    for g in &report.tabel_1 {
+        w.write_record([
+            g.goal.as_str(),
+            &g.title,
+            &g.green.to_string(),
+            &g.yellow.to_string(),
+            &g.red.to_string(),
+            &g.without_marking.to_string(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+pub fn data_quality_csv(report: &Report) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "file",
+        "column",
+        "problem",
+        "rows",
+        "first_line",
+        "first_value",
+    ])?;
+    for q in &report.data_quality {
+        w.write_record([
+            q.file.as_str(),
+            q.column.as_deref().unwrap_or(""),
+            &q.problem,
+            &q.rows.to_string(),
+            &q.first_line.to_string(),
+            q.first_value.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Writes report.csv, report.json, tabel_1.csv and data_quality.csv into `out`.
+pub fn write_all(report: &Report, out: &Path) -> io::Result<Vec<String>> {
+    let mut json =
+        serde_json::to_vec_pretty(report).map_err(|e| io::Error::other(e.to_string()))?;
+    json.push(b'\n');
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("report.csv", report_csv(report)?),
+        ("report.json", json),
+        ("tabel_1.csv", tabel_1_csv(report)?),
+        ("data_quality.csv", data_quality_csv(report)?),
+    ];
+    fs::create_dir_all(out)?;
+    let mut temporary = Vec::new();
+    for (name, bytes) in &files {
+        let tmp = out.join(format!(".{name}.partial"));
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        temporary.push((tmp, out.join(name)));
+    }
+    for (tmp, fin) in &temporary {
+        fs::rename(tmp, fin)?;
+    }
+    Ok(files.iter().map(|(n, _)| n.to_string()).collect())
+}

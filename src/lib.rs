@@ -7,6 +7,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod eval;
+pub mod pipeline;
 pub mod plan;
 pub mod report;
 pub mod source_db;

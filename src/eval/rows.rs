@@ -396,9 +396,11 @@ impl<'p> Engine<'p> {
             }
             Expr::PeriodStart => Value::Date(ctx.period.first_day),
             Expr::PeriodEnd => Value::Date(ctx.period.last_day),
+            // `not` of a missing value is not true either: a row with an unknown flag is
+            // neither kept by `where flag` nor by `where not flag`.
             Expr::Not(x) => match self.eval(x, ctx) {
                 Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Bool(true),
+                _ => Value::Bool(false),
             },
             Expr::Neg(x) => match self.eval(x, ctx) {
                 Value::Num(n) => Value::Num(-n),

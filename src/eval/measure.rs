@@ -61,14 +61,15 @@ pub struct Cells {
     pub persons: Vec<(Slot, Vec<Sym>, u32)>,
     /// For means and medians: (slot, value, weight).
     pub values: Vec<(Slot, f64, f64)>,
-    /// Rows that could not be placed in a municipality though the rows have a residence.
+    /// Rows with no municipality value though their rows have a residence column: they count
+    /// for the national figure only, and are reported.
     pub without_residence: usize,
 }
 
 impl Engine<'_> {
-    /// Which municipality a row of a row set belongs to.
-    fn slot(&self, rows: RowSet, r: super::rows::RowRef<'_>) -> Option<Slot> {
-        let residence = match rows {
+    /// The residence column of a row set's rows, if they have one.
+    pub fn residence(&self, rows: RowSet) -> Option<usize> {
+        match rows {
             RowSet::Population(p) => self.plan.populations[p].residence,
             RowSet::Source(s) => {
                 let cols: Vec<usize> = self.plan.sources[s]
@@ -80,7 +81,11 @@ impl Engine<'_> {
                     .collect();
                 (cols.len() == 1).then(|| cols[0])
             }
-        };
+        }
+    }
+
+    /// Which municipality a row of a row set belongs to; `None` when its residence is missing.
+    fn slot(&self, residence: Option<usize>, r: super::rows::RowRef<'_>) -> Option<Slot> {
         match residence {
             None => Some(0),
             Some(col) => self
@@ -100,6 +105,7 @@ impl Engine<'_> {
         let mut cells = Cells::default();
         let persons = matches!(a.function, Aggregate::Count { persons: true });
         let person_column = self.plan.sources[self.root_of(a.rows)].person;
+        let residence = self.residence(a.rows);
         self.for_each_row(a.rows, period, |r| {
             let mut ctx = Ctx {
                 period,
@@ -111,9 +117,12 @@ impl Engine<'_> {
             {
                 return;
             }
-            let Some(slot) = self.slot(a.rows, r) else {
-                cells.without_residence += 1;
-                return;
+            let slot = match self.slot(residence, r) {
+                Some(slot) => slot,
+                None => {
+                    cells.without_residence += 1;
+                    0
+                }
             };
             let mut key = Vec::with_capacity(keys.len());
             for k in keys {
@@ -157,6 +166,12 @@ impl Engine<'_> {
                 .or_default()
                 .add(amount, weight);
         });
+        if cells.without_residence > 0
+            && let Some(col) = residence
+        {
+            let root = self.root_of(a.rows);
+            self.note_without_residence(root, col, period, cells.without_residence);
+        }
         cells
     }
 

@@ -143,6 +143,7 @@ pub fn evaluate(
         });
     }
     drop(evaluator);
+    exclusions.entries.extend(engine.residence_notes());
     drop(engine);
     Ok(Evaluation {
         geography,

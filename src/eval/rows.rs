@@ -2,7 +2,7 @@
 //! cohorts for a period (once each, cached), and indexes rows by person for relations.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::geography::Geography;
@@ -76,6 +76,8 @@ pub struct Engine<'p> {
     views: RefCell<HashMap<(PopulationId, Period), Rc<View>>>,
     cohorts: RefCell<HashMap<(CohortId, Period), Rc<Members>>>,
     person_indexes: RefCell<HashMap<PersonIndexKey, Rc<PersonIndex>>>,
+    /// Rows without a municipality value, per (source, residence column, period).
+    without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
 }
 
 /// A row bound by a relation (`exists(next in …)`): it keeps its population's rows alive.
@@ -136,7 +138,32 @@ impl<'p> Engine<'p> {
             views: RefCell::new(HashMap::new()),
             cohorts: RefCell::new(HashMap::new()),
             person_indexes: RefCell::new(HashMap::new()),
+            without_residence: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// Records rows that had no municipality value; the same rows met again by another
+    /// aggregation are not counted twice.
+    pub fn note_without_residence(&self, root: usize, column: usize, period: Period, rows: usize) {
+        let mut notes = self.without_residence.borrow_mut();
+        let entry = notes.entry((root, column, period)).or_insert(0);
+        *entry = (*entry).max(rows);
+    }
+
+    /// The rows without a municipality, as data-quality entries.
+    pub fn residence_notes(&self) -> Vec<super::error::Exclusion> {
+        self.without_residence
+            .borrow()
+            .iter()
+            .map(|(&(root, column, period), &rows)| super::error::Exclusion {
+                file: self.tables[root].file.clone(),
+                column: Some(self.plan.sources[root].columns[column].0.clone()),
+                problem: format!("no municipality: counted for the national figure only ({period})"),
+                rows,
+                first_line: 0,
+                first_value: None,
+            })
+            .collect()
     }
 
     pub fn source_row(&self, root: usize, row: u32) -> RowRef<'static> {

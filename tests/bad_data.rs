@@ -39,7 +39,8 @@ indicator somatic_admissions {
 }
 "#;
 
-const GEOGRAPHY: &str = "code,name,region_code,region_name\n101,A-by,1081,Region A\n147,B-by,1082,Region B\n";
+const GEOGRAPHY: &str =
+    "code,name,region_code,region_name\n101,A-by,1081,Region A\n147,B-by,1082,Region B\n";
 
 struct Dir(PathBuf);
 
@@ -50,7 +51,8 @@ impl Drop for Dir {
 }
 
 fn data_dir(name: &str, admissions: &str) -> Dir {
-    let dir = std::env::temp_dir().join(format!("indikator-bad-data-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("indikator-bad-data-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("reference")).unwrap();
     fs::write(dir.join("reference/municipalities.csv"), GEOGRAPHY).unwrap();
@@ -76,7 +78,10 @@ const HEADER: &str = "person,admitted,kind,cost,municipality\n";
 
 #[test]
 fn good_data_runs() {
-    let dir = data_dir("good", &format!("{HEADER}1,2023-01-05,somatic,10.5,101\n2,2023-02-01,somatic,3,147\n"));
+    let dir = data_dir(
+        "good",
+        &format!("{HEADER}1,2023-01-05,somatic,10.5,101\n2,2023-02-01,somatic,3,147\n"),
+    );
     let outcome = run(&dir.0, BadRows::Stop).expect("the run succeeds");
     let national = outcome
         .report
@@ -89,21 +94,33 @@ fn good_data_runs() {
 
 #[test]
 fn a_short_row_names_file_and_line() {
-    let dir = data_dir("short", &format!("{HEADER}1,2023-01-05,somatic,10.5,101\n2,2023-02-01,somatic\n"));
+    let dir = data_dir(
+        "short",
+        &format!("{HEADER}1,2023-01-05,somatic,10.5,101\n2,2023-02-01,somatic\n"),
+    );
     let message = data_error(&dir.0);
     assert!(message.contains("admissions.csv:3:"), "{message}");
-    assert!(message.contains("the row has 3 fields, the header has 5"), "{message}");
+    assert!(
+        message.contains("the row has 3 fields, the header has 5"),
+        "{message}"
+    );
 }
 
 #[test]
 fn an_unknown_municipality_names_column_and_value() {
-    let dir = data_dir("municipality", &format!("{HEADER}1,2023-01-05,somatic,10.5,999\n"));
+    let dir = data_dir(
+        "municipality",
+        &format!("{HEADER}1,2023-01-05,somatic,10.5,999\n"),
+    );
     let message = data_error(&dir.0);
     assert!(message.contains("admissions.csv:2:"), "{message}");
     assert!(message.contains("column `municipality`"), "{message}");
     assert!(message.contains("`999`"), "{message}");
     assert!(message.contains("unknown municipality code"), "{message}");
-    assert!(message.contains("declared in source `admissions`"), "{message}");
+    assert!(
+        message.contains("declared in source `admissions`"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -116,30 +133,51 @@ fn an_impossible_date_is_refused() {
 
 #[test]
 fn a_date_in_another_format_is_refused() {
-    let dir = data_dir("date-format", &format!("{HEADER}1,05/01/2023,somatic,10.5,101\n"));
+    let dir = data_dir(
+        "date-format",
+        &format!("{HEADER}1,05/01/2023,somatic,10.5,101\n"),
+    );
     let message = data_error(&dir.0);
-    assert!(message.contains("expected a date written YYYY-MM-DD"), "{message}");
+    assert!(
+        message.contains("expected a date written YYYY-MM-DD"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_missing_column_is_named() {
-    let dir = data_dir("column", "person,admitted,cost,municipality\n1,2023-01-05,10.5,101\n");
+    let dir = data_dir(
+        "column",
+        "person,admitted,cost,municipality\n1,2023-01-05,10.5,101\n",
+    );
     let message = data_error(&dir.0);
     assert!(message.contains("admissions.csv:1:"), "{message}");
-    assert!(message.contains("the header has no column `kind`"), "{message}");
+    assert!(
+        message.contains("the header has no column `kind`"),
+        "{message}"
+    );
 }
 
 #[test]
 fn an_undeclared_category_value_is_refused() {
-    let dir = data_dir("category", &format!("{HEADER}1,2023-01-05,somatc,10.5,101\n"));
+    let dir = data_dir(
+        "category",
+        &format!("{HEADER}1,2023-01-05,somatc,10.5,101\n"),
+    );
     let message = data_error(&dir.0);
     assert!(message.contains("column `kind`"), "{message}");
-    assert!(message.contains("not one of the declared values"), "{message}");
+    assert!(
+        message.contains("not one of the declared values"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_decimal_comma_is_explained() {
-    let dir = data_dir("comma", &format!("{HEADER}1,2023-01-05,somatic,\"10,5\",101\n"));
+    let dir = data_dir(
+        "comma",
+        &format!("{HEADER}1,2023-01-05,somatic,\"10,5\",101\n"),
+    );
     let message = data_error(&dir.0);
     assert!(message.contains("decimal point, not a comma"), "{message}");
 }
@@ -157,7 +195,8 @@ fn a_missing_extract_is_named() {
 #[test]
 fn a_symbolic_link_out_of_the_data_directory_is_refused() {
     let dir = data_dir("symlink", HEADER);
-    let outside = std::env::temp_dir().join(format!("indikator-outside-{}.csv", std::process::id()));
+    let outside =
+        std::env::temp_dir().join(format!("indikator-outside-{}.csv", std::process::id()));
     fs::write(&outside, format!("{HEADER}1,2023-01-05,somatic,10.5,101\n")).unwrap();
     fs::remove_file(dir.0.join("admissions.csv")).unwrap();
     std::os::unix::fs::symlink(&outside, dir.0.join("admissions.csv")).unwrap();
@@ -184,13 +223,21 @@ fn skipped_rows_are_counted_not_lost() {
     assert_eq!(municipality.rows, 2);
     assert_eq!(municipality.first_line, 4);
     assert_eq!(municipality.first_value.as_deref(), Some("999"));
-    let national = outcome.report.rows.iter().find(|r| r.level == "national").unwrap();
+    let national = outcome
+        .report
+        .rows
+        .iter()
+        .find(|r| r.level == "national")
+        .unwrap();
     assert_eq!(national.value, Some(2.0));
 }
 
 #[test]
 fn a_row_without_municipality_counts_nationally_and_is_reported() {
-    let dir = data_dir("no-municipality", &format!("{HEADER}1,2023-01-05,somatic,1,101\n2,2023-01-06,somatic,1,\n"));
+    let dir = data_dir(
+        "no-municipality",
+        &format!("{HEADER}1,2023-01-05,somatic,1,101\n2,2023-01-06,somatic,1,\n"),
+    );
     let outcome = run(&dir.0, BadRows::Stop).expect("a missing municipality is not a bad row");
     let value = |level: &str, code: u32| {
         outcome

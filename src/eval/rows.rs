@@ -158,7 +158,9 @@ impl<'p> Engine<'p> {
             .map(|(&(root, column, period), &rows)| super::error::Exclusion {
                 file: self.tables[root].file.clone(),
                 column: Some(self.plan.sources[root].columns[column].0.clone()),
-                problem: format!("no municipality: counted for the national figure only ({period})"),
+                problem: format!(
+                    "no municipality: counted for the national figure only ({period})"
+                ),
                 rows,
                 first_line: 0,
                 first_value: None,

@@ -1,0 +1,254 @@
+//! Invariants of the evaluator on random small-area data: standardising against a unit's own
+//! population gives its crude rate, suppression never leaks a count, a region's additive counts
+//! are the sum of its municipalities', and two runs give identical bytes.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proptest::prelude::*;
+
+use indikator::pipeline;
+use indikator::report::Row;
+
+const RULES: &str = r#"
+goal g { title "Goal" }
+
+source events {
+  file "events.csv"
+  columns {
+    person: person
+    day: date
+    sex: category("M", "F")
+    age: integer
+    flag: bool
+    municipality: municipality
+  }
+}
+
+population rows {
+  from events
+  where day in period
+  let age_band = band(age, 0, 40, 70)
+}
+
+indicator crude {
+  title "Crude"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where flag
+  denominator count of rows
+}
+
+indicator standardised {
+  title "Standardised"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where flag
+  denominator count of rows
+  standardise by sex, age_band using national
+}
+
+indicator protected {
+  title "Protected"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where flag
+  denominator count of rows
+  at municipality {
+    suppress when denominator < 6 or numerator < 2 reason small_numbers
+  }
+}
+"#;
+
+const GEOGRAPHY: &str = "code,name,region_code,region_name\n\
+101,A1,1081,Region A\n102,A2,1081,Region A\n103,A3,1081,Region A\n\
+201,B1,1082,Region B\n202,B2,1082,Region B\n203,B3,1082,Region B\n";
+
+const MUNICIPALITIES: [u32; 6] = [101, 102, 103, 201, 202, 203];
+
+#[derive(Debug, Clone)]
+struct Event {
+    person: u32,
+    year: i32,
+    female: bool,
+    age: u32,
+    flag: bool,
+    municipality: usize,
+}
+
+fn events() -> impl Strategy<Value = Vec<Event>> {
+    let event = (
+        0u32..60,
+        prop::bool::ANY,
+        prop::bool::ANY,
+        0u32..95,
+        prop::bool::ANY,
+        0usize..6,
+    )
+        .prop_map(
+            |(person, this_year, female, age, flag, municipality)| Event {
+                person,
+                year: if this_year { 2023 } else { 2022 },
+                female,
+                age,
+                flag,
+                municipality,
+            },
+        );
+    prop::collection::vec(event, 1..120)
+}
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn write_data(events: &[Event]) -> Dir {
+    static CASE: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "indikator-properties-{}-{}",
+        std::process::id(),
+        CASE.fetch_add(1, Ordering::Relaxed)
+    ));
+    fs::create_dir_all(dir.join("reference")).unwrap();
+    fs::write(dir.join("reference/municipalities.csv"), GEOGRAPHY).unwrap();
+    let mut csv = String::from("person,day,sex,age,flag,municipality\n");
+    for (k, e) in events.iter().enumerate() {
+        let day = 1 + (k % 28);
+        csv.push_str(&format!(
+            "{},{}-03-{day:02},{},{},{},{}\n",
+            e.person,
+            e.year,
+            if e.female { "F" } else { "M" },
+            e.age,
+            e.flag,
+            MUNICIPALITIES[e.municipality]
+        ));
+    }
+    fs::write(dir.join("events.csv"), csv).unwrap();
+    Dir(dir)
+}
+
+fn rows_of<'a>(rows: &'a [Row], indicator: &str, period: &str) -> Vec<&'a Row> {
+    rows.iter()
+        .filter(|r| r.indicator == indicator && r.period == period)
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn standardising_against_the_own_population_gives_the_crude_rate(events in events()) {
+        let dir = write_data(&events);
+        let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
+        for period in ["2023", "2022"] {
+            let crude = rows_of(&outcome.report.rows, "crude", period);
+            let standardised = rows_of(&outcome.report.rows, "standardised", period);
+            let national = |rows: &[&Row]| rows.iter().find(|r| r.level == "national").and_then(|r| r.value);
+            match (national(&crude), national(&standardised)) {
+                (Some(c), Some(s)) => prop_assert!(close(c, s), "crude {c} vs standardised {s}"),
+                (c, s) => prop_assert_eq!(c.is_some(), s.is_some()),
+            }
+        }
+    }
+
+    #[test]
+    fn suppression_never_leaks_a_count(events in events()) {
+        let dir = write_data(&events);
+        let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
+        let out = dir.0.join("out");
+        indikator::report::write_all(&outcome.report, &out).unwrap();
+        for row in &outcome.report.rows {
+            if row.suppressed.is_some() {
+                prop_assert!(row.numerator.is_none() && row.denominator.is_none());
+                prop_assert!(row.value.is_none() && row.ci_low.is_none() && row.ci_high.is_none());
+                prop_assert!(row.development.is_none() && row.level_marking.is_none());
+            }
+        }
+        // And in the written file: every suppressed line has its number fields empty.
+        let text = fs::read_to_string(out.join("report.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            if !record[at("suppressed")].is_empty() {
+                for column in ["numerator", "denominator", "value", "ci_low", "ci_high", "development", "level_marking"] {
+                    prop_assert_eq!(&record[at(column)], "");
+                }
+            }
+        }
+        let json = fs::read_to_string(out.join("report.json")).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for row in parsed["rows"].as_array().unwrap() {
+            if !row["suppressed"].is_null() {
+                prop_assert!(row["numerator"].is_null() && row["denominator"].is_null() && row["value"].is_null());
+            }
+        }
+    }
+
+    #[test]
+    fn regions_add_up_their_municipalities(events in events()) {
+        let dir = write_data(&events);
+        let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
+        for period in ["2023", "2022"] {
+            let rows = rows_of(&outcome.report.rows, "crude", period);
+            for (region, members) in [(1081u32, [101u32, 102, 103]), (1082, [201, 202, 203])] {
+                let region_row = rows.iter().find(|r| r.level == "region" && r.unit_code == region).unwrap();
+                let sum = |f: fn(&Row) -> Option<f64>| -> f64 {
+                    rows.iter()
+                        .filter(|r| r.level == "municipality" && members.contains(&r.unit_code))
+                        .map(|r| f(r).unwrap_or(0.0))
+                        .sum()
+                };
+                if region_row.suppressed.is_none() {
+                    prop_assert_eq!(region_row.numerator.unwrap(), sum(|r| r.numerator));
+                    prop_assert_eq!(region_row.denominator.unwrap(), sum(|r| r.denominator));
+                }
+            }
+            let national = rows.iter().find(|r| r.level == "national").unwrap();
+            if national.suppressed.is_none() {
+                let regions: f64 = rows.iter().filter(|r| r.level == "region").map(|r| r.denominator.unwrap_or(0.0)).sum();
+                prop_assert_eq!(national.denominator.unwrap(), regions);
+            }
+        }
+    }
+
+    #[test]
+    fn two_runs_give_identical_bytes(events in events()) {
+        let dir = write_data(&events);
+        let mut outputs = Vec::new();
+        for k in 0..2 {
+            let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
+            let out = dir.0.join(format!("out{k}"));
+            indikator::report::write_all(&outcome.report, &out).unwrap();
+            let files: Vec<Vec<u8>> = ["report.csv", "report.json", "tabel_1.csv", "data_quality.csv"]
+                .iter()
+                .map(|f| fs::read(out.join(f)).unwrap())
+                .collect();
+            outputs.push(files);
+        }
+        prop_assert_eq!(&outputs[0], &outputs[1]);
+    }
+}

@@ -15,7 +15,7 @@ pub enum RunError {
     /// The rules have errors; the checked rule set holds the diagnostics.
     Rules(Box<Checked>),
     Plan(String),
-    Data(DataError),
+    Data(Box<DataError>),
 }
 
 impl fmt::Display for RunError {
@@ -45,14 +45,22 @@ pub struct Outcome {
 }
 
 /// Runs checked rules over a data directory.
-pub fn run_checked(checked: Checked, options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Outcome, RunError> {
+pub fn run_checked(
+    checked: Checked,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Outcome, RunError> {
     if checked.error_count() > 0 {
         return Err(RunError::Rules(Box::new(checked)));
     }
     let plan = plan::plan(&checked.files).map_err(RunError::Plan)?;
-    let evaluation = eval::evaluate(&plan, options, progress).map_err(RunError::Data)?;
+    let evaluation = eval::evaluate(&plan, options, progress).map_err(|e| RunError::Data(Box::new(e)))?;
     let report = report::build(&plan, &evaluation);
-    Ok(Outcome { plan, evaluation, report })
+    Ok(Outcome {
+        plan,
+        evaluation,
+        report,
+    })
 }
 
 /// Runs rule texts held in memory (name, text) over a data directory; for tests.

@@ -211,20 +211,13 @@ fn run(
         Ok(c) => c,
         Err(code) => return code,
     };
-    let plan = match indikator::plan::plan(&checked.files) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let options = indikator::eval::Options {
-        geography: geography.unwrap_or_else(|| data.join("reference").join("municipalities.csv")),
-        data_dir: data,
-        bad_rows: match on_bad_row {
-            OnBadRow::Stop => indikator::eval::BadRows::Stop,
-            OnBadRow::Skip => indikator::eval::BadRows::Skip,
-        },
+    let mut options = indikator::pipeline::options(data);
+    if let Some(g) = geography {
+        options.geography = g;
+    }
+    options.bad_rows = match on_bad_row {
+        OnBadRow::Stop => indikator::eval::BadRows::Stop,
+        OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
@@ -233,28 +226,24 @@ fn run(
             eprintln!("  {:>6.1}s  {step}", started.elapsed().as_secs_f64());
         }
     };
-    let evaluation = match indikator::eval::evaluate(&plan, &options, &mut progress) {
-        Ok(e) => e,
+    let outcome = match indikator::pipeline::run_checked(checked, &options, &mut progress) {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let report = indikator::report::build(&plan, &evaluation);
-    match indikator::report::write_all(&report, out) {
+    let report = &outcome.report;
+    match indikator::report::write_all(report, out) {
         Ok(files) => {
-            let suppressed = report
-                .rows
-                .iter()
-                .filter(|r| r.suppressed.is_some())
-                .count();
+            let suppressed = report.rows.iter().filter(|r| r.suppressed.is_some()).count();
             println!(
-                "ok: {} figures of {} indicators ({} not shown) from {} extracts; {} rows left out; wrote {} to {}",
+                "ok: {} figures of {} indicators ({} not shown) from {} extracts; {} data-quality notes; wrote {} to {}",
                 report.rows.len(),
-                evaluation.indicators.len(),
+                outcome.evaluation.indicators.len(),
                 suppressed,
-                evaluation.sources.len(),
-                evaluation.exclusions.total(),
+                outcome.evaluation.sources.len(),
+                report.data_quality.len(),
                 files.join(", "),
                 out.display()
             );

@@ -7,7 +7,7 @@ mod errors;
 pub mod lex;
 
 use std::num::NonZeroUsize;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 use pest::Parser;
 
@@ -27,8 +27,25 @@ fn configure_pest() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT));
-        pest::set_error_detail(true);
+        pest::set_error_detail(false);
     });
+}
+
+/// Parses one chunk. Pest's record of what it expected costs time on every parse, so the
+/// first attempt goes without it; only a chunk that fails is parsed again with it, for the
+/// diagnostic. The setting is process-wide, hence the lock around the detailed parse.
+fn parse_chunk(body: &str) -> Result<pest::iterators::Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
+    static DETAILED: Mutex<()> = Mutex::new(());
+    match RuleParser::parse(Rule::chunk, body) {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            let _guard = DETAILED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            pest::set_error_detail(true);
+            let detailed = RuleParser::parse(Rule::chunk, body);
+            pest::set_error_detail(false);
+            detailed.map_err(Box::new)
+        }
+    }
 }
 
 /// How many syntax errors one definition may report before the parser gives up on it.
@@ -141,7 +158,7 @@ pub fn parse_file(file: FileId, text: &str) -> (RuleFile, Vec<Diagnostic>) {
         let mut had_errors = false;
         let mut attempts = 0;
         loop {
-            match RuleParser::parse(Rule::chunk, &body) {
+            match parse_chunk(&body) {
                 Ok(pairs) => {
                     match builder.chunk(pairs) {
                         Ok(definitions) => {

@@ -265,10 +265,10 @@ impl Engine<'_> {
             MeasureKind::Reported => self.reported_figures(input, &units),
             MeasureKind::Derived => units.iter().map(|&u| (u, (input.derived)(u))).collect(),
         };
+        // The indicator's own rules come first, so a declared exclusion (`area in […]`) is the
+        // reason given even where there is no figure; rules that need the figure's numbers
+        // cannot decide without them, and such a unit is then `no_data`.
         for (unit, figure) in &mut figures {
-            if figure.value.is_none() && figure.suppressed.is_none() {
-                figure.suppressed = Some("no_data".to_string());
-            }
             if figure.suppressed.is_some() {
                 continue;
             }
@@ -284,6 +284,9 @@ impl Engine<'_> {
                     figure.suppressed = Some(s.reason.clone());
                     break;
                 }
+            }
+            if figure.value.is_none() && figure.suppressed.is_none() {
+                figure.suppressed = Some("no_data".to_string());
             }
         }
         figures

@@ -236,11 +236,9 @@ impl<'a> Checker<'a> {
             );
         }
         let candidates = self.names_where(keep);
-        let help = suggest::help_for(
-            &name.name,
-            candidates.iter().copied(),
-            &format!("the {what}s are"),
-        );
+        // "the code lists and cohorts are", not "the code list or cohorts are".
+        let label = format!("the {}s are", what.replace(" or ", "s and "));
+        let help = suggest::help_for(&name.name, candidates.iter().copied(), &label);
         Some(
             Diagnostic::error(code, format!("unknown {what} `{}`", name.name))
                 .primary(name.span, format!("no {what} has this name"))

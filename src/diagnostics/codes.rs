@@ -78,8 +78,8 @@ codes! {
         "An expression names a column that the source (or population) does not have. The help \
          line suggests the nearest column name.";
     UnknownSource = "E0203", "unknown source",
-        "A population, cohort or relation refers to a source that is not declared in any rule \
-         file of the rule set.";
+        "A relation (`exists(x in NAME …)`) or a test's `given NAME` names a source that is not \
+         declared in any rule file of the rule set. (An unknown `from` or `persons of` is E0208.)";
     UnknownCodeList = "E0204", "unknown code list",
         "`in NAME` tests a code against a code list, or a person against a cohort; NAME is \
          neither.";
@@ -96,16 +96,19 @@ codes! {
         "`standardise … using NAME` must name a `standard` definition, or be `national` for the \
          national distribution of the indicator's own denominator.";
     UnknownName = "E0211", "unknown name",
-        "An expression uses a name that is not a column, a `let`, or a figure available here.";
+        "A name is not known where it stands: in an expression, not a column, a `let` or a row \
+         bound by a relation; in a test, not a suppression reason of the indicator or not a \
+         marking (green, yellow, red, none).";
     DuplicateField = "E0212", "duplicate column or field",
-        "A source declares the same column twice, or a population defines a `let` with the name \
-         of an existing column or field.";
+        "A source declares the same column twice, a population defines a `let` with the name of \
+         an existing column or field, or an indicator defines two tallies of the same name.";
     WrongKind = "E0213", "wrong kind of definition",
         "The name exists but is the wrong kind of definition for this place, such as a code list \
          where a population is needed.";
     TypeMismatch = "E0301", "type mismatch",
-        "The two sides of an operator have types that cannot be combined, such as a date \
-         compared with a number.";
+        "A value has a type that does not fit where it stands: the two sides of an operator \
+         cannot be combined (a date compared with a number), a weight or sum that is not a \
+         number, a `residence` that is not a municipality column, or `decimals` outside 0-6.";
     NotBoolean = "E0302", "condition is not true/false",
         "A `where`, `when` or `and`/`or`/`not` needs a condition (true or false), such as \
          `age >= 65`.";
@@ -139,11 +142,16 @@ codes! {
          absolute path or one with `..` could read files outside it, so it is refused.";
     MissingPart = "E0401", "measure is missing a part",
         "Each measure kind requires certain parts: a proportion, rate or ratio needs a numerator \
-         and a denominator; a mean or median a `value … of …`; a life expectancy `deaths`, \
-         `exposure` and `ages`; a derived or reported indicator a `value`.";
-    MissingClause = "E0402", "indicator is missing a clause",
-        "Every indicator needs a title, goal, unit, improvement direction, levels, period and \
-         measure.";
+         and a denominator, and a rate its `per` factor; a mean or median a `value … of …`; a life \
+         expectancy `deaths`, `exposure`, `ages` and `at age`; a derived indicator a `value` \
+         formula, a reported one a `value … of` an aggregate source. A `tally … by` needs `min` or \
+         `max`, and an `expect` for a region or municipality needs the unit's code.";
+    MissingClause = "E0402", "definition is missing a clause",
+        "A definition lacks a clause it cannot do without: every indicator needs a title, goal, \
+         unit, improvement direction, levels, period and measure (a `hidden` helper only levels, \
+         period and measure); a source needs a `file` and `columns`, an aggregate source a `unit` \
+         and a `period` column; a goal a `title`; a population and a standard a `from`; a cohort \
+         `persons of`.";
     UnusedPart = "E0403", "part not used by this measure",
         "The clause has no meaning for the indicator's measure kind, so it would be silently \
          ignored. Remove it, or change the measure kind.";

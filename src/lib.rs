@@ -14,4 +14,5 @@ pub mod source_db;
 pub mod stats;
 pub mod suggest;
 pub mod syntax;
+pub mod testing;
 pub mod workspace;

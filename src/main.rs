@@ -47,6 +47,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OnBadRow::Stop)]
         on_bad_row: OnBadRow,
     },
+    /// Run the test blocks written in the rule files
+    Test {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// Reference data: `reference/municipalities.csv` and any extract a test gives no rows for
+        #[arg(long, default_value = "data")]
+        reference_data: PathBuf,
+    },
     /// Print the order of work for the rule set (dependencies first)
     Plan {
         /// Rule files or directories (searched for *.ind)
@@ -79,6 +88,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
+        Command::Test {
+            paths,
+            reference_data,
+        } => test(&paths, &reference_data),
         Command::Run {
             paths,
             data,
@@ -236,7 +249,11 @@ fn run(
     let report = &outcome.report;
     match indikator::report::write_all(report, out) {
         Ok(files) => {
-            let suppressed = report.rows.iter().filter(|r| r.suppressed.is_some()).count();
+            let suppressed = report
+                .rows
+                .iter()
+                .filter(|r| r.suppressed.is_some())
+                .count();
             println!(
                 "ok: {} figures of {} indicators ({} not shown) from {} extracts; {} data-quality notes; wrote {} to {}",
                 report.rows.len(),
@@ -253,6 +270,46 @@ fn run(
             eprintln!("error: cannot write the report to `{}`: {e}", out.display());
             ExitCode::from(1)
         }
+    }
+}
+
+fn test(paths: &[PathBuf], reference_data: &std::path::Path) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let options = indikator::testing::TestOptions {
+        reference_data: reference_data.to_path_buf(),
+    };
+    let outcomes = match indikator::testing::run_tests(&checked, &options) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let style = Style {
+        width: 100,
+        colour: std::io::stdout().is_terminal(),
+    };
+    let mut failed = 0;
+    for outcome in &outcomes {
+        if outcome.failures.is_empty() {
+            println!("ok    {}: {}", outcome.indicator, outcome.name);
+        } else {
+            failed += 1;
+            println!("FAIL  {}: {}", outcome.indicator, outcome.name);
+            print!(
+                "{}",
+                render::all_to_text(&checked.db, &outcome.failures, style)
+            );
+        }
+    }
+    println!("{} passed, {} failed", outcomes.len() - failed, failed);
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -54,7 +54,8 @@ pub fn run_checked(
         return Err(RunError::Rules(Box::new(checked)));
     }
     let plan = plan::plan(&checked.files).map_err(RunError::Plan)?;
-    let evaluation = eval::evaluate(&plan, options, progress).map_err(|e| RunError::Data(Box::new(e)))?;
+    let evaluation =
+        eval::evaluate(&plan, options, progress).map_err(|e| RunError::Data(Box::new(e)))?;
     let report = report::build(&plan, &evaluation);
     Ok(Outcome {
         plan,

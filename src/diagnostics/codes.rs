@@ -176,6 +176,10 @@ codes! {
     InvalidComparison = "E0503", "invalid comparison period",
         "The comparison period must be of the same kind and length as the report period and lie \
          before it.";
+    TestFailed = "E0701", "rule test failed",
+        "An `expect` in a rule file's test block does not hold: the figure the rules compute from \
+         the test's `given` rows differs from the expectation. A number is met when the figure \
+         rounds to it at the decimals written (`value 33.3` is met by 33.333…).";
     TestRowShape = "E0601", "test row does not match its columns",
         "Each row of a `given` table has one value per listed column.";
     TestValueType = "E0602", "test value of the wrong type",

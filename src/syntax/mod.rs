@@ -34,12 +34,16 @@ fn configure_pest() {
 /// Parses one chunk. Pest's record of what it expected costs time on every parse, so the
 /// first attempt goes without it; only a chunk that fails is parsed again with it, for the
 /// diagnostic. The setting is process-wide, hence the lock around the detailed parse.
-fn parse_chunk(body: &str) -> Result<pest::iterators::Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
+fn parse_chunk(
+    body: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
     static DETAILED: Mutex<()> = Mutex::new(());
     match RuleParser::parse(Rule::chunk, body) {
         Ok(pairs) => Ok(pairs),
         Err(_) => {
-            let _guard = DETAILED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _guard = DETAILED
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             pest::set_error_detail(true);
             let detailed = RuleParser::parse(Rule::chunk, body);
             pest::set_error_detail(false);

@@ -1,0 +1,95 @@
+//! Runs every test block of the shipped rules, as `indikator test` does: `cargo test` fails
+//! when a rule's own test fails.
+
+use indikator::diagnostics::render::{self, Style};
+use indikator::source_db::SourceDb;
+use indikator::testing::{self, TestOptions};
+
+#[test]
+fn the_shipped_rule_tests_pass() {
+    let (checked, outcomes) =
+        testing::run_paths(&["rules".into()], "data".as_ref()).expect("the rule tests run");
+    assert!(!outcomes.is_empty());
+    let mut report = String::new();
+    for o in &outcomes {
+        if !o.failures.is_empty() {
+            report.push_str(&format!("{}: {}\n", o.indicator, o.name));
+            report.push_str(&render::all_to_text(
+                &checked.db,
+                &o.failures,
+                Style::plain(),
+            ));
+        }
+    }
+    assert!(report.is_empty(), "rule tests failed:\n{report}");
+}
+
+#[test]
+fn every_published_indicator_has_a_test() {
+    let (checked, outcomes) =
+        testing::run_paths(&["rules".into()], "data".as_ref()).expect("the rule tests run");
+    for file in &checked.files {
+        for def in &file.definitions {
+            if let indikator::syntax::ast::Definition::Indicator(ind) = def {
+                let hidden = ind
+                    .clauses
+                    .iter()
+                    .any(|c| matches!(c.kind, indikator::syntax::ast::ClauseKind::Hidden));
+                if !hidden {
+                    assert!(
+                        outcomes.iter().any(|o| o.indicator == ind.name.name),
+                        "indicator `{}` has no test block",
+                        ind.name.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failing_expectation_points_at_itself() {
+    let rules = r#"
+goal g { title "G" }
+source visits {
+  file "visits.csv"
+  columns { person: person  day: date  municipality: municipality }
+}
+population in_period { from visits where day in period }
+indicator visit_count {
+  title "Visits"
+  goal g
+  unit "antal"
+  improvement none
+  levels national, municipality
+  period 2023
+  measure count
+  numerator count of in_period
+  test "two visits in the year" {
+    given visits (person, day, municipality) {
+      (1, 2023-01-01, 101)
+      (2, 2023-05-01, 101)
+      (3, 2022-05-01, 101)
+    }
+    expect national { value 3 }
+  }
+}
+"#;
+    let mut db = SourceDb::new();
+    db.add("visits.ind", rules);
+    let checked = indikator::workspace::check_sources(db);
+    assert_eq!(checked.error_count(), 0);
+    let outcomes = testing::run_tests(
+        &checked,
+        &TestOptions {
+            reference_data: "data".into(),
+        },
+    )
+    .expect("the test runs");
+    let failures = &outcomes[0].failures;
+    assert_eq!(failures.len(), 1);
+    let text = render::all_to_text(&checked.db, failures, Style::plain());
+    assert!(text.contains("E0701"), "{text}");
+    assert!(text.contains("value: expected 3, got 2"), "{text}");
+    assert!(text.contains("visits.ind:23:29"), "{text}");
+}

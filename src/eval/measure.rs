@@ -272,13 +272,19 @@ impl Engine<'_> {
             if figure.suppressed.is_some() {
                 continue;
             }
+            // Without a value, only rules that need no numbers (such as `area in […]`) can decide.
+            let (numbers, tallies): (Figure, &[HashMap<Unit, f64>]) = if figure.value.is_some() {
+                (figure.clone(), &input.tallies)
+            } else {
+                (Figure::default(), &[])
+            };
             for s in &input.level.suppressions {
                 let hit = threshold(
                     &s.condition,
-                    figure,
+                    &numbers,
                     self.geography.code(*unit),
                     *unit,
-                    &input.tallies,
+                    tallies,
                 );
                 if hit == Some(true) {
                     figure.suppressed = Some(s.reason.clone());
@@ -325,6 +331,7 @@ impl Engine<'_> {
             _ => (1.0, false),
         };
         let weighted = num.weight.is_some();
+        let counts_events = matches!(num.function, Aggregate::Count { .. });
         units
             .iter()
             .map(|&unit| {
@@ -383,6 +390,9 @@ impl Engine<'_> {
                                 low: i.low * scale,
                                 high: i.high * scale,
                             })
+                        } else if !counts_events {
+                            // A sum (days, kroner) is not a count of events: no Poisson interval.
+                            None
                         } else {
                             stats::rate_interval(n.weighted, d.weighted, CONFIDENCE).map(|i| {
                                 Interval {

@@ -3,6 +3,29 @@
 //! The pipeline, one module per stage, data flowing one way:
 //! [`syntax`] → [`check`] → [`plan`] → [`eval`] → [`report`].
 //! See `docs/ARCHITECTURE.md`.
+//!
+//! Checking rule text held in memory:
+//!
+//! ```
+//! use indikator::source_db::SourceDb;
+//! use indikator::workspace::check_sources;
+//!
+//! let mut db = SourceDb::new();
+//! db.add("example.ind", r#"
+//! source visits {
+//!   file "visits.csv"
+//!   columns { person: person  day: date }
+//! }
+//! population in_period {
+//!   from visits
+//!   where dy in period
+//! }
+//! "#);
+//! let checked = check_sources(db);
+//! assert_eq!(checked.error_count(), 1);
+//! assert_eq!(checked.diagnostics[0].message, "unknown column `dy`");
+//! assert_eq!(checked.diagnostics[0].help.as_deref(), Some("did you mean `day`?"));
+//! ```
 
 pub mod check;
 pub mod diagnostics;

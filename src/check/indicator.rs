@@ -451,6 +451,19 @@ impl<'a> Checker<'a> {
         let mut row_schemas: Vec<Option<Rc<Schema>>> = Vec::new();
         for clause in &ind.clauses {
             match &clause.kind {
+                ClauseKind::Numerator(a)
+                | ClauseKind::Denominator(a)
+                | ClauseKind::Deaths(a)
+                | ClauseKind::Exposure(a) => self.check_residence(ind, &a.over),
+                ClauseKind::Value(ValueClause {
+                    over: Some((over, _)),
+                    ..
+                }) => self.check_residence(ind, over),
+                _ => {}
+            }
+        }
+        for clause in &ind.clauses {
+            match &clause.kind {
                 ClauseKind::Numerator(a) => {
                     info.numerator = self.aggregation(&ind.name, a);
                     if kind.reads_aggregate {
@@ -548,6 +561,73 @@ impl<'a> Checker<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Whether the rows of a population or source can be placed in municipalities: they need
+    /// a `residence`, or exactly one column of type `municipality` in their source.
+    fn residence_problem(&self, over: &Ident) -> Option<String> {
+        let mut name = over.name.as_str();
+        let mut seen = 0;
+        loop {
+            seen += 1;
+            match self.definitions.get(name) {
+                Some(Definition::Population(p)) => {
+                    if !p.residence.is_empty() {
+                        return None;
+                    }
+                    name = p.from.first()?.name.as_str();
+                }
+                Some(Definition::Source(s)) => {
+                    if s.aggregate {
+                        return None;
+                    }
+                    let n = s
+                        .columns
+                        .iter()
+                        .filter(|c| c.ty.name.name == "municipality")
+                        .count();
+                    return match n {
+                        1 => None,
+                        0 => Some(format!(
+                            "source `{}` has no column of type `municipality`",
+                            s.name.name
+                        )),
+                        _ => Some(format!(
+                            "source `{}` has {n} municipality columns; say which is the residence",
+                            s.name.name
+                        )),
+                    };
+                }
+                _ => return None,
+            }
+            if seen > 64 {
+                return None;
+            }
+        }
+    }
+
+    /// Reports an aggregation whose rows cannot be placed below the national level when the
+    /// indicator is computed there.
+    fn check_residence(&mut self, ind: &Indicator, over: &Ident) {
+        let levels = expr::indicator_levels(ind);
+        let Some(level) = levels
+            .iter()
+            .find(|l| *l == "region" || *l == "municipality")
+        else {
+            return;
+        };
+        if let Some(problem) = self.residence_problem(over) {
+            self.report(
+                Diagnostic::error(
+                    Code::NoResidence,
+                    format!("the rows of `{}` cannot be placed in municipalities", over.name),
+                )
+                .primary(over.span, problem)
+                .help(format!(
+                    "the indicator is computed at {level} level: add `residence COLUMN` to the population, or compute it nationally only"
+                )),
+            );
         }
     }
 

@@ -140,6 +140,10 @@ codes! {
     PathOutsideData = "E0313", "file outside the data directory",
         "A source's file is named relative to the data directory given to `indikator run`. An \
          absolute path or one with `..` could read files outside it, so it is refused.";
+    NoResidence = "E0314", "rows without a municipality",
+        "An indicator computed for regions or municipalities counts rows whose unit cannot be \
+         told: their source has no column of type `municipality`, or several and the population \
+         does not say which with `residence COLUMN`.";
     MissingPart = "E0401", "measure is missing a part",
         "Each measure kind requires certain parts: a proportion, rate or ratio needs a numerator \
          and a denominator, and a rate its `per` factor; a mean or median a `value … of …`; a life \

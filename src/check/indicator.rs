@@ -341,6 +341,28 @@ impl<'a> Checker<'a> {
             );
         }
         if let Some(age) = &m.at_age
+            && kind.needs_age
+            && let Some(limits) = clauses.iter().find_map(|c| match &c.kind {
+                ClauseKind::Ages(e) => band_limits(e),
+                _ => None,
+            })
+            && !limits.contains(&age.value)
+        {
+            let list: Vec<String> = limits.iter().map(|l| l.to_string()).collect();
+            self.report(
+                Diagnostic::error(
+                    Code::MissingPart,
+                    format!("no age band starts at {}", age.raw),
+                )
+                .primary(age.span, "the life table is taken from the start of a band")
+                .help(format!(
+                    "add {} to the `ages` band limits (now {})",
+                    age.raw,
+                    list.join(", ")
+                )),
+            );
+        }
+        if let Some(age) = &m.at_age
             && !kind.needs_age
         {
             self.report(
@@ -978,6 +1000,20 @@ impl<'a> Checker<'a> {
                 .help(help),
             );
         }
+    }
+}
+
+/// The limits of an `ages band(age, …)` clause, when they are written out.
+fn band_limits(e: &Expr) -> Option<Vec<f64>> {
+    match &e.kind {
+        ExprKind::Call(f, args) if f.name == "band" && args.len() > 1 => args[1..]
+            .iter()
+            .map(|a| match a.kind {
+                ExprKind::Number(n) => Some(n),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
     }
 }
 

@@ -56,7 +56,9 @@ impl Acc {
 #[derive(Debug, Default)]
 pub struct Cells {
     /// Per slot and key (a stratum, an age band, a tally group; empty when not divided).
-    pub sums: HashMap<(Slot, Vec<Sym>), Acc>,
+    /// Ordered, so sums are always added in the same order and the figures are
+    /// byte-identical from run to run.
+    pub sums: BTreeMap<(Slot, Vec<Sym>), Acc>,
     /// For `count persons`: the (slot, key, person) triples, deduplicated per unit later.
     pub persons: Vec<(Slot, Vec<Sym>, u32)>,
     /// For means and medians: (slot, value, weight).
@@ -365,6 +367,16 @@ impl Engine<'_> {
                             .collect();
                         if let Some(s) = stats::direct_standardise(&strata, CONFIDENCE) {
                             figure.value = Some(s.rate * scale);
+                            // Dobson's interval treats events as Poisson counts; a share
+                            // cannot leave 0-100 %, so the interval is kept inside it.
+                            let top = if is_proportion { 1.0 } else { f64::INFINITY };
+                            let s = stats::Standardised {
+                                interval: Interval {
+                                    low: s.interval.low.max(0.0),
+                                    high: s.interval.high.min(top),
+                                },
+                                ..s
+                            };
                             figure.interval = Some(Interval {
                                 low: s.interval.low * scale,
                                 high: s.interval.high * scale,

@@ -63,7 +63,8 @@ pub struct Exclusions {
     pub entries: Vec<Exclusion>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Rows of one file left out (or only partly counted) for one kind of problem.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Exclusion {
     pub file: String,
     pub column: Option<String>,

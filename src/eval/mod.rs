@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-pub use error::{DataError, Exclusions};
+pub use error::{DataError, Exclusion, Exclusions};
 pub use geography::{Geography, Unit};
 pub use load::BadRows;
 pub use measure::Figure;

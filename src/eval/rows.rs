@@ -202,43 +202,45 @@ impl<'p> Engine<'p> {
             for v in &mut scratch[own..] {
                 *v = Value::Missing;
             }
-            let mut ctx = Ctx {
-                period,
-                current: RowRef {
-                    root: pop.root,
-                    row,
-                    lets: &scratch,
-                },
-                bound: Vec::new(),
-            };
-            if !early.iter().all(|f| self.eval(f, &mut ctx).truthy()) {
+            let root = pop.root;
+            if !early.iter().all(|f| {
+                self.eval_at(
+                    f,
+                    period,
+                    RowRef {
+                        root,
+                        row,
+                        lets: &scratch,
+                    },
+                )
+                .truthy()
+            }) {
                 return;
             }
             for k in own..width {
-                let value = {
-                    let mut ctx = Ctx {
-                        period,
-                        current: RowRef {
-                            root: pop.root,
-                            row,
-                            lets: &scratch,
-                        },
-                        bound: Vec::new(),
-                    };
-                    self.eval(&pop.lets[k].1, &mut ctx)
-                };
+                let value = self.eval_at(
+                    &pop.lets[k].1,
+                    period,
+                    RowRef {
+                        root,
+                        row,
+                        lets: &scratch,
+                    },
+                );
                 scratch[k] = value;
             }
-            let mut ctx = Ctx {
-                period,
-                current: RowRef {
-                    root: pop.root,
-                    row,
-                    lets: &scratch,
-                },
-                bound: Vec::new(),
-            };
-            if late.iter().all(|f| self.eval(f, &mut ctx).truthy()) {
+            if late.iter().all(|f| {
+                self.eval_at(
+                    f,
+                    period,
+                    RowRef {
+                        root,
+                        row,
+                        lets: &scratch,
+                    },
+                )
+                .truthy()
+            }) {
                 rows.push(row);
                 lets.extend_from_slice(&scratch);
             }
@@ -306,31 +308,24 @@ impl<'p> Engine<'p> {
             scratch.clear();
             scratch.extend_from_slice(r.lets);
             for l in &cohort.lets {
-                let value = {
-                    let mut ctx = Ctx {
-                        period,
-                        current: RowRef {
-                            lets: &scratch,
-                            ..r
-                        },
-                        bound: Vec::new(),
-                    };
-                    self.eval(l, &mut ctx)
-                };
+                let value = self.eval_at(
+                    l,
+                    period,
+                    RowRef {
+                        lets: &scratch,
+                        ..r
+                    },
+                );
                 scratch.push(value);
             }
-            let mut ctx = Ctx {
-                period,
-                current: RowRef {
-                    lets: &scratch,
-                    ..r
-                },
-                bound: Vec::new(),
+            let current = RowRef {
+                lets: &scratch,
+                ..r
             };
             if cohort
                 .filters
                 .iter()
-                .all(|f| self.eval(f, &mut ctx).truthy())
+                .all(|f| self.eval_at(f, period, current).truthy())
                 && let Some(pc) = person_column
                 && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
             {
@@ -403,6 +398,16 @@ impl<'p> Engine<'p> {
             memo[sym as usize] = if hit { 2 } else { 1 };
         }
         memo[sym as usize] == 2
+    }
+
+    /// Evaluates an expression over one row, with no relation bound yet.
+    pub fn eval_at(&self, e: &Expr, period: Period, row: RowRef<'_>) -> Value {
+        let mut ctx = Ctx {
+            period,
+            current: row,
+            bound: Vec::new(),
+        };
+        self.eval(e, &mut ctx)
     }
 
     /// Evaluates an expression. Missing values propagate through arithmetic; a comparison

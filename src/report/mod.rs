@@ -9,7 +9,7 @@ mod write;
 
 use serde::Serialize;
 
-use crate::eval::{Evaluation, Figure, Unit};
+use crate::eval::{Evaluation, Exclusion, Figure, Unit};
 use crate::plan::{Level, Plan};
 pub use markings::{Marking, mark};
 pub use write::write_all;
@@ -47,22 +47,12 @@ pub struct GoalCount {
     pub without_marking: usize,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct QualityNote {
-    pub file: String,
-    pub column: Option<String>,
-    pub problem: String,
-    pub rows: usize,
-    pub first_line: usize,
-    pub first_value: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
     pub rows: Vec<Row>,
     pub tabel_1: Vec<GoalCount>,
     pub rows_read: Vec<(String, usize)>,
-    pub data_quality: Vec<QualityNote>,
+    pub data_quality: Vec<Exclusion>,
 }
 
 fn shown(f: &Figure) -> Option<f64> {
@@ -174,19 +164,7 @@ pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
             }
         }
     }
-    let data_quality = evaluation
-        .exclusions
-        .entries
-        .iter()
-        .map(|e| QualityNote {
-            file: e.file.clone(),
-            column: e.column.clone(),
-            problem: e.problem.clone(),
-            rows: e.rows,
-            first_line: e.first_line,
-            first_value: e.first_value.clone(),
-        })
-        .collect();
+    let data_quality = evaluation.exclusions.entries.clone();
     Report {
         rows,
         tabel_1: goal_counts,

@@ -56,6 +56,30 @@ enum Command {
         #[arg(long, default_value = "data")]
         reference_data: PathBuf,
     },
+    /// Generate synthetic register extracts (deterministic for a seed)
+    Synth {
+        /// How many persons the population holds
+        #[arg(long, default_value_t = 100_000)]
+        persons: u64,
+        /// The seed: the same seed and arguments give the same bytes
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The directory to write the extracts to
+        #[arg(long)]
+        out: PathBuf,
+        /// First year of the extracts
+        #[arg(long, default_value_t = 2018)]
+        from_year: i32,
+        /// Last year of the extracts
+        #[arg(long, default_value_t = 2023)]
+        to_year: i32,
+        /// Share of rows given a realistic fault (bad dates, unknown codes, short rows)
+        #[arg(long, default_value_t = 0.0)]
+        dirty: f64,
+        /// The project's data directory, with the reference and calibration tables
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
     /// Print the order of work for the rule set (dependencies first)
     Plan {
         /// Rule files or directories (searched for *.ind)
@@ -88,6 +112,34 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
+        Command::Synth {
+            persons,
+            seed,
+            out,
+            from_year,
+            to_year,
+            dirty,
+            data,
+        } => {
+            let config = indikator_synth::Config {
+                persons,
+                seed,
+                out,
+                years: (from_year, to_year),
+                dirty,
+                data,
+            };
+            match indikator_synth::generate(&config) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Test {
             paths,
             reference_data,

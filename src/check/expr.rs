@@ -627,13 +627,16 @@ fn related_type(c: &Checker, related: &Related, scope: &Scope, sink: &mut Sink) 
         }
     };
     if related.same_person {
+        let mut reported: Vec<String> = Vec::new();
         for (schema, at) in [
             (&outer_schema, related.function_span),
             (&inner, related.source.span),
         ] {
             if let Some(s) = schema
                 && s.person.is_none()
+                && !reported.contains(&s.origin)
             {
+                reported.push(s.origin.clone());
                 sink.diagnostics.push(
                     Diagnostic::error(
                         Code::NoPersonColumn,

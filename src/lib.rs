@@ -30,6 +30,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod eval;
+pub mod explain;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

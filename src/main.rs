@@ -372,12 +372,16 @@ fn plural(n: usize) -> &'static str {
 fn explain_error(code: &str) -> ExitCode {
     match indikator::diagnostics::Code::from_id(code) {
         Some(c) => {
-            println!("{}: {}\n\n{}", c.id(), c.title(), c.explanation());
+            let style = Style {
+                width: 100,
+                colour: std::io::stdout().is_terminal(),
+            };
+            print!("{}", indikator::explain::explain(c, style));
             ExitCode::SUCCESS
         }
         None => {
             eprintln!(
-                "error: `{code}` is not a diagnostic code of indikator (they look like E0202)"
+                "error: `{code}` is not a diagnostic code of indikator (they look like E0202; see docs/language.md)"
             );
             ExitCode::from(2)
         }

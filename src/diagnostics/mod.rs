@@ -2,6 +2,7 @@
 //! [`render`] knows how they are shown (miette for people, JSON for tools).
 
 pub mod codes;
+pub mod examples;
 pub mod render;
 
 use crate::source_db::Span;

@@ -31,6 +31,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod eval;
 pub mod explain;
+pub mod format;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

@@ -80,6 +80,15 @@ enum Command {
         #[arg(long, default_value = "data")]
         data: PathBuf,
     },
+    /// Rewrite rule files in the canonical layout (only blanks change)
+    Fmt {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 and list the files that are not in the canonical layout
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the order of work for the rule set (dependencies first)
     Plan {
         /// Rule files or directories (searched for *.ind)
@@ -112,6 +121,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
+        Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Synth {
             persons,
             seed,
@@ -359,6 +369,71 @@ fn test(paths: &[PathBuf], reference_data: &std::path::Path) -> ExitCode {
     }
     println!("{} passed, {} failed", outcomes.len() - failed, failed);
     if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn fmt(paths: &[PathBuf], check: bool) -> ExitCode {
+    let files = match workspace::find_rule_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut changed, mut refused) = (Vec::new(), Vec::new());
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            refused.push(path.clone());
+            continue;
+        };
+        // Only a file that parses is formatted: blanks can change the meaning of a mistake.
+        let (_, syntax_errors) =
+            indikator::syntax::parse_file(indikator::source_db::FileId(0), &text);
+        let formatted = if syntax_errors.is_empty() {
+            indikator::format::format(&text)
+        } else {
+            None
+        };
+        match formatted {
+            None => refused.push(path.clone()),
+            Some(formatted) if formatted != text => {
+                changed.push(path.clone());
+                if !check && let Err(e) = std::fs::write(path, formatted) {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return ExitCode::from(1);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for path in &refused {
+        eprintln!(
+            "error: `{}` has syntax errors; run `indikator check` and fix them first",
+            path.display()
+        );
+    }
+    for path in &changed {
+        println!(
+            "{} {}",
+            if check {
+                "would reformat"
+            } else {
+                "reformatted"
+            },
+            path.display()
+        );
+    }
+    println!(
+        "{} file{} {}, {} already formatted",
+        changed.len(),
+        plural(changed.len()),
+        if check { "to reformat" } else { "reformatted" },
+        files.len() - changed.len() - refused.len()
+    );
+    if refused.is_empty() && (!check || changed.is_empty()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -80,6 +80,23 @@ enum Command {
         #[arg(long, default_value = "data")]
         data: PathBuf,
     },
+    /// Explain why one figure is what it is: rows kept by each condition, strata, suppression, markings
+    Explain {
+        /// The indicator's name, as in its rule file
+        indicator: String,
+        /// The unit's code: 0 for the country, a region or a municipality code
+        #[arg(long)]
+        unit: u32,
+        /// The data directory, as for `run`
+        #[arg(long)]
+        data: PathBuf,
+        /// Rule files or directories (searched for *.ind)
+        #[arg(long = "rules", default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// How to print the explanation
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Rewrite rule files in the canonical layout (only blanks change)
     Fmt {
         /// Rule files or directories (searched for *.ind)
@@ -122,6 +139,13 @@ fn main() -> ExitCode {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
         Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Explain {
+            indicator,
+            unit,
+            data,
+            paths,
+            format,
+        } => explain(&paths, &indicator, unit, data, format),
         Command::Synth {
             persons,
             seed,
@@ -372,6 +396,43 @@ fn test(paths: &[PathBuf], reference_data: &std::path::Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn explain(
+    paths: &[PathBuf],
+    indicator: &str,
+    unit: u32,
+    data: PathBuf,
+    format: Format,
+) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let plan = match indikator::plan::plan(&checked.files) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let options = indikator::pipeline::options(data);
+    match indikator::explain::explain_figure(&checked, &plan, &options, indicator, unit, None) {
+        Ok(explanation) => {
+            match format {
+                Format::Human => print!("{}", explanation.to_text()),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&explanation).unwrap_or_default()
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

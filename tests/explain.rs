@@ -31,3 +31,99 @@ fn every_explanation_shows_title_example_and_output() {
         }
     }
 }
+
+mod figures {
+    use std::path::Path;
+
+    use indikator::explain::explain_figure;
+    use indikator::pipeline;
+    use indikator::workspace;
+
+    fn explain(indicator: &str, unit: u32) -> Result<indikator::explain::Explanation, String> {
+        let checked = workspace::check_paths(&["rules".into()]).unwrap();
+        let plan = indikator::plan::plan(&checked.files).unwrap();
+        let options = pipeline::options("tests/fixtures/small");
+        explain_figure(&checked, &plan, &options, indicator, unit, None)
+    }
+
+    /// Compares with a stored snapshot, or writes it with UPDATE_SNAPSHOTS=1.
+    fn snapshot(name: &str, actual: &str) {
+        let path = Path::new("tests/snapshots").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, actual).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "no snapshot {}: run with UPDATE_SNAPSHOTS=1",
+                path.display()
+            )
+        });
+        assert_eq!(
+            expected,
+            actual,
+            "the explanation differs from {}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn a_standardised_region_figure() {
+        let e = explain("somatic_readmissions", 1081).unwrap();
+        snapshot("explain_somatic_readmissions_1081.txt", &e.to_text());
+        // The attrition ends at the figure's numerator and denominator.
+        let figure = e.figure.as_ref().unwrap();
+        assert_eq!(
+            e.parts[0].steps.last().unwrap().1 as f64,
+            figure.numerator.unwrap()
+        );
+        assert_eq!(
+            e.parts[1].steps.last().unwrap().1 as f64,
+            figure.denominator.unwrap()
+        );
+        assert!(!e.strata.is_empty());
+    }
+
+    #[test]
+    fn a_suppressed_municipality_shows_the_rule_that_held() {
+        let e = explain("somatic_readmissions", 492).unwrap();
+        snapshot("explain_somatic_readmissions_492.txt", &e.to_text());
+        let figure = e.figure.as_ref().unwrap();
+        assert!(figure.suppressed.is_some());
+        assert!(figure.value.is_none() && figure.numerator.is_none());
+    }
+
+    #[test]
+    fn json_has_every_part() {
+        let e = explain("rehab_waiting_time", 851).unwrap();
+        let json: serde_json::Value = serde_json::to_value(&e).unwrap();
+        for key in [
+            "indicator",
+            "parts",
+            "figure",
+            "suppression",
+            "development",
+            "level_marking",
+            "sources",
+        ] {
+            assert!(json.get(key).is_some(), "no `{key}` in {json}");
+        }
+    }
+
+    #[test]
+    fn failure_modes_say_what_is_wrong() {
+        assert_eq!(
+            explain("somatic_readmision", 0).unwrap_err(),
+            "no indicator `somatic_readmision`; did you mean `somatic_readmissions`?"
+        );
+        assert_eq!(
+            explain("excess_mortality", 851).unwrap_err(),
+            "`excess_mortality` is not computed at municipality level"
+        );
+        assert!(
+            explain("somatic_readmissions", 9999)
+                .unwrap_err()
+                .contains("not a unit")
+        );
+    }
+}

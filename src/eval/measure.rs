@@ -28,7 +28,7 @@ pub struct Figure {
 
 /// Where a row lands: slot 0 holds rows with no municipality (they count for the country
 /// only), slot `1 + m` municipality `m`.
-type Slot = u32;
+pub type Slot = u32;
 
 /// Sums of one cell: rows (or summed values) without and with weights.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,7 +87,7 @@ impl Engine<'_> {
     }
 
     /// Which municipality a row of a row set belongs to; `None` when its residence is missing.
-    fn slot(&self, residence: Option<usize>, r: super::rows::RowRef<'_>) -> Option<Slot> {
+    pub fn slot(&self, residence: Option<usize>, r: super::rows::RowRef<'_>) -> Option<Slot> {
         match residence {
             None => Some(0),
             Some(col) => self
@@ -207,7 +207,7 @@ impl Engine<'_> {
 }
 
 /// A unit's sums by key.
-fn by_key(cells: &Cells, slots: &[Slot]) -> BTreeMap<Vec<Sym>, Acc> {
+pub fn by_key(cells: &Cells, slots: &[Slot]) -> BTreeMap<Vec<Sym>, Acc> {
     let mut out: BTreeMap<Vec<Sym>, Acc> = BTreeMap::new();
     let in_unit = slot_set(slots);
     for ((slot, key), acc) in &cells.sums {
@@ -233,7 +233,7 @@ fn slot_set(slots: &[Slot]) -> impl Fn(Slot) -> bool + '_ {
     move |s| slots.binary_search(&s).is_ok()
 }
 
-fn total(keyed: &BTreeMap<Vec<Sym>, Acc>) -> Acc {
+pub fn total(keyed: &BTreeMap<Vec<Sym>, Acc>) -> Acc {
     let mut acc = Acc::default();
     for a in keyed.values() {
         acc.merge(a);
@@ -421,7 +421,7 @@ impl Engine<'_> {
     }
 
     /// Standard population weights by stratum key.
-    fn standard_weights(&self, id: usize) -> BTreeMap<Vec<Sym>, f64> {
+    pub fn standard_weights(&self, id: usize) -> BTreeMap<Vec<Sym>, f64> {
         let std = &self.plan.standards[id];
         let mut out: BTreeMap<Vec<Sym>, f64> = BTreeMap::new();
         let table = &self.tables[std.source];
@@ -688,7 +688,7 @@ enum T {
     Missing,
 }
 
-fn threshold(
+pub fn threshold(
     e: &ThresholdExpr,
     f: &Figure,
     area: u32,

@@ -69,12 +69,19 @@ pub struct Evaluation {
     pub exclusions: Exclusions,
 }
 
-/// Runs the plan. `progress` hears of each step, for a display on a terminal.
-pub fn evaluate(
+/// What loading the extracts found, besides the tables.
+pub struct Loaded {
+    pub sources: Vec<SourceSummary>,
+    pub exclusions: Exclusions,
+}
+
+/// Loads every extract the plan reads (each once) and hands the row engine to `work`.
+pub fn with_engine<R>(
     plan: &Plan,
     options: &Options,
     progress: &mut dyn FnMut(&str),
-) -> Result<Evaluation, DataError> {
+    work: impl FnOnce(&Engine<'_>, Loaded, &mut dyn FnMut(&str)) -> R,
+) -> Result<R, DataError> {
     let geography = Geography::load(&options.geography)?;
     let mut symbols = Interner::new(&plan.symbols);
     let mut persons = Interner::default();
@@ -109,8 +116,35 @@ pub fn evaluate(
     }
     let person_count = persons.len();
     let engine = Engine::new(plan, &geography, tables, symbols, person_count);
+    let loaded = Loaded {
+        sources,
+        exclusions,
+    };
+    Ok(work(&engine, loaded, progress))
+}
+
+/// Runs the plan. `progress` hears of each step, for a display on a terminal.
+pub fn evaluate(
+    plan: &Plan,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Evaluation, DataError> {
+    with_engine(plan, options, progress, compute_all)
+}
+
+/// Computes every shown indicator's figures with a loaded engine.
+pub fn compute_all(
+    engine: &Engine<'_>,
+    loaded: Loaded,
+    progress: &mut dyn FnMut(&str),
+) -> Evaluation {
+    let plan = engine.plan;
+    let Loaded {
+        sources,
+        mut exclusions,
+    } = loaded;
     let evaluator = Evaluator {
-        engine: &engine,
+        engine,
         memo: RefCell::new(HashMap::new()),
     };
     let mut indicators = Vec::new();
@@ -144,13 +178,12 @@ pub fn evaluate(
     }
     drop(evaluator);
     exclusions.entries.extend(engine.residence_notes());
-    drop(engine);
-    Ok(Evaluation {
-        geography,
+    Evaluation {
+        geography: engine.geography.clone(),
         indicators,
         sources,
         exclusions,
-    })
+    }
 }
 
 /// Every unit's figure at one level for one period.

@@ -496,6 +496,18 @@ pub fn explain_figure(
             .and_then(|f| f.levels.iter().find(|l| l.level == level))
             .and_then(|l| l.current.iter().find(|(u, _)| *u == unit))
             .map(|(_, f)| f.clone());
+        // The explanation shows the computed numbers; the published row says whether they are
+        // shown, and why not.
+        let figure = figure.map(|mut row| {
+            if let Some(c) = &computed {
+                row.numerator = c.numerator;
+                row.denominator = c.denominator;
+                row.value = c.value;
+                row.ci_low = c.interval.map(|i| i.low);
+                row.ci_high = c.interval.map(|i| i.high);
+            }
+            row
+        });
         let suppression = level_plan
             .suppressions
             .iter()

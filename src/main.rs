@@ -97,6 +97,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Check a written report: can any suppressed count be recovered from what it publishes?
+    Audit {
+        /// The directory `run` wrote the report to
+        #[arg(long)]
+        out: PathBuf,
+        /// The rule files the report was made from (for the suppression thresholds)
+        #[arg(long = "rules", default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// The municipality → region table [default: data/reference/municipalities.csv]
+        #[arg(long, default_value = "data/reference/municipalities.csv")]
+        geography: PathBuf,
+    },
     /// Rewrite rule files in the canonical layout (only blanks change)
     Fmt {
         /// Rule files or directories (searched for *.ind)
@@ -139,6 +151,11 @@ fn main() -> ExitCode {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
         Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Audit {
+            out,
+            paths,
+            geography,
+        } => audit(&out, &paths, &geography),
         Command::Explain {
             indicator,
             unit,
@@ -433,6 +450,65 @@ fn explain(
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let plan = match indikator::plan::plan(&checked.files) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let geo = match indikator::eval::Geography::load(geography) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cells = match indikator::report::audit::read_report(&out.join("report.csv")) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let widths = indikator::report::audit::required_widths(&plan);
+    let findings = indikator::report::audit::audit(&cells, &geo, &widths);
+    let suppressed = cells.iter().filter(|c| c.suppressed.is_some()).count();
+    for f in &findings {
+        println!(
+            "recoverable: {} {} {} {} {}: the {} lies in [{}, {}], narrower than {}",
+            f.indicator,
+            f.period,
+            f.level,
+            f.unit_code,
+            f.quantity,
+            f.quantity,
+            f.low,
+            f.high,
+            f.required_width
+        );
+    }
+    if findings.is_empty() {
+        println!(
+            "ok: {} suppressed cells of {} checked; none can be narrowed below its threshold from what is published",
+            suppressed,
+            cells.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "failed: {} suppressed quantities can be recovered",
+            findings.len()
+        );
+        ExitCode::from(1)
     }
 }
 

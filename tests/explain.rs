@@ -88,9 +88,12 @@ mod figures {
     fn a_suppressed_municipality_shows_the_rule_that_held() {
         let e = explain("somatic_readmissions", 492).unwrap();
         snapshot("explain_somatic_readmissions_492.txt", &e.to_text());
+        // The methodologist sees the computed numbers, marked as not for publication.
         let figure = e.figure.as_ref().unwrap();
-        assert!(figure.suppressed.is_some());
-        assert!(figure.value.is_none() && figure.numerator.is_none());
+        assert_eq!(figure.suppressed.as_deref(), Some("small_numbers"));
+        assert!(figure.numerator.is_some());
+        assert!(e.to_text().contains("NOT FOR PUBLICATION"));
+        assert!(e.suppression.iter().any(|r| r.outcome == "holds"));
     }
 
     #[test]

@@ -53,10 +53,16 @@ fn data_dir(files: &[(&str, &str)]) -> DataDir {
 }
 
 /// Runs one rule set over the given extracts and returns the report.
+/// The figures with the rules' own suppression: these tests are about how each measure is
+/// computed; complementary suppression is tested in tests/disclosure.rs.
 fn run(rules: &str, files: &[(&str, &str)]) -> Report {
     let dir = data_dir(files);
     match pipeline::run_texts(&[("rules.ind", rules)], &pipeline::options(&dir.0)) {
-        Ok(outcome) => outcome.report,
+        Ok(outcome) => indikator::report::build_with(
+            &outcome.plan,
+            &outcome.evaluation,
+            indikator::report::Protection::PrimaryOnly,
+        ),
         Err(e) => panic!("the run failed: {e}"),
     }
 }

@@ -12,6 +12,9 @@ use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
 
+/// The quantities a `publish` clause can name.
+const PUBLISHABLE: &[&str] = &["value", "numerator", "denominator"];
+
 /// Suppression reasons the engine gives by itself: a derived figure whose inputs are
 /// suppressed, a cell hidden to protect another, a unit with no data.
 pub const BUILT_IN_REASONS: &[&str] = &["input_suppressed", "complementary", "no_data"];
@@ -39,6 +42,7 @@ const SINGLE: &[&str] = &[
     "no development",
     "data_source",
     "hidden",
+    "publish",
 ];
 
 fn find<'c, T>(clauses: &'c [Clause], f: impl Fn(&'c ClauseKind) -> Option<T>) -> Option<T> {
@@ -120,6 +124,38 @@ impl<'a> Checker<'a> {
                 .primary(direction.span, "not a direction")
                 .maybe_help(help),
             );
+        }
+        if let Some(quantities) = find(clauses, |k| match k {
+            ClauseKind::Publish(q) => Some(q),
+            _ => None,
+        }) {
+            for q in quantities {
+                if !PUBLISHABLE.contains(&q.name.as_str()) {
+                    let help = suggest::help_for_fixed(
+                        &q.name,
+                        PUBLISHABLE.iter().copied(),
+                        "the quantities are",
+                    );
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownName,
+                            format!("`{}` is not a published quantity", q.name),
+                        )
+                        .primary(q.span, "not a quantity of the report")
+                        .maybe_help(help),
+                    );
+                }
+            }
+            if !quantities.iter().any(|q| q.name == "value") {
+                self.report(
+                    Diagnostic::error(Code::MissingPart, "the value is always published")
+                        .primary(
+                            quantities[0].span.to(quantities[quantities.len() - 1].span),
+                            "`value` is missing",
+                        )
+                        .help("write `publish value` or `publish value, numerator, denominator`"),
+                );
+            }
         }
         if let Some(decimals) = find(clauses, |k| match k {
             ClauseKind::Decimals(n) => Some(n),

@@ -476,6 +476,8 @@ pub struct IndicatorPlan {
     pub decimals: u32,
     pub direction: Direction,
     pub hidden: bool,
+    /// Whether the report shows the numerator and the denominator beside the value.
+    pub publish_counts: bool,
     pub kind: MeasureKind,
     pub numerator: Option<Aggregation>,
     pub denominator: Option<Aggregation>,

@@ -525,6 +525,7 @@ impl<'a> Lowerer<'a> {
             decimals: 1,
             direction: Direction::None,
             hidden: false,
+            publish_counts: true,
             kind: MeasureKind::Derived,
             numerator: None,
             denominator: None,
@@ -548,6 +549,9 @@ impl<'a> Lowerer<'a> {
                 ClauseKind::Goal(g) => plan.goal = Some(g.name.clone()),
                 ClauseKind::Decimals(n) => plan.decimals = n.value as u32,
                 ClauseKind::Hidden => plan.hidden = true,
+                ClauseKind::Publish(q) => {
+                    plan.publish_counts = q.iter().any(|x| x.name != "value");
+                }
                 ClauseKind::Improvement(d) => {
                     plan.direction = match d.name.as_str() {
                         "higher" => Direction::Higher,

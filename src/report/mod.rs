@@ -4,6 +4,8 @@
 //! A suppressed figure's value and counts are dropped here, before any writer sees the row:
 //! no output can leak them.
 
+pub mod audit;
+pub mod disclosure;
 pub mod markings;
 mod write;
 
@@ -63,8 +65,70 @@ fn shown(f: &Figure) -> Option<f64> {
     }
 }
 
+/// The report, with complementary suppression applied.
 pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
+    build_with(plan, evaluation, Protection::Complementary)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// Only the rules' own (primary) suppression; for tests that compare.
+    PrimaryOnly,
+    /// Primary and complementary suppression: what is published.
+    Complementary,
+}
+
+/// Applies complementary suppression to every indicator, period by period: a table is the
+/// figures of all levels that have the same period.
+fn protect_all(plan: &Plan, evaluation: &Evaluation) -> Vec<crate::eval::IndicatorFigures> {
+    let mut indicators = evaluation.indicators.clone();
+    for figures in &mut indicators {
+        let ind = &plan.indicators[figures.indicator];
+        let mut tables: Vec<(crate::plan::Period, disclosure::Table<'_>)> = Vec::new();
+        for lf in &mut figures.levels {
+            let mut parts = vec![(lf.period, &mut lf.current)];
+            if let (Some(compare), Some(previous)) = (lf.compare, lf.previous.as_mut()) {
+                parts.push((compare, previous));
+            }
+            for (period, cells) in parts {
+                match tables.iter_mut().find(|(p, _)| *p == period) {
+                    Some((_, table)) => table.levels.push((lf.level, cells)),
+                    None => tables.push((
+                        period,
+                        disclosure::Table {
+                            levels: vec![(lf.level, cells)],
+                        },
+                    )),
+                }
+            }
+        }
+        // A hidden total of parts bounds every finer cell inside it too, so it must pass the
+        // rules of its own level and of every level below.
+        let rules = |level: Level| {
+            ind.levels
+                .iter()
+                .filter(|l| l.level >= level)
+                .flat_map(|l| l.suppressions.iter().cloned())
+                .collect()
+        };
+        for (_, table) in &mut tables {
+            disclosure::protect(&evaluation.geography, table, &rules);
+        }
+    }
+    indicators
+}
+
+/// The report, with the protection asked for.
+pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) -> Report {
     let geo = &evaluation.geography;
+    let protected;
+    let indicators = match protection {
+        Protection::Complementary => {
+            protected = protect_all(plan, evaluation);
+            &protected
+        }
+        Protection::PrimaryOnly => &evaluation.indicators,
+    };
     let mut rows = Vec::new();
     let mut goal_counts: Vec<GoalCount> = plan
         .goals
@@ -79,7 +143,7 @@ pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
         })
         .collect();
     // Report order: by goal, then by indicator number, then as defined.
-    let mut order: Vec<&crate::eval::IndicatorFigures> = evaluation.indicators.iter().collect();
+    let mut order: Vec<&crate::eval::IndicatorFigures> = indicators.iter().collect();
     let goal_rank = |name: &Option<String>| {
         name.as_ref()
             .and_then(|n| plan.goals.iter().position(|g| &g.name == n))
@@ -193,6 +257,7 @@ fn row(
     let ind = &plan.indicators[id];
     let hidden = figure.suppressed.is_some();
     let keep = |x: Option<f64>| if hidden { None } else { x };
+    let count = |x: Option<f64>| if ind.publish_counts { keep(x) } else { None };
     Row {
         indicator: ind.name.clone(),
         number: ind.number,
@@ -203,8 +268,8 @@ fn row(
         unit_code: geo.code(unit),
         unit_name: geo.name(unit).to_string(),
         period: period.to_string(),
-        numerator: keep(figure.numerator),
-        denominator: keep(figure.denominator),
+        numerator: count(figure.numerator),
+        denominator: count(figure.denominator),
         value: keep(figure.value),
         ci_low: keep(figure.interval.map(|i| i.low)),
         ci_high: keep(figure.interval.map(|i| i.high)),

@@ -194,6 +194,8 @@ pub enum ClauseKind {
     Footnote(Text),
     DataSource(Text),
     Hidden,
+    /// Which quantities the report shows: `value`, `numerator`, `denominator`.
+    Publish(Vec<Ident>),
     At(AtBlock),
     Test(TestBlock),
 }
@@ -226,6 +228,7 @@ impl ClauseKind {
             ClauseKind::Footnote(_) => "footnote",
             ClauseKind::DataSource(_) => "data_source",
             ClauseKind::Hidden => "hidden",
+            ClauseKind::Publish(_) => "publish",
             ClauseKind::At(_) => "at",
             ClauseKind::Test(_) => "test",
         }

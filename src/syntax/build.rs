@@ -434,6 +434,7 @@ impl Builder {
             }
             Rule::crude_clause => ClauseKind::Crude,
             Rule::hidden_clause => ClauseKind::Hidden,
+            Rule::publish_clause => ClauseKind::Publish(self.names(next(&mut inner)?)),
             Rule::suppress_clause => {
                 inner.next();
                 let condition = self.expr(next(&mut inner)?)?;

@@ -62,6 +62,7 @@ pub const CLAUSE_KEYWORDS: &[&str] = &[
     "file",
     "description",
     "columns",
+    "publish",
 ];
 
 const MAX_NESTING: usize = 64;

@@ -1,0 +1,151 @@
+//! Complementary (secondary) suppression. A suppressed municipality's count can be recovered by
+//! subtraction when its region's count and its neighbours' counts are published; so, in every
+//! group of a published total and its parts (region = its municipalities, country = its regions,
+//! or country = its municipalities when there are no regions), the hidden parts must be at least
+//! two, and their hidden total must itself pass the parts' suppression rules. Cells are hidden
+//! for this, smallest first, with the reason `complementary`; when no part is left to hide, the
+//! total is hidden.
+
+use crate::eval::measure::threshold;
+use crate::eval::{Figure, Geography, Unit};
+use crate::plan::{Level, Suppression};
+
+pub const COMPLEMENTARY: &str = "complementary";
+
+/// The figures of one indicator for one period, at each level computed for that period.
+pub struct Table<'a> {
+    pub levels: Vec<(Level, &'a mut Vec<(Unit, Figure)>)>,
+}
+
+fn position(table: &Table<'_>, unit: Unit) -> Option<(usize, usize)> {
+    for (k, (_, figures)) in table.levels.iter().enumerate() {
+        if let Some(p) = figures.iter().position(|(u, _)| *u == unit) {
+            return Some((k, p));
+        }
+    }
+    None
+}
+
+fn figure<'t>(table: &'t Table<'_>, unit: Unit) -> Option<&'t Figure> {
+    position(table, unit).map(|(k, p)| &table.levels[k].1[p].1)
+}
+
+/// The groups of a total and its parts among the levels present.
+pub fn groups(geo: &Geography, levels: &[Level]) -> Vec<(Unit, Vec<Unit>)> {
+    let has = |l: Level| levels.contains(&l);
+    let mut out = Vec::new();
+    if has(Level::Region) && has(Level::Municipality) {
+        for r in 0..geo.regions.len() {
+            let parts = (0..geo.municipalities.len())
+                .filter(|&m| geo.municipalities[m].region == r)
+                .map(Unit::Municipality)
+                .collect();
+            out.push((Unit::Region(r), parts));
+        }
+    }
+    if has(Level::National) && has(Level::Region) {
+        out.push((
+            Unit::National,
+            (0..geo.regions.len()).map(Unit::Region).collect(),
+        ));
+    } else if has(Level::National) && has(Level::Municipality) {
+        out.push((
+            Unit::National,
+            (0..geo.municipalities.len())
+                .map(Unit::Municipality)
+                .collect(),
+        ));
+    }
+    out
+}
+
+/// Whether hidden parts together would themselves be suppressed by the parts' rules: then the
+/// hidden total gives them away and another part must be hidden.
+fn total_too_small(hidden: &[&Figure], rules: &[Suppression]) -> bool {
+    let numerator: f64 = hidden.iter().filter_map(|f| f.numerator).sum();
+    let denominator: f64 = hidden.iter().filter_map(|f| f.denominator).sum();
+    let total = Figure {
+        numerator: Some(numerator),
+        denominator: Some(denominator),
+        value: None,
+        interval: None,
+        suppressed: None,
+    };
+    rules
+        .iter()
+        .any(|r| threshold(&r.condition, &total, 0, Unit::National, &[]) == Some(true))
+}
+
+/// Hides further cells until no hidden cell can be recovered by subtraction. `rules(level)` are
+/// the suppression rules of the parts at a level. Returns how many cells it hid.
+pub fn protect(
+    geo: &Geography,
+    table: &mut Table<'_>,
+    rules: &dyn Fn(Level) -> Vec<Suppression>,
+) -> usize {
+    let levels: Vec<Level> = table.levels.iter().map(|(l, _)| *l).collect();
+    let groups = groups(geo, &levels);
+    let mut hidden_now = 0;
+    loop {
+        let mut changed = false;
+        for (total, parts) in &groups {
+            let Some(total_figure) = figure(table, *total) else {
+                continue;
+            };
+            if total_figure.suppressed.is_some() {
+                continue;
+            }
+            let present: Vec<Unit> = parts
+                .iter()
+                .copied()
+                .filter(|u| figure(table, *u).is_some())
+                .collect();
+            let Some(part_level) = present
+                .first()
+                .and_then(|u| position(table, *u))
+                .map(|(k, _)| table.levels[k].0)
+            else {
+                continue;
+            };
+            let part_rules = rules(part_level);
+            loop {
+                let hidden: Vec<&Figure> = present
+                    .iter()
+                    .filter_map(|u| figure(table, *u))
+                    .filter(|f| f.suppressed.is_some())
+                    .collect();
+                if hidden.is_empty()
+                    || (hidden.len() >= 2 && !total_too_small(&hidden, &part_rules))
+                {
+                    break;
+                }
+                // The smallest shown part, by denominator, then numerator, then order.
+                let next = present
+                    .iter()
+                    .filter(|u| figure(table, **u).is_some_and(|f| f.suppressed.is_none()))
+                    .min_by(|a, b| {
+                        let (fa, fb) = (figure(table, **a).unwrap(), figure(table, **b).unwrap());
+                        let key =
+                            |f: &Figure| (f.denominator.unwrap_or(0.0), f.numerator.unwrap_or(0.0));
+                        key(fa)
+                            .partial_cmp(&key(fb))
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then(a.cmp(b))
+                    })
+                    .copied();
+                let target = next.unwrap_or(*total);
+                if let Some((k, p)) = position(table, target) {
+                    table.levels[k].1[p].1.suppressed = Some(COMPLEMENTARY.to_string());
+                    hidden_now += 1;
+                    changed = true;
+                }
+                if next.is_none() {
+                    break;
+                }
+            }
+        }
+        if !changed {
+            return hidden_now;
+        }
+    }
+}

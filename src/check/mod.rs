@@ -477,7 +477,7 @@ impl<'a> Checker<'a> {
                 self.report(bad(
                     text,
                     "an empty code",
-                    "write the code or prefix, such as `\"J44*\"`",
+                    "write the code or prefix, such as `\"A12*\"`",
                 ));
             } else if v
                 .chars()
@@ -492,7 +492,7 @@ impl<'a> Checker<'a> {
                 self.report(bad(
                     text,
                     "`*` may only end a prefix",
-                    "write the prefix with one `*` at the end, such as `\"N05A*\"`",
+                    "write the prefix with one `*` at the end, such as `\"B03A*\"`",
                 ));
             } else if star.is_some() && entry.last.is_some() {
                 self.report(bad(

@@ -283,7 +283,7 @@ pub enum CodePattern {
     Exact(String),
     Prefix(String),
     /// Inclusive; compared as text, with the end also matching its own extensions
-    /// (`"DF00".."DF03"` includes `DF039`).
+    /// (`"A00".."A03"` includes `A039`).
     Range(String, String),
 }
 

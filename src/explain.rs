@@ -191,6 +191,15 @@ impl Texts<'_> {
                     continue;
                 }
                 for c in &ind.clauses {
+                    if let ClauseKind::Value(v) = &c.kind
+                        && part == "value"
+                    {
+                        return v
+                            .over
+                            .as_ref()
+                            .and_then(|(_, f)| f.as_ref())
+                            .map(|e| self.text(e));
+                    }
                     let (kw, agg) = match &c.kind {
                         ClauseKind::Numerator(a) => ("numerator", a),
                         ClauseKind::Denominator(a) => ("denominator", a),

@@ -1,0 +1,1642 @@
+//! The population model: who lives where, who is admitted, who dies, who buys what.
+//! Indicator knowledge lives here; the calibration targets come from `targets.csv`.
+
+use crate::calibration::{Municipality, Targets, load_municipalities};
+use crate::date::{self, Day};
+use crate::rng::Rng;
+use std::path::Path;
+
+/// The extract files, in the order of [`HEADERS`].
+pub const FILES: [&str; 8] = [
+    "cpr_residents.csv",
+    "lpr_admissions.csv",
+    "lpr_diagnoses.csv",
+    "lmdb_prescriptions.csv",
+    "deaths.csv",
+    "rehab_plans.csv",
+    "rehab_services.csv",
+    "health_profile.csv",
+];
+
+pub const HEADERS: [&str; 8] = [
+    "person,snapshot_date,sex,birth_date,municipality",
+    "person,admitted,discharged,acute,kind,diagnosis,sex,birth_date,municipality,drg_value,finished_days",
+    "person,diagnosed,diagnosis",
+    "person,dispensed,atc",
+    "person,death_date,sex,birth_date,municipality,cause",
+    "plan,person,plan_date,municipality",
+    "person,service_date",
+    "respondent,person,interviewed,sex,age,municipality,survey_weight,daily_smoker,self_rated_health",
+];
+
+/// Column of the municipality code in each file (for the `--dirty` faults).
+pub const MUNI_COLUMN: [Option<usize>; 8] = [
+    Some(4),
+    Some(8),
+    None,
+    None,
+    Some(4),
+    Some(3),
+    None,
+    Some(5),
+];
+
+const CPR: usize = 0;
+const ADM: usize = 1;
+const DIAG: usize = 2;
+const RX: usize = 3;
+const DEATH: usize = 4;
+const PLAN: usize = 5;
+const SERVICE: usize = 6;
+const PROFILE: usize = 7;
+
+/// Waves of Den Nationale Sundhedsprofil.
+const SURVEY_YEARS: [i32; 5] = [2010, 2013, 2017, 2021, 2023];
+/// Days of follow-up after the last year in LPR and the rehabilitation services, so that
+/// readmissions and first services of December are seen.
+const FOLLOW_UP_DAYS: i32 = 30;
+const SERVICE_FOLLOW_UP_DAYS: i32 = 120;
+
+// ---------------------------------------------------------------------------------------------
+// Age patterns (model assumptions, not calibration targets).
+
+/// Baseline mortality hazard per year (Gompertz-Makeham above 15), before municipal scaling.
+fn base_hazard(male: bool, age: f64) -> f64 {
+    if age < 1.0 {
+        if male { 0.0036 } else { 0.0030 }
+    } else if age < 15.0 {
+        0.00012
+    } else if male {
+        (0.0004 + 3.95e-5 * (0.0905 * age).exp()).min(0.8)
+    } else {
+        (0.0002 + 2.15e-5 * (0.0934 * age).exp()).min(0.8)
+    }
+}
+
+/// Dementia onset: Gompertz hazard from age 60.
+const DEMENTIA_H0: f64 = 0.0005;
+const DEMENTIA_BETA: f64 = 0.13;
+const DEMENTIA_MORTALITY: f64 = 1.8;
+
+fn dementia_prevalence(age: f64) -> f64 {
+    if age < 60.0 {
+        0.0
+    } else {
+        1.0 - (-(DEMENTIA_H0 / DEMENTIA_BETA) * ((DEMENTIA_BETA * (age - 60.0)).exp() - 1.0)).exp()
+    }
+}
+
+/// Psychiatric conditions: (ICD-10 code, lifetime share, onset ages, acute admissions per year,
+/// median length of stay, selected for the excess-mortality cohort).
+struct Condition {
+    code: &'static str,
+    share: f64,
+    onset: (i32, i32),
+    admissions: f64,
+    los: f64,
+    selected: bool,
+}
+
+const CONDITIONS: [Condition; 9] = [
+    Condition {
+        code: "DF200",
+        share: 0.007,
+        onset: (18, 35),
+        admissions: 0.45,
+        los: 20.0,
+        selected: true,
+    },
+    Condition {
+        code: "DF250",
+        share: 0.001,
+        onset: (18, 40),
+        admissions: 0.4,
+        los: 18.0,
+        selected: true,
+    },
+    Condition {
+        code: "DF300",
+        share: 0.0005,
+        onset: (20, 45),
+        admissions: 0.35,
+        los: 14.0,
+        selected: true,
+    },
+    Condition {
+        code: "DF311",
+        share: 0.005,
+        onset: (20, 45),
+        admissions: 0.3,
+        los: 18.0,
+        selected: true,
+    },
+    Condition {
+        code: "DF332",
+        share: 0.008,
+        onset: (25, 60),
+        admissions: 0.15,
+        los: 14.0,
+        selected: true,
+    },
+    Condition {
+        code: "DF321",
+        share: 0.012,
+        onset: (18, 60),
+        admissions: 0.08,
+        los: 10.0,
+        selected: false,
+    },
+    Condition {
+        code: "DF102",
+        share: 0.006,
+        onset: (25, 55),
+        admissions: 0.25,
+        los: 5.0,
+        selected: false,
+    },
+    Condition {
+        code: "DF603",
+        share: 0.004,
+        onset: (18, 35),
+        admissions: 0.3,
+        los: 6.0,
+        selected: false,
+    },
+    Condition {
+        code: "DF431",
+        share: 0.005,
+        onset: (20, 60),
+        admissions: 0.06,
+        los: 5.0,
+        selected: false,
+    },
+];
+const SELECTED_SHARE_ADULTS: f64 = 0.02;
+
+/// Acute somatic admissions per person-year by age.
+fn somatic_rate(age: i32) -> f64 {
+    match age {
+        0 => 0.35,
+        1..=4 => 0.15,
+        5..=14 => 0.05,
+        15..=44 => 0.06,
+        45..=59 => 0.08,
+        60..=69 => 0.12,
+        70..=79 => 0.2,
+        80..=89 => 0.35,
+        _ => 0.5,
+    }
+}
+
+fn planned_rate(age: i32) -> f64 {
+    match age {
+        0..=14 => 0.01,
+        15..=44 => 0.03,
+        45..=64 => 0.05,
+        65..=84 => 0.08,
+        _ => 0.04,
+    }
+}
+
+/// Relative readmission risk by age (normalised over the national discharge mix).
+fn readmission_age_factor(age: i32) -> f64 {
+    match age {
+        0..=14 => 0.6,
+        15..=44 => 0.8,
+        45..=64 => 0.95,
+        65..=79 => 1.1,
+        _ => 1.25,
+    }
+}
+
+/// Relative daily-smoking propensity by age and sex.
+fn smoking_factor(age: i32, male: bool) -> f64 {
+    let a = match age {
+        0..=24 => 0.6,
+        25..=34 => 0.9,
+        35..=44 => 1.0,
+        45..=54 => 1.3,
+        55..=64 => 1.35,
+        65..=74 => 1.0,
+        _ => 0.55,
+    };
+    a * if male { 1.1 } else { 0.9 }
+}
+
+fn good_health_factor(age: i32) -> f64 {
+    match age {
+        0..=24 => 1.05,
+        25..=44 => 1.08,
+        45..=64 => 1.0,
+        65..=74 => 0.95,
+        _ => 0.8,
+    }
+}
+
+/// Survey response propensity by age and sex.
+fn response(age: i32, male: bool) -> f64 {
+    let a = match age {
+        0..=24 => 0.35,
+        25..=44 => 0.45,
+        45..=64 => 0.6,
+        65..=79 => 0.7,
+        _ => 0.5,
+    };
+    a * if male { 0.9 } else { 1.0 }
+}
+
+fn moving_rate(age: i32) -> f64 {
+    match age {
+        18..=29 => 0.08,
+        30..=44 => 0.04,
+        _ => 0.015,
+    }
+}
+
+fn fertility(age: i32) -> f64 {
+    match age {
+        15..=19 => 0.002,
+        20..=24 => 0.025,
+        25..=29 => 0.09,
+        30..=34 => 0.12,
+        35..=39 => 0.055,
+        40..=44 => 0.01,
+        _ => 0.0,
+    }
+}
+
+/// Seasonality of acute admissions and deaths (January..December), max 1.
+const SEASON: [f64; 12] = [
+    1.0, 0.98, 0.94, 0.89, 0.85, 0.8, 0.79, 0.8, 0.85, 0.89, 0.94, 0.98,
+];
+
+fn somatic_diagnoses(age: i32) -> &'static [(&'static str, f64)] {
+    match age {
+        0..=14 => &[
+            ("DJ069", 0.2),
+            ("DA099", 0.2),
+            ("DR509", 0.15),
+            ("DJ189", 0.1),
+            ("DS060", 0.1),
+            ("DJ210", 0.1),
+            ("DK359", 0.05),
+            ("DS525", 0.1),
+        ],
+        15..=64 => &[
+            ("DR074", 0.15),
+            ("DR104", 0.15),
+            ("DK359", 0.08),
+            ("DS828", 0.08),
+            ("DJ189", 0.08),
+            ("DK802", 0.06),
+            ("DI219", 0.06),
+            ("DI480", 0.06),
+            ("DN390", 0.05),
+            ("DS069", 0.05),
+            ("DR559", 0.05),
+            ("DI639", 0.04),
+            ("DE119", 0.03),
+            ("DJ441", 0.03),
+            ("DA419", 0.03),
+        ],
+        _ => &[
+            ("DJ189", 0.15),
+            ("DN390", 0.1),
+            ("DJ441", 0.1),
+            ("DI500", 0.08),
+            ("DI639", 0.07),
+            ("DI480", 0.07),
+            ("DS720", 0.06),
+            ("DI219", 0.06),
+            ("DR074", 0.06),
+            ("DE869", 0.05),
+            ("DR296", 0.05),
+            ("DA419", 0.05),
+            ("DR559", 0.04),
+            ("DK922", 0.04),
+            ("DS065", 0.02),
+        ],
+    }
+}
+
+fn planned_diagnoses(age: i32) -> &'static [(&'static str, f64)] {
+    match age {
+        0..=14 => &[("DJ350", 0.5), ("DH650", 0.3), ("DK409", 0.2)],
+        15..=54 => &[
+            ("DK409", 0.2),
+            ("DK802", 0.2),
+            ("DM511", 0.2),
+            ("DC509", 0.15),
+            ("DN800", 0.15),
+            ("DS832", 0.1),
+        ],
+        _ => &[
+            ("DM170", 0.2),
+            ("DM161", 0.2),
+            ("DC509", 0.1),
+            ("DC189", 0.1),
+            ("DI251", 0.1),
+            ("DN400", 0.1),
+            ("DC619", 0.1),
+            ("DK409", 0.1),
+        ],
+    }
+}
+
+fn median_los(diag: &str, age: i32) -> f64 {
+    match diag {
+        "DS720" => 8.0,
+        "DI639" => 6.0,
+        "DA419" => 7.0,
+        "DI500" => 5.0,
+        "DJ189" | "DJ441" => 4.0,
+        "DM161" | "DM170" => 2.0,
+        "DC509" | "DC189" | "DC619" => 4.0,
+        _ => match age {
+            0..=14 => 1.0,
+            15..=64 => 2.0,
+            _ => 3.0,
+        },
+    }
+}
+
+fn rehab_plan_probability(diag: &str, age: i32) -> f64 {
+    match diag {
+        "DS720" => 0.85,
+        "DM161" | "DM170" => 0.7,
+        "DI639" => 0.6,
+        "DS828" | "DS525" | "DS832" => 0.3,
+        _ => match age {
+            0..=44 => 0.01,
+            45..=64 => 0.03,
+            65..=79 => 0.08,
+            _ => 0.12,
+        },
+    }
+}
+
+fn death_causes(age: i32) -> &'static [(&'static str, f64)] {
+    match age {
+        0 => &[("DP072", 0.5), ("DQ249", 0.3), ("DR959", 0.2)],
+        1..=44 => &[
+            ("DX700", 0.2),
+            ("DV892", 0.2),
+            ("DC509", 0.1),
+            ("DC349", 0.1),
+            ("DX420", 0.15),
+            ("DI219", 0.1),
+            ("DC719", 0.15),
+        ],
+        45..=74 => &[
+            ("DC349", 0.15),
+            ("DI251", 0.1),
+            ("DI219", 0.08),
+            ("DC189", 0.07),
+            ("DJ449", 0.07),
+            ("DC259", 0.05),
+            ("DC509", 0.05),
+            ("DI639", 0.05),
+            ("DK703", 0.04),
+            ("DC619", 0.04),
+            ("DE119", 0.03),
+            ("DX700", 0.02),
+            ("DC159", 0.05),
+            ("DC649", 0.05),
+            ("DI500", 0.05),
+        ],
+        _ => &[
+            ("DI251", 0.12),
+            ("DJ449", 0.1),
+            ("DI639", 0.08),
+            ("DJ189", 0.08),
+            ("DC349", 0.08),
+            ("DI500", 0.08),
+            ("DC619", 0.05),
+            ("DR54", 0.06),
+            ("DI219", 0.06),
+            ("DC189", 0.05),
+            ("DN179", 0.04),
+            ("DI480", 0.04),
+            ("DE119", 0.04),
+            ("DA419", 0.04),
+            ("DS720", 0.02),
+        ],
+    }
+}
+
+const DEMENTIA_CODES: [(&str, f64); 7] = [
+    ("DF009", 0.12),
+    ("DF001", 0.08),
+    ("DF019", 0.15),
+    ("DF039", 0.3),
+    ("DG309", 0.2),
+    ("DG301", 0.1),
+    ("DF029", 0.05),
+];
+const ANTIPSYCHOTICS: [(&str, f64); 5] = [
+    ("N05AH04", 0.45),
+    ("N05AX08", 0.3),
+    ("N05AH03", 0.15),
+    ("N05AD01", 0.05),
+    ("N05AX12", 0.05),
+];
+const ANTIDEMENTIA: [(&str, f64); 3] = [("N06DA02", 0.6), ("N06DX01", 0.25), ("N06DA04", 0.15)];
+const ANTIDEPRESSANTS: [(&str, f64); 4] = [
+    ("N06AB10", 0.35),
+    ("N06AB04", 0.25),
+    ("N06AX11", 0.25),
+    ("N06AX16", 0.15),
+];
+
+// ---------------------------------------------------------------------------------------------
+
+/// Everything shared by the chunks: geography, the initial age distribution and the calibrated
+/// per-municipality, per-year parameters.
+pub struct Model {
+    pub from: i32,
+    pub to: i32,
+    pub munis: Vec<Municipality>,
+    codes: Vec<Vec<u8>>,
+    nat_cum: Vec<f64>,
+    /// per municipality: (members of its region, cumulative population)
+    region_of: Vec<usize>,
+    regions: Vec<(Vec<usize>, Vec<f64>)>,
+    /// (male, age from, age to, weight) from the national distribution
+    age_cells: Vec<AgeCell>,
+    age_cum: Vec<f64>,
+    male_share_by_age: Vec<f64>,
+    // [municipality][year - from]
+    readm_som: Vec<Vec<f64>>,
+    readm_psy: Vec<Vec<f64>>,
+    rehab_median: Vec<Vec<f64>>,
+    antipsychotic: Vec<Vec<f64>>,
+    smoking: Vec<Vec<f64>>,
+    good_health: Vec<Vec<f64>>,
+    pub mortality_scale: Vec<Vec<f64>>,
+    excess: Vec<f64>,
+    survey_fraction: Vec<f64>,
+    readm_norm: f64,
+    smoking_norm: f64,
+    health_norm: f64,
+}
+
+/// (male, first age, last age; last < first for the open band)
+type AgeCell = (bool, i32, i32);
+
+fn read_age_distribution(data: &Path) -> Result<(Vec<AgeCell>, Vec<f64>), String> {
+    let path = data.join("reference/population_national_sex_age5.csv");
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        let year: i32 = rec[0]
+            .parse()
+            .map_err(|_| format!("{}: bad year", path.display()))?;
+        rows.push((
+            year,
+            &rec[2] == "M",
+            rec[4].parse::<i32>().unwrap_or(0),
+            rec[5].parse::<i32>().unwrap_or(-1),
+            rec[6].parse::<f64>().unwrap_or(0.0),
+        ));
+    }
+    let first = rows
+        .iter()
+        .map(|r| r.0)
+        .min()
+        .ok_or_else(|| format!("{}: empty", path.display()))?;
+    let mut cells = Vec::new();
+    let mut cum = Vec::new();
+    let mut total = 0.0;
+    for (y, male, lo, hi, pop) in rows {
+        if y != first {
+            continue;
+        }
+        total += pop;
+        cells.push((male, lo, hi));
+        cum.push(total);
+    }
+    Ok((cells, cum))
+}
+
+impl Model {
+    pub fn load(data: &Path, from: i32, to: i32) -> Result<Model, String> {
+        let munis = load_municipalities(data)?;
+        let targets = Targets::load(data)?;
+        let (age_cells, age_cum) = read_age_distribution(data)?;
+        let n = munis.len();
+        let years: Vec<i32> = (from..=to).collect();
+
+        let mut nat_cum = Vec::with_capacity(n);
+        let mut acc = 0.0;
+        for m in &munis {
+            acc += m.population;
+            nat_cum.push(acc);
+        }
+        let mut region_codes: Vec<u32> = munis.iter().map(|m| m.region).collect();
+        region_codes.sort();
+        region_codes.dedup();
+        let region_of: Vec<usize> = munis
+            .iter()
+            .map(|m| region_codes.binary_search(&m.region).unwrap_or(0))
+            .collect();
+        let regions: Vec<(Vec<usize>, Vec<f64>)> = (0..region_codes.len())
+            .map(|r| {
+                let members: Vec<usize> = (0..n).filter(|&i| region_of[i] == r).collect();
+                let mut acc = 0.0;
+                let cum = members
+                    .iter()
+                    .map(|&i| {
+                        acc += munis[i].population;
+                        acc
+                    })
+                    .collect();
+                (members, cum)
+            })
+            .collect();
+
+        // Population weights by single year of age (bands spread evenly; 85+ over 85-99).
+        let mut pop_by_age = vec![[0.0f64; 2]; 111];
+        let mut prev = 0.0;
+        for (k, &(male, lo, hi)) in age_cells.iter().enumerate() {
+            let w = age_cum[k] - prev;
+            prev = age_cum[k];
+            let hi = if hi < lo { 99 } else { hi };
+            for a in lo..=hi {
+                pop_by_age[a as usize][male as usize] += w / (hi - lo + 1) as f64;
+            }
+        }
+        let male_share_by_age: Vec<f64> = pop_by_age
+            .iter()
+            .map(|p| {
+                if p[0] + p[1] > 0.0 {
+                    p[1] / (p[0] + p[1])
+                } else {
+                    0.4
+                }
+            })
+            .collect();
+        let (mut num, mut den) = (0.0, 0.0);
+        for (a, p) in pop_by_age.iter().enumerate() {
+            let w = (p[0] + p[1]) * somatic_rate(a as i32);
+            num += w * readmission_age_factor(a as i32);
+            den += w;
+        }
+        let readm_norm = num / den;
+        let (mut sn, mut hn, mut d2) = (0.0, 0.0, 0.0);
+        for (a, p) in pop_by_age.iter().enumerate().skip(16) {
+            for male in [false, true] {
+                let w = p[male as usize];
+                sn += w * smoking_factor(a as i32, male);
+                hn += w * good_health_factor(a as i32);
+                d2 += w;
+            }
+        }
+
+        let grid = |ind: &str, scale: f64| -> Result<Vec<Vec<f64>>, String> {
+            munis
+                .iter()
+                .map(|m| {
+                    years
+                        .iter()
+                        .map(|&y| targets.get(ind, m.code, y).map(|v| v * scale))
+                        .collect()
+                })
+                .collect()
+        };
+        let readm_som = grid("somatic_readmissions", 0.01)?;
+        let readm_psy = grid("psychiatric_readmissions", 0.01)?;
+        let rehab_median = grid("rehab_waiting_time", 1.0)?;
+        let antipsychotic = grid("antipsychotics_dementia", 0.01)?;
+        let smoking = grid("daily_smokers", 0.01)?;
+        let life = grid("life_expectancy", 1.0)?;
+        let gly = grid("good_life_years", 1.0)?;
+        let excess_target = grid("excess_mortality", 1.0)?;
+        // The cohort's hazard multiplier that gives the target ratio of standardised rates,
+        // given that the population's rate includes the cohort itself.
+        let p = SELECTED_SHARE_ADULTS;
+        let excess: Vec<f64> = excess_target
+            .iter()
+            .map(|row| {
+                let t = row[row.len() - 1];
+                (t * (1.0 - p) / (1.0 - t * p)).max(1.0)
+            })
+            .collect();
+        let mut mortality_scale = Vec::with_capacity(n);
+        let mut good_health = Vec::with_capacity(n);
+        for i in 0..n {
+            let ks: Vec<f64> = life[i]
+                .iter()
+                .map(|&le| solve_scale(le, excess[i], &male_share_by_age))
+                .collect();
+            let gh: Vec<f64> = years
+                .iter()
+                .enumerate()
+                .map(|(yi, _)| {
+                    let e16 = life_expectancy(ks[yi], excess[i], &male_share_by_age, 16);
+                    (gly[i][yi] / e16).clamp(0.05, 0.98)
+                })
+                .collect();
+            mortality_scale.push(ks);
+            good_health.push(gh);
+        }
+        let mean_pop = nat_cum[n - 1] / n as f64;
+        let survey_fraction = munis
+            .iter()
+            .map(|m| (0.07 * (mean_pop / m.population).sqrt()).clamp(0.02, 0.5))
+            .collect();
+        let codes = munis
+            .iter()
+            .map(|m| m.code.to_string().into_bytes())
+            .collect();
+        Ok(Model {
+            from,
+            to,
+            munis,
+            codes,
+            nat_cum,
+            region_of,
+            regions,
+            age_cells,
+            age_cum,
+            male_share_by_age,
+            readm_som,
+            readm_psy,
+            rehab_median,
+            antipsychotic,
+            smoking,
+            good_health,
+            mortality_scale,
+            excess,
+            survey_fraction,
+            readm_norm,
+            smoking_norm: sn / d2,
+            health_norm: hn / d2,
+        })
+    }
+
+    fn yi(&self, year: i32) -> usize {
+        (year.clamp(self.from, self.to) - self.from) as usize
+    }
+
+    /// The model's expected life expectancy at birth for a municipality and year.
+    pub fn model_life_expectancy(&self, muni: usize, year: i32) -> f64 {
+        life_expectancy(
+            self.mortality_scale[muni][self.yi(year)],
+            self.excess[muni],
+            &self.male_share_by_age,
+            0,
+        )
+    }
+}
+
+/// Hazard of the sex-pooled population at exact age `a`, including the excess mortality of the
+/// dementia and mental-disorder cohorts.
+fn pooled_hazard(k: f64, excess: f64, male_share: &[f64], a: usize) -> f64 {
+    let x = a as f64 + 0.5;
+    let s = male_share[a.min(male_share.len() - 1)];
+    let base = s * base_hazard(true, x) + (1.0 - s) * base_hazard(false, x);
+    let dem = 1.0 + dementia_prevalence(x) * (DEMENTIA_MORTALITY - 1.0);
+    let sel = if a >= 20 { SELECTED_SHARE_ADULTS } else { 0.0 };
+    k * base * dem * (1.0 + sel * (excess - 1.0))
+}
+
+fn life_expectancy(k: f64, excess: f64, male_share: &[f64], from_age: usize) -> f64 {
+    let mut l = 1.0;
+    let mut total = 0.0;
+    for a in from_age..=110 {
+        let m = pooled_hazard(k, excess, male_share, a);
+        if a == 110 {
+            total += l / m;
+            break;
+        }
+        let q = 1.0 - (-m).exp();
+        let frac = if a == 0 { 0.9 } else { 0.5 };
+        total += l * (1.0 - frac * q);
+        l *= 1.0 - q;
+    }
+    total
+}
+
+fn solve_scale(target: f64, excess: f64, male_share: &[f64]) -> f64 {
+    let (mut lo, mut hi) = (0.05f64, 8.0f64);
+    for _ in 0..60 {
+        let mid = (lo * hi).sqrt();
+        if life_expectancy(mid, excess, male_share, 0) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo * hi).sqrt()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// One unit of work: a slice of one municipality's initial population.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk {
+    pub index: usize,
+    pub muni: usize,
+    pub part: u32,
+    pub persons: u64,
+}
+
+/// The bytes of one chunk for each file, and row counts.
+pub struct ChunkOut {
+    pub files: [Vec<u8>; 8],
+    pub rows: [u64; 8],
+    pub persons: u64,
+}
+
+struct Person {
+    id: u64,
+    male: bool,
+    birth: Day,
+    start: Day,
+    muni: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Stay {
+    admitted: Day,
+    discharged: Day,
+    acute: bool,
+    psychiatric: bool,
+    diagnosis: &'static str,
+    muni: usize,
+    drg: u32,
+    finished: i32,
+}
+
+struct Life {
+    residences: Vec<(Day, usize)>,
+    death: Option<Day>,
+}
+
+impl Life {
+    fn muni_at(&self, day: Day) -> usize {
+        let mut m = self.residences[0].1;
+        for &(from, r) in &self.residences {
+            if from <= day {
+                m = r;
+            } else {
+                break;
+            }
+        }
+        m
+    }
+    fn alive_on(&self, day: Day) -> bool {
+        self.death.is_none_or(|d| d > day)
+    }
+}
+
+pub struct ChunkSim<'a> {
+    model: &'a Model,
+    rng: Rng,
+    dirty_rng: Rng,
+    dirty: f64,
+    out: ChunkOut,
+    // scratch
+    stays: Vec<Stay>,
+    diags: Vec<(Day, &'static str)>,
+    rx: Vec<(Day, &'static str)>,
+    services: Vec<Day>,
+    num: itoa_buf::Buf,
+}
+
+mod itoa_buf {
+    pub struct Buf([u8; 20]);
+    impl Buf {
+        pub fn new() -> Buf {
+            Buf([0; 20])
+        }
+        pub fn push(&mut self, out: &mut Vec<u8>, mut v: u64) {
+            let mut i = 20;
+            loop {
+                i -= 1;
+                self.0[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(&self.0[i..]);
+        }
+    }
+}
+
+pub fn chunks(model: &Model, persons: u64, max_chunk: u64) -> Vec<Chunk> {
+    // Largest remainder allocation of the persons to municipalities.
+    let total = model.nat_cum[model.nat_cum.len() - 1];
+    let quotas: Vec<f64> = model
+        .munis
+        .iter()
+        .map(|m| persons as f64 * m.population / total)
+        .collect();
+    let mut alloc: Vec<u64> = quotas.iter().map(|q| q.floor() as u64).collect();
+    let rest = persons - alloc.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..quotas.len()).collect();
+    order.sort_by(|&a, &b| {
+        let fa = quotas[a] - quotas[a].floor();
+        let fb = quotas[b] - quotas[b].floor();
+        fb.total_cmp(&fa).then(a.cmp(&b))
+    });
+    for &i in order.iter().take(rest as usize) {
+        alloc[i] += 1;
+    }
+    let mut out = Vec::new();
+    for (muni, &n) in alloc.iter().enumerate() {
+        let parts = n.div_ceil(max_chunk).max(1);
+        for part in 0..parts {
+            let lo = n * part / parts;
+            let hi = n * (part + 1) / parts;
+            out.push(Chunk {
+                index: out.len(),
+                muni,
+                part: part as u32,
+                persons: hi - lo,
+            });
+        }
+    }
+    out
+}
+
+impl<'a> ChunkSim<'a> {
+    pub fn new(model: &'a Model, seed: u64, chunk: &Chunk, dirty: f64) -> ChunkSim<'a> {
+        let code = model.munis[chunk.muni].code as u64;
+        ChunkSim {
+            model,
+            rng: Rng::from_keys(&[seed, code, chunk.part as u64, 1]),
+            dirty_rng: Rng::from_keys(&[seed, code, chunk.part as u64, 2]),
+            dirty,
+            out: ChunkOut {
+                files: Default::default(),
+                rows: [0; 8],
+                persons: 0,
+            },
+            stays: Vec::new(),
+            diags: Vec::new(),
+            rx: Vec::new(),
+            services: Vec::new(),
+            num: itoa_buf::Buf::new(),
+        }
+    }
+
+    pub fn run(mut self, chunk: &Chunk) -> ChunkOut {
+        let start = date::jan1(self.model.from);
+        let base_id = (chunk.index as u64 + 1) * 1_000_000;
+        let mut queue: Vec<Person> = Vec::new();
+        let mut next_local = 0u64;
+        for _ in 0..chunk.persons {
+            let k = self.rng.pick_cum(&self.model.age_cum);
+            let (male, lo, hi) = self.model.age_cells[k];
+            let age = if hi >= lo {
+                self.rng.range(lo, hi)
+            } else {
+                (lo + (self.rng.exp() * 5.0) as i32).min(lo + 20)
+            };
+            let by = self.model.from - age - 1;
+            let birth = date::jan1(by) + self.rng.range(1, 364);
+            queue.push(Person {
+                id: base_id + next_local,
+                male,
+                birth,
+                start,
+                muni: chunk.muni,
+            });
+            next_local += 1;
+        }
+        let mut i = 0;
+        while i < queue.len() {
+            let births = self.person(&queue[i]);
+            for (day, muni) in births {
+                let male = self.rng.chance(0.513);
+                queue.push(Person {
+                    id: base_id + next_local,
+                    male,
+                    birth: day,
+                    start: day,
+                    muni,
+                });
+                next_local += 1;
+            }
+            i += 1;
+        }
+        self.out.persons = queue.len() as u64;
+        self.out
+    }
+
+    // ---- row writing ------------------------------------------------------------------------
+
+    fn id(&mut self, f: usize, id: u64) {
+        self.num.push(&mut self.out.files[f], id);
+    }
+    fn int(&mut self, f: usize, v: u64) {
+        self.num.push(&mut self.out.files[f], v);
+    }
+    fn s(&mut self, f: usize, s: &[u8]) {
+        self.out.files[f].extend_from_slice(s);
+    }
+    fn day(&mut self, f: usize, d: Day) {
+        date::push(&mut self.out.files[f], d);
+    }
+    fn c(&mut self, f: usize) {
+        self.out.files[f].push(b',');
+    }
+    fn muni(&mut self, f: usize, m: usize) {
+        let code = &self.model.codes[m];
+        self.out.files[f].extend_from_slice(code);
+    }
+    fn sex(&mut self, f: usize, male: bool) {
+        self.s(f, if male { b"M" } else { b"F" });
+    }
+    fn end(&mut self, f: usize, row_start: usize) {
+        self.out.files[f].push(b'\n');
+        self.out.rows[f] += 1;
+        if self.dirty > 0.0 && self.dirty_rng.chance(self.dirty) {
+            crate::dirty::spoil(
+                &mut self.dirty_rng,
+                &mut self.out.files[f],
+                row_start,
+                MUNI_COLUMN[f],
+            );
+        }
+    }
+    fn begin(&self, f: usize) -> usize {
+        self.out.files[f].len()
+    }
+
+    // ---- the life of one person -------------------------------------------------------------
+
+    /// Simulates one person and writes their rows; returns the births (day, municipality).
+    fn person(&mut self, p: &Person) -> Vec<(Day, usize)> {
+        let model = self.model;
+        let end = date::from_civil(model.to, 12, 31);
+        let horizon = end + FOLLOW_UP_DAYS;
+        let frailty = (0.6 * self.rng.normal() - 0.18).exp();
+
+        // Conditions with their diagnosis dates.
+        let dementia_onset = {
+            let e = self.rng.exp();
+            let age = 60.0 + (1.0 + e * DEMENTIA_BETA / DEMENTIA_H0).ln() / DEMENTIA_BETA;
+            if age < 105.0 {
+                Some(p.birth + (age * 365.25) as i32)
+            } else {
+                None
+            }
+        };
+        let condition = {
+            let u = self.rng.f64();
+            let mut acc = 0.0;
+            let mut found = None;
+            for (k, c) in CONDITIONS.iter().enumerate() {
+                acc += c.share;
+                if u < acc {
+                    found = Some(k);
+                    break;
+                }
+            }
+            found.map(|k| {
+                let c = &CONDITIONS[k];
+                let age = self.rng.range(c.onset.0, c.onset.1) as f64 + self.rng.f64();
+                let mut day = p.birth + (age * 365.25) as i32;
+                // ICD-10 came to LPR in 1994: older onsets are registered later.
+                let icd10 = date::from_civil(1995, 1, 1);
+                if day < icd10 {
+                    day = icd10 + self.rng.range(0, 1500);
+                }
+                (k, day)
+            })
+        };
+
+        // Residence and death, year by year.
+        let mut life = Life {
+            residences: vec![(p.start, p.muni)],
+            death: None,
+        };
+        let mut births = Vec::new();
+        let mut muni = p.muni;
+        for year in model.from..=model.to {
+            let y0 = date::jan1(year);
+            let y1 = date::jan1(year + 1);
+            if y1 <= p.start {
+                continue;
+            }
+            let lo = y0.max(p.start);
+            let exposure = (y1 - lo) as f64 / 365.25;
+            let age_mid = ((lo + y1) / 2 - p.birth) as f64 / 365.25;
+            let age = age_mid as i32;
+            let mut h = base_hazard(p.male, age_mid) * model.mortality_scale[muni][model.yi(year)];
+            if dementia_onset.is_some_and(|d| d < lo) {
+                h *= DEMENTIA_MORTALITY;
+            }
+            // The excess mortality of the mental-disorder cohort multiplies the probability of
+            // dying in the year (the engine's rates are deaths per resident on 1 January), so
+            // that the ratio holds at old ages too.
+            let mut excess = 1.0;
+            if let Some((k, d)) = condition
+                && d < lo
+            {
+                excess = if CONDITIONS[k].selected {
+                    model.excess[muni]
+                } else if CONDITIONS[k].code == "DF102" {
+                    2.5
+                } else {
+                    1.5
+                };
+            }
+            let p_death = ((1.0 - (-h * exposure).exp()) * excess).min(0.95);
+            if self.rng.chance(p_death) {
+                // Winter has more deaths.
+                let d = loop {
+                    let d = lo + self.rng.range(0, y1 - lo - 1);
+                    if self.rng.chance(SEASON[date::month_of(d) as usize - 1]) {
+                        break d;
+                    }
+                };
+                life.death = Some(d);
+            }
+            let limit = life.death.unwrap_or(y1);
+            if self.rng.chance(moving_rate(age) * exposure) {
+                let d = lo + self.rng.range(0, y1 - lo - 1);
+                if d < limit {
+                    let dest = self.destination(muni);
+                    life.residences.push((d, dest));
+                    muni = dest;
+                }
+            }
+            if !p.male {
+                let f = fertility(age);
+                if f > 0.0 && self.rng.chance(f * exposure) {
+                    let d = lo + self.rng.range(0, y1 - lo - 1);
+                    if d < limit {
+                        births.push((d, life.muni_at(d)));
+                    }
+                }
+            }
+            if life.death.is_some() {
+                break;
+            }
+        }
+        let stop = life.death.unwrap_or(horizon + 1).min(horizon + 1);
+
+        // CPR snapshots.
+        for year in model.from..=model.to {
+            let d = date::jan1(year);
+            if p.birth < d && p.start <= d && life.alive_on(d) {
+                let r = self.begin(CPR);
+                self.id(CPR, p.id);
+                self.c(CPR);
+                self.day(CPR, d);
+                self.c(CPR);
+                self.sex(CPR, p.male);
+                self.c(CPR);
+                self.day(CPR, p.birth);
+                self.c(CPR);
+                self.muni(CPR, life.muni_at(d));
+                self.end(CPR, r);
+            }
+        }
+
+        // Hospital stays.
+        self.stays.clear();
+        self.diags.clear();
+        self.rx.clear();
+        self.somatic(p, &life, frailty, stop, true);
+        self.somatic(p, &life, frailty, stop, false);
+        if let Some((k, onset)) = condition {
+            self.psychiatric(&life, k, onset, stop);
+        }
+        self.stays
+            .sort_by_key(|s| (s.admitted, s.discharged, s.psychiatric));
+
+        // Diagnoses: the conditions' first registration, and every stay's diagnosis.
+        let dementia_code = *self.rng.pick(&DEMENTIA_CODES);
+        let last_diag = life.death.unwrap_or(end + 1).min(end + 1);
+        if let Some(d) = dementia_onset
+            && d < last_diag
+        {
+            self.diags.push((d, dementia_code));
+        }
+        if let Some((k, d)) = condition
+            && d < last_diag
+        {
+            self.diags.push((d, CONDITIONS[k].code));
+        }
+        for s in 0..self.stays.len() {
+            let st = self.stays[s];
+            self.diags.push((st.admitted, st.diagnosis));
+            if !st.psychiatric
+                && dementia_onset.is_some_and(|d| d < st.admitted)
+                && self.rng.chance(0.3)
+            {
+                self.diags.push((st.admitted, dementia_code));
+            }
+        }
+        self.diags.sort();
+
+        // Rehabilitation plans at discharge from somatic stays.
+        self.rehab(p, &life, end);
+
+        // Write the stays.
+        for s in 0..self.stays.len() {
+            let st = self.stays[s];
+            let r = self.begin(ADM);
+            self.id(ADM, p.id);
+            self.c(ADM);
+            self.day(ADM, st.admitted);
+            self.c(ADM);
+            self.day(ADM, st.discharged);
+            self.c(ADM);
+            self.s(ADM, if st.acute { b"true" } else { b"false" });
+            self.c(ADM);
+            self.s(
+                ADM,
+                if st.psychiatric {
+                    b"psychiatric"
+                } else {
+                    b"somatic"
+                },
+            );
+            self.c(ADM);
+            self.s(ADM, st.diagnosis.as_bytes());
+            self.c(ADM);
+            self.sex(ADM, p.male);
+            self.c(ADM);
+            self.day(ADM, p.birth);
+            self.c(ADM);
+            self.muni(ADM, st.muni);
+            self.c(ADM);
+            self.int(ADM, st.drg as u64);
+            self.c(ADM);
+            self.int(ADM, st.finished as u64);
+            self.end(ADM, r);
+        }
+        for k in 0..self.diags.len() {
+            let (d, code) = self.diags[k];
+            let r = self.begin(DIAG);
+            self.id(DIAG, p.id);
+            self.c(DIAG);
+            self.day(DIAG, d);
+            self.c(DIAG);
+            self.s(DIAG, code.as_bytes());
+            self.end(DIAG, r);
+        }
+
+        // Prescriptions.
+        self.prescriptions(p, &life, dementia_onset, condition);
+        self.rx.sort();
+        for k in 0..self.rx.len() {
+            let (d, code) = self.rx[k];
+            let r = self.begin(RX);
+            self.id(RX, p.id);
+            self.c(RX);
+            self.day(RX, d);
+            self.c(RX);
+            self.s(RX, code.as_bytes());
+            self.end(RX, r);
+        }
+
+        // Death.
+        if let Some(d) = life.death
+            && d <= end
+        {
+            let age = date::age(p.birth, d);
+            let cause = if dementia_onset.is_some_and(|o| o < d) && self.rng.chance(0.3) {
+                "DF039"
+            } else if condition.is_some_and(|(k, o)| o < d && CONDITIONS[k].code == "DF102")
+                && self.rng.chance(0.3)
+            {
+                "DK703"
+            } else if condition.is_some_and(|(_, o)| o < d) && age < 65 && self.rng.chance(0.2) {
+                "DX700"
+            } else {
+                *self.rng.pick(death_causes(age))
+            };
+            let r = self.begin(DEATH);
+            self.id(DEATH, p.id);
+            self.c(DEATH);
+            self.day(DEATH, d);
+            self.c(DEATH);
+            self.sex(DEATH, p.male);
+            self.c(DEATH);
+            self.day(DEATH, p.birth);
+            self.c(DEATH);
+            self.muni(DEATH, life.muni_at(d));
+            self.c(DEATH);
+            self.s(DEATH, cause.as_bytes());
+            self.end(DEATH, r);
+        }
+
+        // Health profile.
+        self.survey(p, &life);
+        births
+    }
+
+    fn destination(&mut self, from: usize) -> usize {
+        for _ in 0..20 {
+            let to = if self.rng.chance(0.5) {
+                let (members, cum) = &self.model.regions[self.model.region_of[from]];
+                members[self.rng.pick_cum(cum)]
+            } else {
+                self.rng.pick_cum(&self.model.nat_cum)
+            };
+            if to != from {
+                return to;
+            }
+        }
+        from
+    }
+
+    /// Acute (`acute = true`) or planned somatic stays from the person's start to `stop`.
+    fn somatic(&mut self, p: &Person, life: &Life, frailty: f64, stop: Day, acute: bool) {
+        let model = self.model;
+        let mut t = p.start.max(date::jan1(model.from) - 60);
+        let mut forced: Option<(Day, &'static str)> = None;
+        loop {
+            let (admitted, forced_diag) = if let Some((d, diag)) = forced.take() {
+                (d, Some(diag))
+            } else {
+                let age = date::age(p.birth, t).max(0);
+                let rate = if acute {
+                    somatic_rate(age)
+                } else {
+                    planned_rate(age)
+                } * frailty;
+                // The rate is held for at most a year (it changes with age): a longer gap
+                // moves on a year and draws again, which is exact for a piecewise-constant
+                // rate because the exponential has no memory.
+                let gap = self.rng.exp() / rate * 365.25;
+                if gap > 365.0 {
+                    t += 365;
+                    if t >= stop {
+                        break;
+                    }
+                    continue;
+                }
+                t += gap.ceil() as i32;
+                if t >= stop {
+                    break;
+                }
+                if acute && !self.rng.chance(SEASON[date::month_of(t) as usize - 1]) {
+                    continue;
+                }
+                (t, None)
+            };
+            if admitted >= stop {
+                break;
+            }
+            let age = date::age(p.birth, admitted).max(0);
+            let diagnosis = match forced_diag {
+                Some(d) if self.rng.chance(0.5) => d,
+                _ => *self.rng.pick(if acute {
+                    somatic_diagnoses(age)
+                } else {
+                    planned_diagnoses(age)
+                }),
+            };
+            let los = (median_los(diagnosis, age) * (0.7 * self.rng.normal()).exp())
+                .round()
+                .clamp(0.0, 120.0) as i32;
+            let mut discharged = admitted + los;
+            let mut died = false;
+            if let Some(d) = life.death
+                && d <= discharged
+            {
+                discharged = d.max(admitted);
+                died = true;
+            }
+            let muni = life.muni_at(admitted);
+            let drg = (25_000.0 * (0.8 * self.rng.normal()).exp()).round() as u32;
+            let finished = if age >= 65 && los >= 3 && self.rng.chance(0.08) {
+                self.rng.range(1, los.min(5))
+            } else {
+                0
+            };
+            self.stays.push(Stay {
+                admitted,
+                discharged,
+                acute,
+                psychiatric: false,
+                diagnosis,
+                muni,
+                drg,
+                finished,
+            });
+            if died {
+                break;
+            }
+            t = discharged;
+            if acute {
+                let m = life.muni_at(discharged);
+                let yi = model.yi(date::year_of(discharged));
+                let prob = (model.readm_som[m][yi] * readmission_age_factor(age)
+                    / model.readm_norm)
+                    .min(0.95);
+                if self.rng.chance(prob) {
+                    forced = Some((discharged + readmission_delay(&mut self.rng), diagnosis));
+                } else {
+                    // No acute stay within 30 days of this discharge.
+                    t = discharged + 31;
+                }
+            }
+        }
+    }
+
+    fn psychiatric(&mut self, life: &Life, k: usize, onset: Day, stop: Day) {
+        let model = self.model;
+        let c = &CONDITIONS[k];
+        let mut t = onset.max(date::jan1(model.from) - 60);
+        let mut forced: Option<Day> = None;
+        loop {
+            let (admitted, acute) = if let Some(d) = forced.take() {
+                (d, true)
+            } else {
+                t += (self.rng.exp() / c.admissions * 365.25).ceil() as i32;
+                (t, self.rng.chance(0.8))
+            };
+            if admitted >= stop {
+                break;
+            }
+            let los = (c.los * (0.9 * self.rng.normal()).exp())
+                .round()
+                .clamp(0.0, 365.0) as i32;
+            let mut discharged = admitted + los;
+            let mut died = false;
+            if let Some(d) = life.death
+                && d <= discharged
+            {
+                discharged = d.max(admitted);
+                died = true;
+            }
+            let finished = if los >= 10 && self.rng.chance(0.05) {
+                self.rng.range(1, (los / 2).min(20))
+            } else {
+                0
+            };
+            self.stays.push(Stay {
+                admitted,
+                discharged,
+                acute,
+                psychiatric: true,
+                diagnosis: c.code,
+                muni: life.muni_at(admitted),
+                drg: 4_800 * (los as u32).max(1),
+                finished,
+            });
+            if died {
+                break;
+            }
+            t = discharged;
+            if acute {
+                let m = life.muni_at(discharged);
+                let yi = model.yi(date::year_of(discharged));
+                if self.rng.chance(model.readm_psy[m][yi].min(0.95)) {
+                    forced = Some(discharged + readmission_delay(&mut self.rng));
+                } else {
+                    t = discharged + 31;
+                }
+            }
+        }
+    }
+
+    fn rehab(&mut self, p: &Person, life: &Life, end: Day) {
+        let model = self.model;
+        let mut last_plan: Option<Day> = None;
+        let mut n = 0u64;
+        for s in 0..self.stays.len() {
+            let st = self.stays[s];
+            if st.psychiatric || life.death.is_some_and(|d| d <= st.discharged) {
+                continue;
+            }
+            let plan_date = st.discharged;
+            if plan_date < date::jan1(model.from) || plan_date > end {
+                continue;
+            }
+            if last_plan.is_some_and(|l| plan_date - l < 120) {
+                continue;
+            }
+            let age = date::age(p.birth, st.admitted);
+            if !self.rng.chance(rehab_plan_probability(st.diagnosis, age)) {
+                continue;
+            }
+            last_plan = Some(plan_date);
+            n += 1;
+            let m = life.muni_at(plan_date);
+            let r = self.begin(PLAN);
+            self.id(PLAN, p.id);
+            self.s(PLAN, b"-");
+            self.int(PLAN, n);
+            self.c(PLAN);
+            self.id(PLAN, p.id);
+            self.c(PLAN);
+            self.day(PLAN, plan_date);
+            self.c(PLAN);
+            self.muni(PLAN, m);
+            self.end(PLAN, r);
+            // About one plan in twelve is never followed by a service.
+            if self.rng.chance(0.08) {
+                continue;
+            }
+            let median = model.rehab_median[m][model.yi(date::year_of(plan_date))];
+            let wait = (median * (0.55 * self.rng.normal()).exp())
+                .round()
+                .clamp(0.0, 90.0) as i32;
+            self.services.clear();
+            let mut d = plan_date + wait;
+            let sessions = self.rng.range(3, 12);
+            for _ in 0..sessions {
+                if life.death.is_some_and(|x| x <= d) || d > end + SERVICE_FOLLOW_UP_DAYS {
+                    break;
+                }
+                self.services.push(d);
+                d += self.rng.range(3, 8);
+            }
+            for k in 0..self.services.len() {
+                let d = self.services[k];
+                let r = self.begin(SERVICE);
+                self.id(SERVICE, p.id);
+                self.c(SERVICE);
+                self.day(SERVICE, d);
+                self.end(SERVICE, r);
+            }
+        }
+    }
+
+    fn buy(
+        &mut self,
+        life: &Life,
+        year: i32,
+        from: Day,
+        times: i32,
+        codes: &[(&'static str, f64)],
+    ) {
+        let y1 = date::jan1(year + 1);
+        let last = life.death.unwrap_or(y1).min(y1) - 1;
+        if last < from {
+            return;
+        }
+        let code = *self.rng.pick(codes);
+        let mut d = from + self.rng.range(0, (last - from).min(300));
+        for _ in 0..times {
+            if d > last {
+                break;
+            }
+            self.rx.push((d, code));
+            d += self.rng.range(60, 100);
+        }
+    }
+
+    fn prescriptions(
+        &mut self,
+        p: &Person,
+        life: &Life,
+        dementia: Option<Day>,
+        condition: Option<(usize, Day)>,
+    ) {
+        let model = self.model;
+        for year in model.from..=model.to {
+            let y0 = date::jan1(year);
+            let from = y0.max(p.start);
+            if !life.alive_on(from) || from >= date::jan1(year + 1) {
+                continue;
+            }
+            let age = date::age(p.birth, y0);
+            if let Some(dd) = dementia
+                && dd < date::jan1(year + 1)
+            {
+                let eligible = dd < y0 && age >= 65 && p.birth < y0 && p.start <= y0;
+                let q = if eligible {
+                    let m = life.muni_at(y0);
+                    model.antipsychotic[m][model.yi(year)]
+                } else {
+                    0.15
+                };
+                if self.rng.chance(q) {
+                    let times = self.rng.range(1, 6);
+                    self.buy(life, year, from.max(dd), times, &ANTIPSYCHOTICS);
+                }
+                if self.rng.chance(0.5) {
+                    self.buy(life, year, from.max(dd), 4, &ANTIDEMENTIA);
+                }
+            } else if age >= 65 && self.rng.chance(0.01) {
+                self.buy(life, year, from, 2, &[("N05AH04", 1.0)]);
+            }
+            if let Some((k, onset)) = condition
+                && onset < date::jan1(year + 1)
+            {
+                let from = from.max(onset);
+                match CONDITIONS[k].code {
+                    "DF200" | "DF250" => {
+                        if self.rng.chance(0.8) {
+                            self.buy(life, year, from, 5, &ANTIPSYCHOTICS);
+                        }
+                    }
+                    "DF300" | "DF311" => {
+                        if self.rng.chance(0.5) {
+                            self.buy(life, year, from, 5, &[("N05AN01", 1.0)]);
+                        }
+                        if self.rng.chance(0.4) {
+                            self.buy(life, year, from, 4, &ANTIPSYCHOTICS);
+                        }
+                    }
+                    "DF102" => {
+                        if self.rng.chance(0.3) {
+                            self.buy(life, year, from, 2, &[("N05BA01", 0.5), ("N07BB01", 0.5)]);
+                        }
+                    }
+                    _ => {
+                        if self.rng.chance(0.6) {
+                            self.buy(life, year, from, 4, &ANTIDEPRESSANTS);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn survey(&mut self, p: &Person, life: &Life) {
+        let model = self.model;
+        for &wave in SURVEY_YEARS.iter() {
+            if wave < model.from || wave > model.to {
+                continue;
+            }
+            let day = date::from_civil(wave, 2, 1) + self.rng.range(0, 119);
+            if day < p.start || !life.alive_on(day) {
+                continue;
+            }
+            let age = date::age(p.birth, day);
+            if age < 16 {
+                continue;
+            }
+            let m = life.muni_at(day);
+            let pi = model.survey_fraction[m] * response(age, p.male);
+            if !self.rng.chance(pi) {
+                continue;
+            }
+            let yi = model.yi(wave);
+            let smoker = self.rng.chance(
+                (model.smoking[m][yi] * smoking_factor(age, p.male) / model.smoking_norm).min(0.95),
+            );
+            let good = self.rng.chance(
+                (model.good_health[m][yi] * good_health_factor(age) / model.health_norm).min(0.99),
+            );
+            let health: &[u8] = if good {
+                if self.rng.chance(0.35) {
+                    b"very good"
+                } else {
+                    b"good"
+                }
+            } else {
+                let u = self.rng.f64();
+                if u < 0.7 {
+                    b"fair"
+                } else if u < 0.93 {
+                    b"poor"
+                } else {
+                    b"very poor"
+                }
+            };
+            let weight = ((1.0 / pi) * 1000.0).round() as u64;
+            let f = PROFILE;
+            let r = self.begin(f);
+            self.s(f, b"S");
+            self.int(f, wave as u64);
+            self.s(f, b"-");
+            self.id(f, p.id);
+            self.c(f);
+            self.id(f, p.id);
+            self.c(f);
+            self.day(f, day);
+            self.c(f);
+            self.sex(f, p.male);
+            self.c(f);
+            self.int(f, age as u64);
+            self.c(f);
+            self.muni(f, m);
+            self.c(f);
+            self.int(f, weight / 1000);
+            self.s(f, b".");
+            let frac = weight % 1000;
+            self.s(
+                f,
+                &[
+                    b'0' + (frac / 100) as u8,
+                    b'0' + (frac / 10 % 10) as u8,
+                    b'0' + (frac % 10) as u8,
+                ],
+            );
+            self.c(f);
+            self.s(f, if smoker { b"true" } else { b"false" });
+            self.c(f);
+            self.s(f, health);
+            self.end(f, r);
+        }
+    }
+}
+
+/// Days from discharge to an acute readmission: 1-30, most in the first week or two.
+fn readmission_delay(rng: &mut Rng) -> i32 {
+    1 + (29.0 * rng.f64().powf(1.8)).floor() as i32
+}

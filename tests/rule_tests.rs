@@ -1,6 +1,8 @@
 //! Runs every test block of the shipped rules, as `indikator test` does: `cargo test` fails
 //! when a rule's own test fails.
 
+use indikator::diagnostics::Code;
+use indikator::diagnostics::examples;
 use indikator::diagnostics::render::{self, Style};
 use indikator::source_db::SourceDb;
 use indikator::testing::{self, TestOptions};
@@ -47,36 +49,12 @@ fn every_published_indicator_has_a_test() {
     }
 }
 
+/// The example of E0701 from `indikator explain-error`, run as a test.
 #[test]
 fn a_failing_expectation_points_at_itself() {
-    let rules = r#"
-goal g { title "G" }
-source visits {
-  file "visits.csv"
-  columns { person: person  day: date  municipality: municipality }
-}
-population in_period { from visits where day in period }
-indicator visit_count {
-  title "Visits"
-  goal g
-  unit "antal"
-  improvement none
-  levels national, municipality
-  period 2023
-  measure count
-  numerator count of in_period
-  test "two visits in the year" {
-    given visits (person, day, municipality) {
-      (1, 2023-01-01, 101)
-      (2, 2023-05-01, 101)
-      (3, 2022-05-01, 101)
-    }
-    expect national { value 3 }
-  }
-}
-"#;
+    let (name, rules) = examples::example(Code::TestFailed);
     let mut db = SourceDb::new();
-    db.add("visits.ind", rules);
+    db.add(name, rules);
     let checked = indikator::workspace::check_sources(db);
     assert_eq!(checked.error_count(), 0);
     let outcomes = testing::run_tests(
@@ -91,5 +69,5 @@ indicator visit_count {
     let text = render::all_to_text(&checked.db, failures, Style::plain());
     assert!(text.contains("E0701"), "{text}");
     assert!(text.contains("value: expected 3, got 2"), "{text}");
-    assert!(text.contains("visits.ind:23:29"), "{text}");
+    assert!(text.contains("example.ind:27:"), "{text}");
 }

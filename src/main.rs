@@ -46,6 +46,9 @@ enum Command {
         /// What to do with a row that does not match its source's declaration
         #[arg(long, value_enum, default_value_t = OnBadRow::Stop)]
         on_bad_row: OnBadRow,
+        /// The title of report.html
+        #[arg(long, default_value = "Nationale mål for sundhedsvæsenet")]
+        title: String,
     },
     /// Run the test blocks written in the rule files
     Test {
@@ -201,7 +204,8 @@ fn main() -> ExitCode {
             out,
             geography,
             on_bad_row,
-        } => run(&paths, data, &out, geography, on_bad_row),
+            title,
+        } => run(&paths, data, &out, geography, on_bad_row, &title),
         Command::ExplainError { code } => explain_error(&code),
     }
 }
@@ -322,6 +326,7 @@ fn run(
     out: &std::path::Path,
     geography: Option<PathBuf>,
     on_bad_row: OnBadRow,
+    title: &str,
 ) -> ExitCode {
     let checked = match checked_rules(paths) {
         Ok(c) => c,
@@ -350,7 +355,13 @@ fn run(
         }
     };
     let report = &outcome.report;
-    match indikator::report::write_all(report, out) {
+    match indikator::report::write_publication(
+        &outcome.plan,
+        &outcome.evaluation.geography,
+        report,
+        title,
+        out,
+    ) {
         Ok(files) => {
             let suppressed = report
                 .rows

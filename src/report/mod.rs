@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod disclosure;
+pub mod html;
 pub mod markings;
 mod write;
 
@@ -14,7 +15,7 @@ use serde::Serialize;
 use crate::eval::{Evaluation, Exclusion, Figure, Unit};
 use crate::plan::{Level, Plan};
 pub use markings::{Marking, mark};
-pub use write::write_all;
+pub use write::{write_all, write_publication};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Row {

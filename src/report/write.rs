@@ -104,15 +104,51 @@ pub fn data_quality_csv(report: &Report) -> io::Result<Vec<u8>> {
 
 /// Writes report.csv, report.json, tabel_1.csv and data_quality.csv into `out`.
 pub fn write_all(report: &Report, out: &Path) -> io::Result<Vec<String>> {
+    write_files(out, tables(report)?)
+}
+
+fn tables(report: &Report) -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut json =
         serde_json::to_vec_pretty(report).map_err(|e| io::Error::other(e.to_string()))?;
     json.push(b'\n');
-    let files: Vec<(&str, Vec<u8>)> = vec![
-        ("report.csv", report_csv(report)?),
-        ("report.json", json),
-        ("tabel_1.csv", tabel_1_csv(report)?),
-        ("data_quality.csv", data_quality_csv(report)?),
-    ];
+    Ok(vec![
+        ("report.csv".to_string(), report_csv(report)?),
+        ("report.json".to_string(), json),
+        ("tabel_1.csv".to_string(), tabel_1_csv(report)?),
+        ("data_quality.csv".to_string(), data_quality_csv(report)?),
+    ])
+}
+
+/// Writes the tables and the publication layout: report.html, the regional table and one
+/// municipal table per region as wide CSV files.
+pub fn write_publication(
+    plan: &crate::plan::Plan,
+    geo: &crate::eval::Geography,
+    report: &Report,
+    title: &str,
+    out: &Path,
+) -> io::Result<Vec<String>> {
+    let mut files = tables(report)?;
+    files.push((
+        "report.html".to_string(),
+        super::html::render(plan, geo, report, title).into_bytes(),
+    ));
+    files.push((
+        "table_regions.csv".to_string(),
+        super::html::regions_csv(plan, geo, report)?,
+    ));
+    for (k, region) in geo.regions.iter().enumerate() {
+        files.push((
+            format!("table_municipalities_{}.csv", region.code),
+            super::html::municipalities_csv(plan, geo, report, k)?,
+        ));
+    }
+    write_files(out, files)
+}
+
+/// Writes every file under a temporary name, then renames them all into place, so a failure
+/// leaves no partial output.
+fn write_files(out: &Path, files: Vec<(String, Vec<u8>)>) -> io::Result<Vec<String>> {
     fs::create_dir_all(out)?;
     let mut temporary = Vec::new();
     for (name, bytes) in &files {
@@ -125,5 +161,5 @@ pub fn write_all(report: &Report, out: &Path) -> io::Result<Vec<String>> {
     for (tmp, fin) in &temporary {
         fs::rename(tmp, fin)?;
     }
-    Ok(files.iter().map(|(n, _)| n.to_string()).collect())
+    Ok(files.into_iter().map(|(n, _)| n).collect())
 }

@@ -150,8 +150,16 @@ fn write_data(rows: &[(bool, bool, usize)]) -> Dir {
     Dir(dir)
 }
 
+/// 48 cases by default; `PROPTEST_CASES` searches longer.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn protection_leaves_nothing_recoverable_and_changes_no_figure(

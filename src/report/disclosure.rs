@@ -2,9 +2,10 @@
 //! subtraction when its region's count and its neighbours' counts are published; so, in every
 //! group of a published total and its parts (region = its municipalities, country = its regions,
 //! or country = its municipalities when there are no regions), the hidden parts must be at least
-//! two, and their hidden total must itself pass the parts' suppression rules. Cells are hidden
-//! for this, smallest first, with the reason `complementary`; when no part is left to hide, the
-//! total is hidden.
+//! two, and their hidden total must itself pass the parts' suppression rules. A hidden total is
+//! the sum of its parts, so it too needs hidden parts whose total passes the rules. Cells are
+//! hidden for this, smallest first, with the reason `complementary`; when no part is left to
+//! hide, the total is hidden.
 
 use crate::eval::measure::threshold;
 use crate::eval::{Figure, Geography, Unit};
@@ -92,9 +93,7 @@ pub fn protect(
             let Some(total_figure) = figure(table, *total) else {
                 continue;
             };
-            if total_figure.suppressed.is_some() {
-                continue;
-            }
+            let total_hidden = total_figure.suppressed.is_some();
             let present: Vec<Unit> = parts
                 .iter()
                 .copied()
@@ -114,9 +113,16 @@ pub fn protect(
                     .filter_map(|u| figure(table, *u))
                     .filter(|f| f.suppressed.is_some())
                     .collect();
-                if hidden.is_empty()
-                    || (hidden.len() >= 2 && !total_too_small(&hidden, &part_rules))
-                {
+                // A shown total with hidden parts: at least two hidden, and their total large
+                // enough. A hidden total: it is the sum of its parts, so the hidden parts must
+                // leave as much room as a hidden part would need, or the total is given away.
+                let protected = if total_hidden {
+                    !hidden.is_empty() && !total_too_small(&hidden, &part_rules)
+                } else {
+                    hidden.is_empty()
+                        || (hidden.len() >= 2 && !total_too_small(&hidden, &part_rules))
+                };
+                if protected {
                     break;
                 }
                 // The smallest shown part, by denominator, then numerator, then order.
@@ -133,6 +139,10 @@ pub fn protect(
                             .then(a.cmp(b))
                     })
                     .copied();
+                if next.is_none() && total_hidden {
+                    // Every part is hidden already: nothing more can be done in this group.
+                    break;
+                }
                 let target = next.unwrap_or(*total);
                 if let Some((k, p)) = position(table, target) {
                     table.levels[k].1[p].1.suppressed = Some(COMPLEMENTARY.to_string());

@@ -3,6 +3,7 @@
 //! and suppression.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use super::geography::Unit;
 use super::rows::{Ctx, Engine};
@@ -97,7 +98,32 @@ impl Engine<'_> {
     }
 
     /// Evaluates an aggregation over a period's rows, divided by `keys`.
+    /// Evaluates an aggregation over a period's rows, divided by `keys`, once: every level of
+    /// an indicator (and its tallies and explanation) reads the same cells, grouping them by
+    /// its own units.
     pub fn cells(
+        &self,
+        a: &Aggregation,
+        period: Period,
+        keys: &[Expr],
+        values: Option<&Expr>,
+    ) -> Rc<Cells> {
+        // Plan nodes stay put for the whole run, so an aggregation's address names it; the
+        // keys are compared by content, since each level holds its own copy of its strata.
+        let key = (
+            a as *const Aggregation as usize,
+            period,
+            format!("{keys:?}|{values:?}"),
+        );
+        if let Some(cells) = self.cells_cache.borrow().get(&key) {
+            return cells.clone();
+        }
+        let cells = Rc::new(self.compute_cells(a, period, keys, values));
+        self.cells_cache.borrow_mut().insert(key, cells.clone());
+        cells
+    }
+
+    fn compute_cells(
         &self,
         a: &Aggregation,
         period: Period,
@@ -318,7 +344,7 @@ impl Engine<'_> {
         let den_cells = if has_denominator {
             self.cells(den, input.period, den_keys, None)
         } else {
-            Cells::default()
+            Rc::new(Cells::default())
         };
         let weights: Option<BTreeMap<Vec<Sym>, f64>> = std.map(|s| match &s.standard {
             StandardRef::National => by_key(&den_cells, &self.slots(Unit::National))

@@ -76,6 +76,8 @@ pub struct Engine<'p> {
     views: RefCell<HashMap<(PopulationId, Period), Rc<View>>>,
     cohorts: RefCell<HashMap<(CohortId, Period), Rc<Members>>>,
     person_indexes: RefCell<HashMap<PersonIndexKey, Rc<PersonIndex>>>,
+    /// Aggregations already evaluated, by (aggregation, period, keys): see `Engine::cells`.
+    pub(super) cells_cache: RefCell<HashMap<(usize, Period, String), Rc<super::measure::Cells>>>,
     /// Rows without a municipality value, per (source, residence column, period).
     without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
 }
@@ -138,6 +140,7 @@ impl<'p> Engine<'p> {
             views: RefCell::new(HashMap::new()),
             cohorts: RefCell::new(HashMap::new()),
             person_indexes: RefCell::new(HashMap::new()),
+            cells_cache: RefCell::new(HashMap::new()),
             without_residence: RefCell::new(BTreeMap::new()),
         }
     }

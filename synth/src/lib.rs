@@ -7,6 +7,7 @@ pub mod calibration;
 pub mod date;
 pub mod dirty;
 pub mod model;
+pub mod registers;
 pub mod rng;
 
 use std::fs::File;
@@ -64,11 +65,15 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
             .map_err(|e| format!("{}: {e}", src.display()))?;
     }
     let mut writers = Vec::new();
-    for (name, header) in model::FILES.iter().zip(model::HEADERS) {
-        let path = out.join(name);
+    let files = model.files();
+    for spec in files {
+        let path = out.join(spec.name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        w.write_all(header.as_bytes())
+        w.write_all(spec.header.as_bytes())
             .and_then(|_| w.write_all(b"\n"))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         writers.push(w);
@@ -80,13 +85,13 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
         threads
     }
     .max(1);
-    let mut rows = [0u64; 8];
+    let mut rows = vec![0u64; files.len()];
     let mut persons = 0u64;
     let mut write = |outs: Vec<model::ChunkOut>| -> Result<(), String> {
         for o in outs {
             for (k, w) in writers.iter_mut().enumerate() {
                 w.write_all(&o.files[k])
-                    .map_err(|e| format!("{}: {e}", model::FILES[k]))?;
+                    .map_err(|e| format!("{}: {e}", files[k].name))?;
                 rows[k] += o.rows[k];
             }
             persons += o.persons;
@@ -129,8 +134,9 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
         pending = results;
     }
     write(pending)?;
+    write(vec![model.aggregates(config.seed, config.dirty)])?;
     for (k, w) in writers.iter_mut().enumerate() {
-        w.flush().map_err(|e| format!("{}: {e}", model::FILES[k]))?;
+        w.flush().map_err(|e| format!("{}: {e}", files[k].name))?;
     }
     Ok(format!(
         "wrote {} persons ({} initially, {} births), {}-{}, seed {}, to {}: {} in {:.1} s",
@@ -141,10 +147,10 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
         to,
         config.seed,
         out.display(),
-        model::FILES
+        files
             .iter()
             .zip(rows)
-            .map(|(f, n)| format!("{f} {n}"))
+            .map(|(f, n)| format!("{} {n}", f.name))
             .collect::<Vec<_>>()
             .join(", "),
         started.elapsed().as_secs_f64()

@@ -3,10 +3,12 @@
 
 use crate::calibration::{Municipality, Targets, load_municipalities};
 use crate::date::{self, Day};
+use crate::registers::{self, FileSpec, PersonLife, Register, Rows};
 use crate::rng::Rng;
 use std::path::Path;
 
-/// The extract files, in the order of [`HEADERS`].
+/// The core's extract files, in the order of [`HEADERS`]; the registers add theirs after them
+/// ([`Model::files`]).
 pub const FILES: [&str; 8] = [
     "cpr_residents.csv",
     "lpr_admissions.csv",
@@ -478,6 +480,11 @@ pub struct Model {
     readm_norm: f64,
     smoking_norm: f64,
     health_norm: f64,
+    targets: Targets,
+    /// The registers beyond the core, and the index of each one's first file in [`Model::files`].
+    registers: Vec<(Box<dyn Register>, usize)>,
+    /// Every extract file: the core's, then each register's.
+    files: Vec<FileSpec>,
 }
 
 /// (male, first age, last age; last < first for the open band)
@@ -649,7 +656,7 @@ impl Model {
             .iter()
             .map(|m| m.code.to_string().into_bytes())
             .collect();
-        Ok(Model {
+        let mut model = Model {
             from,
             to,
             munis,
@@ -672,13 +679,96 @@ impl Model {
             readm_norm,
             smoking_norm: sn / d2,
             health_norm: hn / d2,
-        })
+            targets,
+            registers: Vec::new(),
+            files: FILES
+                .iter()
+                .zip(HEADERS)
+                .zip(MUNI_COLUMN)
+                .map(|((&name, header), muni_column)| FileSpec {
+                    name,
+                    header,
+                    muni_column,
+                })
+                .collect(),
+        };
+        for register in registers::all(&model)? {
+            let first = model.files.len();
+            model.files.extend(register.files());
+            model.registers.push((register, first));
+        }
+        Ok(model)
     }
 
-    fn yi(&self, year: i32) -> usize {
+    /// Every extract file the generator writes, in output order.
+    pub fn files(&self) -> &[FileSpec] {
+        &self.files
+    }
+
+    /// Index of `year` in the per-year tables (years outside the extracts are clamped).
+    pub fn yi(&self, year: i32) -> usize {
         (year.clamp(self.from, self.to) - self.from) as usize
     }
 
+    /// The calibration target of `indicator` for every municipality and year of the extracts,
+    /// times `scale`: `[municipality index][year index]`.
+    pub fn grid(&self, indicator: &str, scale: f64) -> Result<Vec<Vec<f64>>, String> {
+        self.munis
+            .iter()
+            .map(|m| {
+                (self.from..=self.to)
+                    .map(|y| self.targets.get(indicator, m.code, y).map(|v| v * scale))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The calibration target of `indicator` for one municipality in any year (outside the
+    /// extracts' years too, moved by the assumed trend).
+    pub fn target(&self, indicator: &str, muni: usize, year: i32) -> Result<f64, String> {
+        self.targets.get(indicator, self.munis[muni].code, year)
+    }
+
+    /// Index of the region (0-based, in code order) a municipality belongs to.
+    pub fn region_index(&self, muni: usize) -> usize {
+        self.region_of[muni]
+    }
+
+    /// The municipalities of each region, by index, and their 2020 populations.
+    pub fn region_members(&self, region: usize) -> &[usize] {
+        &self.regions[region].0
+    }
+
+    pub fn region_count(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// Writes the registers' aggregate rows (figures not tied to persons).
+    pub fn aggregates(&self, seed: u64, dirty: f64) -> ChunkOut {
+        let mut out = ChunkOut::new(self.files.len());
+        let mut dirty_rng = Rng::from_keys(&[seed, 0, 0, 3]);
+        for (k, (register, first)) in self.registers.iter().enumerate() {
+            let n = register_file_count(&self.registers, k, self.files.len());
+            let mut rng = Rng::from_keys(&[seed, 0, 0, 100 + k as u64]);
+            let mut rows = Rows {
+                files: &mut out.files[*first..first + n],
+                counts: &mut out.rows[*first..first + n],
+                specs: &self.files[*first..first + n],
+                codes: &self.codes,
+                dirty,
+                dirty_rng: &mut dirty_rng,
+            };
+            register.aggregate(self, &mut rng, &mut rows);
+        }
+        out
+    }
+}
+
+fn register_file_count(registers: &[(Box<dyn Register>, usize)], k: usize, total: usize) -> usize {
+    registers.get(k + 1).map_or(total, |r| r.1) - registers[k].1
+}
+
+impl Model {
     /// The model's expected life expectancy at birth for a municipality and year.
     pub fn model_life_expectancy(&self, muni: usize, year: i32) -> f64 {
         life_expectancy(
@@ -744,9 +834,19 @@ pub struct Chunk {
 
 /// The bytes of one chunk for each file, and row counts.
 pub struct ChunkOut {
-    pub files: [Vec<u8>; 8],
-    pub rows: [u64; 8],
+    pub files: Vec<Vec<u8>>,
+    pub rows: Vec<u64>,
     pub persons: u64,
+}
+
+impl ChunkOut {
+    fn new(files: usize) -> ChunkOut {
+        ChunkOut {
+            files: vec![Vec::new(); files],
+            rows: vec![0; files],
+            persons: 0,
+        }
+    }
 }
 
 struct Person {
@@ -757,16 +857,21 @@ struct Person {
     muni: usize,
 }
 
-#[derive(Clone, Copy)]
-struct Stay {
-    admitted: Day,
-    discharged: Day,
-    acute: bool,
-    psychiatric: bool,
-    diagnosis: &'static str,
-    muni: usize,
-    drg: u32,
-    finished: i32,
+/// A hospital stay, as written to `lpr_admissions.csv`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stay {
+    pub admitted: Day,
+    pub discharged: Day,
+    pub acute: bool,
+    pub psychiatric: bool,
+    /// Primary diagnosis (SKS code).
+    pub diagnosis: &'static str,
+    /// Municipality of residence at admission.
+    pub muni: usize,
+    /// DRG value, DKK.
+    pub drg: u32,
+    /// Days finished with treatment but still admitted.
+    pub finished: i32,
 }
 
 struct Life {
@@ -793,6 +898,7 @@ impl Life {
 
 pub struct ChunkSim<'a> {
     model: &'a Model,
+    seed: u64,
     rng: Rng,
     dirty_rng: Rng,
     dirty: f64,
@@ -867,14 +973,11 @@ impl<'a> ChunkSim<'a> {
         let code = model.munis[chunk.muni].code as u64;
         ChunkSim {
             model,
+            seed,
             rng: Rng::from_keys(&[seed, code, chunk.part as u64, 1]),
             dirty_rng: Rng::from_keys(&[seed, code, chunk.part as u64, 2]),
             dirty,
-            out: ChunkOut {
-                files: Default::default(),
-                rows: [0; 8],
-                persons: 0,
-            },
+            out: ChunkOut::new(model.files.len()),
             stays: Vec::new(),
             diags: Vec::new(),
             rx: Vec::new(),
@@ -1199,6 +1302,7 @@ impl<'a> ChunkSim<'a> {
         }
 
         // Death.
+        let mut death_cause = None;
         if let Some(d) = life.death
             && d <= end
         {
@@ -1214,6 +1318,7 @@ impl<'a> ChunkSim<'a> {
             } else {
                 *self.rng.pick(death_causes(age))
             };
+            death_cause = Some(cause);
             let r = self.begin(DEATH);
             self.id(DEATH, p.id);
             self.c(DEATH);
@@ -1231,6 +1336,35 @@ impl<'a> ChunkSim<'a> {
 
         // Health profile.
         self.survey(p, &life);
+
+        // The registers beyond the core.
+        let view = PersonLife {
+            id: p.id,
+            male: p.male,
+            birth: p.birth,
+            start: p.start,
+            residences: &life.residences,
+            death: life.death,
+            death_cause,
+            stays: &self.stays,
+            diagnoses: &self.diags,
+            mental_disorder: condition.map(|(k, d)| (CONDITIONS[k].code, d)),
+            dementia_onset,
+        };
+        let total = model.files.len();
+        for (k, (register, first)) in model.registers.iter().enumerate() {
+            let n = register_file_count(&model.registers, k, total);
+            let mut rng = Rng::from_keys(&[self.seed, p.id, 100 + k as u64]);
+            let mut rows = Rows {
+                files: &mut self.out.files[*first..first + n],
+                counts: &mut self.out.rows[*first..first + n],
+                specs: &model.files[*first..first + n],
+                codes: &model.codes,
+                dirty: self.dirty,
+                dirty_rng: &mut self.dirty_rng,
+            };
+            register.person(model, &view, &mut rng, &mut rows);
+        }
         births
     }
 

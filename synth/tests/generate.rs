@@ -13,7 +13,7 @@ fn same_seed_gives_same_bytes_whatever_the_thread_count() {
     let a = generate("det-a", 4000, 7, 0.0, 1);
     let b = generate("det-b", 4000, 7, 0.0, 2);
     let c = generate("det-c", 4000, 8, 0.0, 2);
-    for f in EXTRACTS {
+    for f in extracts() {
         assert!(
             bytes(&a, f) == bytes(&b, f),
             "{f} differs between 1 and 2 threads"
@@ -39,7 +39,7 @@ fn committed_sample_is_reproduced_byte_for_byte() {
     // data/sample was written by `indikator synth --persons 20000 --seed 1 --out data/sample`.
     let sample = data().join("sample");
     let dir = generate("sample", 20_000, 1, 0.0, 0);
-    for f in EXTRACTS.iter().copied().chain([
+    for f in extracts().into_iter().chain([
         "reference/municipalities.csv",
         "reference/population_national_sex_age5.csv",
     ]) {
@@ -52,9 +52,18 @@ fn committed_sample_is_reproduced_byte_for_byte() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Parses `rules/sources.ind`: file name -> column names.
+/// Parses the source declarations of every rule file in `rules/`: file name -> column names.
 fn declared_schemas() -> BTreeMap<String, Vec<String>> {
-    let text = std::fs::read_to_string(workspace().join("rules/sources.ind")).expect("sources.ind");
+    let mut paths: Vec<_> = std::fs::read_dir(workspace().join("rules"))
+        .expect("rules/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ind"))
+        .collect();
+    paths.sort();
+    let text: String = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("rule file") + "\n")
+        .collect();
     let mut out = BTreeMap::new();
     let mut file: Option<String> = None;
     let mut in_columns = false;
@@ -82,15 +91,15 @@ fn declared_schemas() -> BTreeMap<String, Vec<String>> {
 fn extracts_match_the_schemas_of_sources_ind() {
     let schemas = declared_schemas();
     let dir = generate("schema", 3000, 3, 0.0, 0);
-    for f in EXTRACTS {
+    for f in extracts() {
         let declared = schemas
             .get(f)
-            .unwrap_or_else(|| panic!("{f} is not declared in rules/sources.ind"));
+            .unwrap_or_else(|| panic!("{f} is not declared by a source in rules/"));
         let text = std::fs::read_to_string(dir.join(f)).unwrap();
         let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
         assert_eq!(
             &header, declared,
-            "{f}: header differs from rules/sources.ind"
+            "{f}: header differs from its source declaration in rules/"
         );
         for (i, line) in text.lines().enumerate().skip(1) {
             assert_eq!(
@@ -177,7 +186,7 @@ fn dirty_rows_are_faulty_in_about_the_asked_share() {
     let mut total = 0usize;
     let mut changed = 0usize;
     let mut seen = HashSet::new();
-    for f in EXTRACTS {
+    for f in extracts() {
         let a = std::fs::read_to_string(clean.join(f)).unwrap();
         let b = std::fs::read_to_string(dirty.join(f)).unwrap();
         let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());

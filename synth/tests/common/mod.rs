@@ -54,4 +54,12 @@ pub fn rows(dir: &Path, file: &str) -> Vec<std::collections::HashMap<String, Str
         .collect()
 }
 
-pub const EXTRACTS: [&str; 8] = indikator_synth::model::FILES;
+/// Every extract file the generator writes (the core's and the registers').
+pub fn extracts() -> Vec<&'static str> {
+    indikator_synth::model::Model::load(&data(), 2018, 2023)
+        .expect("model")
+        .files()
+        .iter()
+        .map(|f| f.name)
+        .collect()
+}

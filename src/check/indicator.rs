@@ -82,7 +82,14 @@ impl<'a> Checker<'a> {
                 ("measure", "measure proportion"),
             ]
         };
+        // An indicator listed without figures has no unit and no direction to state.
+        let without_figures = clauses
+            .iter()
+            .any(|c| matches!(&c.kind, ClauseKind::Measure(m) if m.kind.name == "none"));
         for (keyword, example) in required {
+            if without_figures && matches!(*keyword, "unit" | "improvement") {
+                continue;
+            }
             if !clauses.iter().any(|c| c.kind.keyword() == *keyword) {
                 self.report(
                     Diagnostic::error(

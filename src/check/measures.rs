@@ -153,6 +153,15 @@ pub const MEASURES: &[MeasureKind] = &[
         reads_aggregate: true,
         summary: "a figure delivered already aggregated by another body",
     },
+    MeasureKind {
+        name: "none",
+        required: &[],
+        optional: &[],
+        needs_per: false,
+        needs_age: false,
+        reads_aggregate: false,
+        summary: "no figures this year: the indicator is listed with empty cells (say why in a footnote)",
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static MeasureKind> {

@@ -37,6 +37,9 @@ pub struct Acc {
     pub n: f64,
     pub weighted: f64,
     pub weight_squares: f64,
+    /// The sum of the squared (weighted) amounts: the variance of a sum of independent amounts
+    /// (days, kroner) arriving as Poisson events.
+    pub amount_squares: f64,
 }
 
 impl Acc {
@@ -44,12 +47,14 @@ impl Acc {
         self.n += amount;
         self.weighted += amount * weight;
         self.weight_squares += weight * weight;
+        self.amount_squares += (amount * weight).powi(2);
     }
 
     fn merge(&mut self, other: &Acc) {
         self.n += other.n;
         self.weighted += other.weighted;
         self.weight_squares += other.weight_squares;
+        self.amount_squares += other.amount_squares;
     }
 }
 
@@ -292,6 +297,7 @@ impl Engine<'_> {
             MeasureKind::LifeExpectancy { at_age } => self.life_figures(input, &units, at_age),
             MeasureKind::Reported => self.reported_figures(input, &units),
             MeasureKind::Derived => units.iter().map(|&u| (u, (input.derived)(u))).collect(),
+            MeasureKind::NoFigures => units.iter().map(|&u| (u, Figure::default())).collect(),
         };
         // The indicator's own rules come first, so a declared exclusion (`area in […]`) is the
         // reason given even where there is no figure; rules that need the figure's numbers
@@ -429,8 +435,14 @@ impl Engine<'_> {
                                 high: i.high * scale,
                             })
                         } else if !counts_events {
-                            // A sum (days, kroner) is not a count of events: no Poisson interval.
-                            None
+                            // A sum (days, kroner) is not a count of events: its amounts
+                            // arrive as Poisson events of varying size (a compound Poisson
+                            // sum), whose variance is the sum of the squared amounts.
+                            stats::compound_sum_interval(n.weighted, n.amount_squares, CONFIDENCE)
+                                .map(|i| Interval {
+                                    low: i.low / d.weighted * scale,
+                                    high: i.high / d.weighted * scale,
+                                })
                         } else {
                             stats::rate_interval(n.weighted, d.weighted, CONFIDENCE).map(|i| {
                                 Interval {

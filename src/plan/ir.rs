@@ -360,15 +360,21 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MeasureKind {
     Proportion,
-    Rate { per: f64 },
+    Rate {
+        per: f64,
+    },
     Ratio,
     Mean,
     Median,
     Count,
     Sum,
-    LifeExpectancy { at_age: f64 },
+    LifeExpectancy {
+        at_age: f64,
+    },
     Derived,
     Reported,
+    /// Listed without figures.
+    NoFigures,
 }
 
 impl fmt::Display for MeasureKind {
@@ -384,6 +390,7 @@ impl fmt::Display for MeasureKind {
             MeasureKind::LifeExpectancy { at_age } => write!(f, "life expectancy at age {at_age}"),
             MeasureKind::Derived => f.write_str("derived"),
             MeasureKind::Reported => f.write_str("reported"),
+            MeasureKind::NoFigures => f.write_str("none"),
         }
     }
 }

@@ -574,6 +574,7 @@ impl<'a> Lowerer<'a> {
                             at_age: m.at_age.as_ref().map(|a| a.value).unwrap_or(0.0),
                         },
                         "reported" => MeasureKind::Reported,
+                        "none" => MeasureKind::NoFigures,
                         _ => MeasureKind::Derived,
                     }
                 }

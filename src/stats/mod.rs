@@ -313,6 +313,20 @@ pub fn rate_interval(events: f64, exposure: f64, confidence: f64) -> Option<Inte
     })
 }
 
+/// Interval for a sum of amounts (days, kroner) that arrive as Poisson events of varying size:
+/// sum ± z·√(Σ amount²), the normal approximation to a compound Poisson sum, kept at or above
+/// 0. None when there is nothing to sum or an input is not finite or negative.
+pub fn compound_sum_interval(sum: f64, amount_squares: f64, confidence: f64) -> Option<Interval> {
+    if !(sum.is_finite() && amount_squares.is_finite() && sum > 0.0 && amount_squares > 0.0) {
+        return None;
+    }
+    let half = z_for(confidence) * amount_squares.sqrt();
+    Some(Interval {
+        low: (sum - half).max(0.0),
+        high: sum + half,
+    })
+}
+
 /// One stratum of a directly standardised rate: observed events and population in the unit, and the standard population's weight (any positive scale; normalised inside).
 #[derive(Debug, Clone, Copy)]
 pub struct Stratum {

@@ -547,3 +547,16 @@ fn median_large_n_matches_normal_approximation() {
     assert!((iv.low - 4902.0).abs() <= 1.0, "{}", iv.low);
     assert_eq!(iv.low + iv.high, 10_001.0);
 }
+
+#[test]
+fn compound_sum_interval_by_hand() {
+    // Amounts 2, 3 and 5 days: sum 10, squares 4 + 9 + 25 = 38, half-width 1.959964 × √38
+    // = 12.08203; the low end is held at 0.
+    let i = compound_sum_interval(10.0, 38.0, 0.95).unwrap();
+    assert!((i.high - 22.08203).abs() < 1e-4, "{i:?}");
+    assert_eq!(i.low, 0.0);
+    // 400 stays of 1 day each: 400 ± 1.959964 × 20.
+    let i = compound_sum_interval(400.0, 400.0, 0.95).unwrap();
+    assert!((i.low - 360.80072).abs() < 1e-4 && (i.high - 439.19928).abs() < 1e-4);
+    assert!(compound_sum_interval(0.0, 0.0, 0.95).is_none());
+}

@@ -189,7 +189,10 @@ pub fn format(source: &str) -> Option<String> {
         let level = if bracket_level > 0 {
             // Inside brackets: one step deeper than the clause, and one per bracket.
             block_level + bracket_level + 1
-        } else if !previous_ends_block && !in_columns && continues_clause(&toks) {
+        } else if !previous_ends_block
+            && !in_columns
+            && (continues_clause(&toks) || continues_counting_part(&toks, &openers))
+        {
             block_level + 1
         } else {
             block_level
@@ -284,9 +287,27 @@ fn continues_clause(toks: &[Token<'_>]) -> bool {
     }
 }
 
+/// Whether a line is the `where` of an indicator's counting part (`numerator count of P` on
+/// the line before): in an indicator, unlike a population, `where` never starts a clause.
+fn continues_counting_part(toks: &[Token<'_>], openers: &[String]) -> bool {
+    matches!(toks.first(), Some(Token::Word("where")))
+        && openers.last().is_some_and(|o| o == "indicator")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_where_under_a_counting_part_stays_indented() {
+        let src =
+            "indicator x {\n  numerator count of p\n      where a\n  denominator count of p\n}\n";
+        let want =
+            "indicator x {\n  numerator count of p\n    where a\n  denominator count of p\n}\n";
+        assert_eq!(format(src).as_deref(), Some(want));
+        let population = "population p {\n  from s\n  where a\n}\n";
+        assert_eq!(format(population).as_deref(), Some(population));
+    }
 
     #[test]
     fn spacing_and_indentation() {

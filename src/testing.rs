@@ -139,6 +139,22 @@ fn run_one(
         bad_rows: BadRows::Stop,
     };
     let mut failures = Vec::new();
+    // A hidden indicator is not in the report, but its tests state its figures: evaluate it
+    // as if it were shown.
+    let shown;
+    let plan = match plan
+        .indicators
+        .iter()
+        .position(|p| p.name == ind.name.name && p.hidden)
+    {
+        Some(id) => {
+            let mut copy = plan.clone();
+            copy.indicators[id].hidden = false;
+            shown = copy;
+            &shown
+        }
+        None => plan,
+    };
     let evaluation = crate::eval::evaluate(plan, &run_options, &mut |_| {});
     let evaluation = match evaluation {
         Ok(e) => e,

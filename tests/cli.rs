@@ -135,7 +135,7 @@ fn run_writes_the_report_and_explains_a_figure() {
     let out = scratch("run");
     let run = indikator(&[
         "run",
-        "rules",
+        "tests/fixtures/small/rules",
         "--data",
         "tests/fixtures/small",
         "--out",
@@ -178,6 +178,8 @@ fn run_writes_the_report_and_explains_a_figure() {
         "somatic_readmissions",
         "--unit",
         "0",
+        "--rules",
+        "tests/fixtures/small/rules",
         "--data",
         "tests/fixtures/small",
     ]);

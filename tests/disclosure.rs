@@ -32,7 +32,7 @@ fn cells(report: &Report) -> Vec<Cell> {
 #[test]
 fn complementary_suppression_protects_the_fixture() {
     let outcome = pipeline::run_paths(
-        &["rules".into()],
+        &["tests/fixtures/small/rules".into()],
         &pipeline::options("tests/fixtures/small"),
     )
     .unwrap();

@@ -40,7 +40,7 @@ mod figures {
     use indikator::workspace;
 
     fn explain(indicator: &str, unit: u32) -> Result<indikator::explain::Explanation, String> {
-        let checked = workspace::check_paths(&["rules".into()]).unwrap();
+        let checked = workspace::check_paths(&["tests/fixtures/small/rules".into()]).unwrap();
         let plan = indikator::plan::plan(&checked.files).unwrap();
         let options = pipeline::options("tests/fixtures/small");
         explain_figure(&checked, &plan, &options, indicator, unit, None)

@@ -290,6 +290,8 @@ pub fn targets_csv(targets: &[Target]) -> String {
 pub struct Targets {
     /// (indicator, municipality code) -> [(year, value)]
     municipal: BTreeMap<(String, u32), Vec<(i32, f64)>>,
+    /// indicator -> [(year, value)] of the whole country
+    national: BTreeMap<String, Vec<(i32, f64)>>,
     trends: BTreeMap<String, f64>,
 }
 
@@ -298,7 +300,8 @@ impl Targets {
         let tpath = data.join("calibration/targets.csv");
         let mut t = Targets::default();
         for r in records(&tpath)? {
-            if field(&r, "level", &tpath)? != "municipality" {
+            let level = field(&r, "level", &tpath)?;
+            if level != "municipality" && level != "national" {
                 continue;
             }
             let bad = |what: &str| format!("{}: bad {what} in {r:?}", tpath.display());
@@ -312,10 +315,14 @@ impl Targets {
             let value: f64 = field(&r, "value", &tpath)?
                 .parse()
                 .map_err(|_| bad("value"))?;
-            t.municipal
-                .entry((ind, unit))
-                .or_default()
-                .push((year, value));
+            if level == "national" {
+                t.national.entry(ind).or_default().push((year, value));
+            } else {
+                t.municipal
+                    .entry((ind, unit))
+                    .or_default()
+                    .push((year, value));
+            }
         }
         let trpath = data.join("calibration/trends.csv");
         for r in records(&trpath)? {
@@ -335,6 +342,21 @@ impl Targets {
             .municipal
             .get(&(indicator.to_string(), municipality))
             .ok_or_else(|| format!("targets.csv: no {indicator} target for {municipality}"))?;
+        let &(y, v) = series
+            .iter()
+            .min_by_key(|(y, _)| ((y - year).abs(), *y))
+            .expect("non-empty series");
+        let trend = self.trends.get(indicator).copied().unwrap_or(0.0);
+        Ok(v * (1.0 + trend).powi(year - y))
+    }
+
+    /// The national target of `indicator` in `year`, as [`Targets::get`] does for a
+    /// municipality.
+    pub fn get_national(&self, indicator: &str, year: i32) -> Result<f64, String> {
+        let series = self
+            .national
+            .get(indicator)
+            .ok_or_else(|| format!("targets.csv: no national {indicator} target"))?;
         let &(y, v) = series
             .iter()
             .min_by_key(|(y, _)| ((y - year).abs(), *y))

@@ -53,7 +53,8 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
             config.dirty
         ));
     }
-    let model = model::Model::load(&config.data, from, to)?;
+    let mut model = model::Model::load(&config.data, from, to)?;
+    model.persons = config.persons;
     let chunks = model::chunks(&model, config.persons, MAX_CHUNK);
 
     let out = &config.out;

@@ -24,11 +24,11 @@ pub const HEADERS: [&str; 8] = [
     "person,snapshot_date,sex,birth_date,municipality",
     "person,admitted,discharged,acute,kind,diagnosis,sex,birth_date,municipality,drg_value,finished_days",
     "person,diagnosed,diagnosis",
-    "person,dispensed,atc",
+    "person,dispensed,atc,prescriber",
     "person,death_date,sex,birth_date,municipality,cause",
     "plan,person,plan_date,municipality",
     "person,service_date",
-    "respondent,person,interviewed,sex,age,municipality,survey_weight,daily_smoker,self_rated_health",
+    "respondent,person,interviewed,sex,age,municipality,survey_weight,daily_smoker,self_rated_health,mental_health_score",
 ];
 
 /// Column of the municipality code in each file (for the `--dirty` faults).
@@ -234,6 +234,183 @@ fn good_health_factor(age: i32) -> f64 {
         _ => 0.8,
     }
 }
+
+// ---- Calibration bases: what the model gives with every calibrated factor at 1, measured
+// ---- over a 400,000-person run and corrected once by the national run (2023, see
+// ---- docs/validation.md), so that a factor target / base hits the target.
+
+/// Mean length of a somatic stay, days.
+const BASE_MEAN_LOS: f64 = 3.69;
+/// Somatic finished-treatment days per 1,000 residents with [`SOMATIC_FINISHED_SHARE`].
+const BASE_SOMATIC_FINISHED: f64 = 10.45;
+const SOMATIC_FINISHED_SHARE: f64 = 0.08;
+/// Psychiatric finished-treatment days per 1,000 residents with [`PSYCHIATRIC_FINISHED_SHARE`].
+const BASE_PSYCHIATRIC_FINISHED: f64 = 1.36;
+const PSYCHIATRIC_FINISHED_SHARE: f64 = 0.05;
+/// Acute somatic stays per 1,000 residents aged 65+.
+const BASE_ACUTE_65: f64 = 231.0;
+/// Deaths per resident and year.
+const BASE_CRUDE_DEATH_RATE: f64 = 0.00975;
+
+/// Diagnoses of the avoidable acute admissions of the elderly (pneumonia and lower respiratory
+/// infection, urinary infection, dehydration, constipation, gastroenteritis, fractures,
+/// nutritional anaemia, pressure ulcers), with their mix.
+const PREVENTABLE_DIAGNOSES: [(&str, f64); 8] = [
+    ("DJ189", 0.36),
+    ("DN390", 0.24),
+    ("DS720", 0.12),
+    ("DE869", 0.1),
+    ("DK590", 0.06),
+    ("DA099", 0.05),
+    ("DD509", 0.03),
+    ("DL899", 0.04),
+];
+
+fn is_preventable(code: &str) -> bool {
+    PREVENTABLE_DIAGNOSES.iter().any(|(c, _)| *c == code)
+}
+
+/// Heart disease as underlying cause of death (ischaemic heart disease, heart failure, atrial
+/// fibrillation, cardiac arrest, cardiomyopathy).
+const CARDIAC_CAUSES: [(&str, f64); 6] = [
+    ("DI251", 0.35),
+    ("DI219", 0.25),
+    ("DI500", 0.2),
+    ("DI480", 0.1),
+    ("DI469", 0.05),
+    ("DI429", 0.05),
+];
+
+fn is_cardiac(code: &str) -> bool {
+    code.starts_with("DI2") && code < "DI26" || code.starts_with("DI4") || code.starts_with("DI5")
+}
+
+/// The share of cardiac causes among deaths by age, relative to all deaths.
+fn cardiac_age_factor(age: i32) -> f64 {
+    match age {
+        ..=44 => 0.15,
+        45..=74 => 0.9,
+        _ => 1.1,
+    }
+}
+
+/// Type 2 diabetes and COPD: yearly incidence by age (piecewise), their first registration codes.
+fn diabetes_incidence(age: f64) -> f64 {
+    match age as i32 {
+        ..=29 => 0.0002,
+        30..=49 => 0.003,
+        50..=64 => 0.008,
+        _ => 0.01,
+    }
+}
+fn copd_incidence(age: f64) -> f64 {
+    match age as i32 {
+        ..=44 => 0.0,
+        45..=64 => 0.003,
+        _ => 0.007,
+    }
+}
+const DIABETES_CODES: [(&str, f64); 3] = [("DE119", 0.6), ("DE110", 0.25), ("DE116", 0.15)];
+const COPD_CODES: [(&str, f64); 3] = [("DJ449", 0.7), ("DJ441", 0.2), ("DJ448", 0.1)];
+/// DRG value of a somatic stay: log-normal with this spread around its median.
+const DRG_SIGMA: f64 = 0.8;
+/// Only stays under this DRG value count towards the chronic patients' hospital activity.
+const DRG_CAP: f64 = 75_000.0;
+/// Somatic stays per person-year of a person with type 2 diabetes or COPD, measured.
+const BASE_CHRONIC_STAYS: f64 = 0.30;
+
+/// Antibiotics redeemed per person-year by age, relative to the population average.
+fn antibiotic_age_factor(age: i32) -> f64 {
+    match age {
+        ..=4 => 1.7,
+        5..=14 => 0.8,
+        15..=64 => 0.85,
+        65..=79 => 1.2,
+        _ => 1.8,
+    }
+}
+const ANTIBIOTICS: [(&str, f64); 8] = [
+    ("J01CE02", 0.35),
+    ("J01CA04", 0.2),
+    ("J01CR02", 0.1),
+    ("J01FA09", 0.08),
+    ("J01XE01", 0.1),
+    ("J01EA01", 0.07),
+    ("J01MA02", 0.05),
+    ("J01AA02", 0.05),
+];
+/// Opioid users per expected user: above 1 because persons who enter or die during the year
+/// count as residents of the whole year (measured).
+const BASE_OPIOID_USERS: f64 = 1.029;
+/// Share of opioid users by age, relative to the population average.
+fn opioid_age_factor(age: i32) -> f64 {
+    match age {
+        ..=17 => 0.0,
+        18..=44 => 0.5,
+        45..=64 => 1.2,
+        65..=79 => 1.8,
+        _ => 2.5,
+    }
+}
+const OPIOIDS: [(&str, f64); 5] = [
+    ("N02AJ13", 0.35),
+    ("N02AX02", 0.25),
+    ("N02AA05", 0.2),
+    ("N02AE01", 0.1),
+    ("N02AB03", 0.1),
+];
+
+/// Expected DRG value below [`DRG_CAP`] of a log-normal stay with median `m`.
+fn capped_drg_mean(m: f64) -> f64 {
+    let z = ((DRG_CAP / m).ln() - DRG_SIGMA * DRG_SIGMA) / DRG_SIGMA;
+    m * (DRG_SIGMA * DRG_SIGMA / 2.0).exp() * normal_cdf(z)
+}
+
+fn normal_cdf(z: f64) -> f64 {
+    // Abramowitz-Stegun 7.1.26 on erf; plenty for a calibration median.
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let y = 1.0
+        - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t
+            + 0.254_829_592)
+            * t
+            * (-x * x).exp();
+    if z >= 0.0 {
+        0.5 * (1.0 + y)
+    } else {
+        0.5 * (1.0 - y)
+    }
+}
+
+/// The DRG median for the stays of chronic patients that gives `target` kroner per patient-year.
+fn chronic_drg_median(target: f64) -> f64 {
+    let per_stay = target / BASE_CHRONIC_STAYS;
+    let (mut lo, mut hi): (f64, f64) = (100.0, 1_000_000.0);
+    for _ in 0..60 {
+        let mid = (lo * hi).sqrt();
+        if capped_drg_mean(mid) < per_stay {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Share with a low mental-health score (SF-12 mental component below [`LOW_MENTAL_SCORE`])
+/// relative to the 16-24-year-olds, whose share is the calibration target.
+fn low_mental_health_factor(age: i32) -> f64 {
+    match age {
+        ..=24 => 1.0,
+        25..=44 => 0.6,
+        45..=64 => 0.45,
+        _ => 0.4,
+    }
+}
+
+/// The cut-off of a low score on the SF-12 mental component scale in Den Nationale
+/// Sundhedsprofil (the lowest fifth of the adult population in 2010).
+const LOW_MENTAL_SCORE: f64 = 35.76;
 
 /// Survey response propensity by age and sex.
 fn response(age: i32, male: bool) -> f64 {
@@ -474,6 +651,21 @@ pub struct Model {
     antipsychotic: Vec<Vec<f64>>,
     smoking: Vec<Vec<f64>>,
     good_health: Vec<Vec<f64>>,
+    low_mental_health: Vec<Vec<f64>>,
+    los_factor: Vec<Vec<f64>>,
+    somatic_finished: Vec<Vec<f64>>,
+    psychiatric_finished: Vec<Vec<f64>>,
+    preventable: Vec<Vec<f64>>,
+    cardiac: Vec<Vec<f64>>,
+    chronic_drg_median: Vec<Vec<f64>>,
+    antibiotics: Vec<Vec<f64>>,
+    opioids: Vec<Vec<f64>>,
+    antibiotic_norm: f64,
+    opioid_norm: f64,
+    /// Population weights by single year of age 0-110, sexes pooled.
+    population_by_age: Vec<f64>,
+    /// Persons asked for (the scale of the aggregate figures).
+    pub persons: u64,
     pub mortality_scale: Vec<Vec<f64>>,
     excess: Vec<f64>,
     survey_fraction: Vec<f64>,
@@ -616,6 +808,31 @@ impl Model {
         let rehab_median = grid("rehab_waiting_time", 1.0)?;
         let antipsychotic = grid("antipsychotics_dementia", 0.01)?;
         let smoking = grid("daily_smokers", 0.01)?;
+        let low_mental_health = grid("low_mental_health_young", 0.01)?;
+        let los_factor = grid("mean_length_of_stay", 1.0 / BASE_MEAN_LOS)?;
+        let somatic_finished = grid(
+            "somatic_finished_days",
+            SOMATIC_FINISHED_SHARE / BASE_SOMATIC_FINISHED,
+        )?;
+        let psychiatric_finished = grid(
+            "psychiatric_finished_days",
+            PSYCHIATRIC_FINISHED_SHARE / BASE_PSYCHIATRIC_FINISHED,
+        )?;
+        let preventable = grid("preventable_admissions", 1.0 / BASE_ACUTE_65)?;
+        let cardiac = grid("cardiac_mortality", 1e-5 / BASE_CRUDE_DEATH_RATE)?;
+        let chronic_drg_median: Vec<Vec<f64>> = grid("chronic_hospital_activity", 1.0)?
+            .into_iter()
+            .map(|row| row.into_iter().map(chronic_drg_median).collect())
+            .collect();
+        let antibiotics = grid("gp_antibiotics", 1e-3)?;
+        let opioids = grid("gp_opioids", 1e-3 / BASE_OPIOID_USERS)?;
+        let (mut an, mut on, mut pn) = (0.0, 0.0, 0.0);
+        for (a, p) in pop_by_age.iter().enumerate() {
+            let w = p[0] + p[1];
+            an += w * antibiotic_age_factor(a as i32);
+            on += w * opioid_age_factor(a as i32);
+            pn += w;
+        }
         let life = grid("life_expectancy", 1.0)?;
         let gly = grid("good_life_years", 1.0)?;
         let excess_target = grid("excess_mortality", 1.0)?;
@@ -673,6 +890,19 @@ impl Model {
             antipsychotic,
             smoking,
             good_health,
+            low_mental_health,
+            los_factor,
+            somatic_finished,
+            psychiatric_finished,
+            preventable,
+            cardiac,
+            chronic_drg_median,
+            antibiotics,
+            opioids,
+            antibiotic_norm: an / pn,
+            opioid_norm: on / pn,
+            population_by_age: pop_by_age.iter().map(|p| p[0] + p[1]).collect(),
+            persons: 0,
             mortality_scale,
             excess,
             survey_fraction,
@@ -727,6 +957,24 @@ impl Model {
     /// extracts' years too, moved by the assumed trend).
     pub fn target(&self, indicator: &str, muni: usize, year: i32) -> Result<f64, String> {
         self.targets.get(indicator, self.munis[muni].code, year)
+    }
+
+    /// The population mean of `f(age)`, for normalising an age pattern so that its average over
+    /// the population is a calibrated rate.
+    pub fn population_mean(&self, f: impl Fn(i32) -> f64) -> f64 {
+        let total: f64 = self.population_by_age.iter().sum();
+        self.population_by_age
+            .iter()
+            .enumerate()
+            .map(|(a, w)| w * f(a as i32))
+            .sum::<f64>()
+            / total
+    }
+
+    /// The national calibration target of `indicator` in `year`: what a body that delivers
+    /// national figures of its own would report.
+    pub fn national_target(&self, indicator: &str, year: i32) -> Result<f64, String> {
+        self.targets.get_national(indicator, year)
     }
 
     /// Index of the region (0-based, in code order) a municipality belongs to.
@@ -906,7 +1154,8 @@ pub struct ChunkSim<'a> {
     // scratch
     stays: Vec<Stay>,
     diags: Vec<(Day, &'static str)>,
-    rx: Vec<(Day, &'static str)>,
+    /// (day, ATC code, prescriber)
+    rx: Vec<(Day, &'static str, &'static str)>,
     services: Vec<Day>,
     num: itoa_buf::Buf,
 }
@@ -1089,6 +1338,8 @@ impl<'a> ChunkSim<'a> {
                 None
             }
         };
+        let diabetes_onset = self.onset(p, diabetes_incidence);
+        let copd_onset = self.onset(p, copd_incidence);
         let condition = {
             let u = self.rng.f64();
             let mut acc = 0.0;
@@ -1206,8 +1457,12 @@ impl<'a> ChunkSim<'a> {
         self.stays.clear();
         self.diags.clear();
         self.rx.clear();
-        self.somatic(p, &life, frailty, stop, true);
-        self.somatic(p, &life, frailty, stop, false);
+        let chronic_since = match (diabetes_onset, copd_onset) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.somatic(p, &life, frailty, stop, true, chronic_since);
+        self.somatic(p, &life, frailty, stop, false, chronic_since);
         if let Some((k, onset)) = condition {
             self.psychiatric(&life, k, onset, stop);
         }
@@ -1226,6 +1481,18 @@ impl<'a> ChunkSim<'a> {
             && d < last_diag
         {
             self.diags.push((d, CONDITIONS[k].code));
+        }
+        if let Some(d) = diabetes_onset
+            && d < last_diag
+        {
+            let code = *self.rng.pick(&DIABETES_CODES);
+            self.diags.push((d, code));
+        }
+        if let Some(d) = copd_onset
+            && d < last_diag
+        {
+            let code = *self.rng.pick(&COPD_CODES);
+            self.diags.push((d, code));
         }
         for s in 0..self.stays.len() {
             let st = self.stays[s];
@@ -1291,13 +1558,15 @@ impl<'a> ChunkSim<'a> {
         self.prescriptions(p, &life, dementia_onset, condition);
         self.rx.sort();
         for k in 0..self.rx.len() {
-            let (d, code) = self.rx[k];
+            let (d, code, prescriber) = self.rx[k];
             let r = self.begin(RX);
             self.id(RX, p.id);
             self.c(RX);
             self.day(RX, d);
             self.c(RX);
             self.s(RX, code.as_bytes());
+            self.c(RX);
+            self.s(RX, prescriber.as_bytes());
             self.end(RX, r);
         }
 
@@ -1316,7 +1585,18 @@ impl<'a> ChunkSim<'a> {
             } else if condition.is_some_and(|(_, o)| o < d) && age < 65 && self.rng.chance(0.2) {
                 "DX700"
             } else {
-                *self.rng.pick(death_causes(age))
+                let m = life.muni_at(d);
+                let share = model.cardiac[m][model.yi(date::year_of(d))] * cardiac_age_factor(age);
+                if age > 0 && self.rng.chance(share.min(0.9)) {
+                    *self.rng.pick(&CARDIAC_CAUSES)
+                } else {
+                    loop {
+                        let c = *self.rng.pick(death_causes(age));
+                        if !is_cardiac(c) {
+                            break c;
+                        }
+                    }
+                }
             };
             death_cause = Some(cause);
             let r = self.begin(DEATH);
@@ -1368,6 +1648,28 @@ impl<'a> ChunkSim<'a> {
         births
     }
 
+    /// The day a chronic disease with the yearly `incidence` by age is first registered, if
+    /// within the person's first 105 years (registration in LPR from 1995).
+    fn onset(&mut self, p: &Person, incidence: fn(f64) -> f64) -> Option<Day> {
+        let mut budget = self.rng.exp();
+        let mut age = 0.0;
+        while age < 105.0 {
+            let h = incidence(age);
+            if h >= budget {
+                let at = age + budget / h;
+                let mut day = p.birth + (at * 365.25) as i32;
+                let lpr = date::from_civil(1995, 1, 1);
+                if day < lpr {
+                    day = lpr + self.rng.range(0, 1500);
+                }
+                return Some(day);
+            }
+            budget -= h;
+            age += 1.0;
+        }
+        None
+    }
+
     fn destination(&mut self, from: usize) -> usize {
         for _ in 0..20 {
             let to = if self.rng.chance(0.5) {
@@ -1384,7 +1686,15 @@ impl<'a> ChunkSim<'a> {
     }
 
     /// Acute (`acute = true`) or planned somatic stays from the person's start to `stop`.
-    fn somatic(&mut self, p: &Person, life: &Life, frailty: f64, stop: Day, acute: bool) {
+    fn somatic(
+        &mut self,
+        p: &Person,
+        life: &Life,
+        frailty: f64,
+        stop: Day,
+        acute: bool,
+        chronic_since: Option<Day>,
+    ) {
         let model = self.model;
         let mut t = p.start.max(date::jan1(model.from) - 60);
         let mut forced: Option<(Day, &'static str)> = None;
@@ -1422,17 +1732,33 @@ impl<'a> ChunkSim<'a> {
                 break;
             }
             let age = date::age(p.birth, admitted).max(0);
+            let muni = life.muni_at(admitted);
+            let yi = model.yi(date::year_of(admitted));
             let diagnosis = match forced_diag {
                 Some(d) if self.rng.chance(0.5) => d,
+                _ if acute && age >= 65 => {
+                    if self.rng.chance(model.preventable[muni][yi].min(0.95)) {
+                        *self.rng.pick(&PREVENTABLE_DIAGNOSES)
+                    } else {
+                        loop {
+                            let d = *self.rng.pick(somatic_diagnoses(age));
+                            if !is_preventable(d) {
+                                break d;
+                            }
+                        }
+                    }
+                }
                 _ => *self.rng.pick(if acute {
                     somatic_diagnoses(age)
                 } else {
                     planned_diagnoses(age)
                 }),
             };
-            let los = (median_los(diagnosis, age) * (0.7 * self.rng.normal()).exp())
-                .round()
-                .clamp(0.0, 120.0) as i32;
+            let los = (median_los(diagnosis, age)
+                * model.los_factor[muni][yi]
+                * (0.7 * self.rng.normal()).exp())
+            .round()
+            .clamp(0.0, 120.0) as i32;
             let mut discharged = admitted + los;
             let mut died = false;
             if let Some(d) = life.death
@@ -1441,13 +1767,20 @@ impl<'a> ChunkSim<'a> {
                 discharged = d.max(admitted);
                 died = true;
             }
-            let muni = life.muni_at(admitted);
-            let drg = (25_000.0 * (0.8 * self.rng.normal()).exp()).round() as u32;
-            let finished = if age >= 65 && los >= 3 && self.rng.chance(0.08) {
-                self.rng.range(1, los.min(5))
-            } else {
-                0
-            };
+            // The indicator counts the whole year of the diagnosis, so do the stays.
+            let median_drg =
+                if chronic_since.is_some_and(|c| c < date::jan1(date::year_of(admitted) + 1)) {
+                    model.chronic_drg_median[muni][yi]
+                } else {
+                    25_000.0
+                };
+            let drg = (median_drg * (DRG_SIGMA * self.rng.normal()).exp()).round() as u32;
+            let finished =
+                if age >= 65 && los >= 3 && self.rng.chance(model.somatic_finished[muni][yi]) {
+                    self.rng.range(1, los.min(5))
+                } else {
+                    0
+                };
             self.stays.push(Stay {
                 admitted,
                 discharged,
@@ -1504,7 +1837,9 @@ impl<'a> ChunkSim<'a> {
                 discharged = d.max(admitted);
                 died = true;
             }
-            let finished = if los >= 10 && self.rng.chance(0.05) {
+            let m_adm = life.muni_at(admitted);
+            let share = model.psychiatric_finished[m_adm][model.yi(date::year_of(admitted))];
+            let finished = if los >= 10 && self.rng.chance(share.min(0.9)) {
                 self.rng.range(1, (los / 2).min(20))
             } else {
                 0
@@ -1612,12 +1947,18 @@ impl<'a> ChunkSim<'a> {
             return;
         }
         let code = *self.rng.pick(codes);
+        // Most repeat prescriptions are renewed by the general practitioner.
+        let prescriber = if self.rng.chance(0.7) {
+            "general practice"
+        } else {
+            "hospital"
+        };
         let mut d = from + self.rng.range(0, (last - from).min(300));
         for _ in 0..times {
             if d > last {
                 break;
             }
-            self.rx.push((d, code));
+            self.rx.push((d, code, prescriber));
             d += self.rng.range(60, 100);
         }
     }
@@ -1637,6 +1978,7 @@ impl<'a> ChunkSim<'a> {
                 continue;
             }
             let age = date::age(p.birth, y0);
+            self.antibiotics_and_opioids(life, year, from, age);
             if let Some(dd) = dementia
                 && dd < date::jan1(year + 1)
             {
@@ -1690,6 +2032,49 @@ impl<'a> ChunkSim<'a> {
         }
     }
 
+    /// Antibiotic courses (a Poisson number a year) and opioid use, mostly prescribed in general
+    /// practice.
+    fn antibiotics_and_opioids(&mut self, life: &Life, year: i32, from: Day, age: i32) {
+        let model = self.model;
+        let y1 = date::jan1(year + 1);
+        let last = life.death.unwrap_or(y1).min(y1) - 1;
+        if last < from {
+            return;
+        }
+        let span = (last - from + 1) as f64 / 365.25;
+        let m = life.muni_at(from);
+        let yi = model.yi(year);
+        let mean =
+            model.antibiotics[m][yi] * antibiotic_age_factor(age) / model.antibiotic_norm * span;
+        // A small share of courses is prescribed at the hospital or by specialists.
+        for (prescriber, scale) in [("general practice", 1.0), ("hospital", 0.08)] {
+            let mut t = 0.0;
+            loop {
+                t += self.rng.exp() / (mean * scale).max(1e-9);
+                if t >= 1.0 {
+                    break;
+                }
+                let d = from + (t * (last - from) as f64) as i32;
+                let code = *self.rng.pick(&ANTIBIOTICS);
+                self.rx.push((d, code, prescriber));
+            }
+        }
+        let user = model.opioids[m][yi] * opioid_age_factor(age) / model.opioid_norm * span;
+        for (prescriber, scale) in [("general practice", 1.0), ("hospital", 0.3)] {
+            if self.rng.chance((user * scale).min(0.9)) {
+                let code = *self.rng.pick(&OPIOIDS);
+                let mut d = from + self.rng.range(0, (last - from).max(0));
+                for _ in 0..self.rng.range(1, 4) {
+                    if d > last {
+                        break;
+                    }
+                    self.rx.push((d, code, prescriber));
+                    d += self.rng.range(20, 60);
+                }
+            }
+        }
+    }
+
     fn survey(&mut self, p: &Person, life: &Life) {
         let model = self.model;
         for &wave in SURVEY_YEARS.iter() {
@@ -1732,6 +2117,16 @@ impl<'a> ChunkSim<'a> {
                     b"very poor"
                 }
             };
+            let low_mental = self
+                .rng
+                .chance((model.low_mental_health[m][yi] * low_mental_health_factor(age)).min(0.95));
+            // Scores in tenths: low ones spread below the cut-off, the rest around 52.
+            let mental_score = if low_mental {
+                LOW_MENTAL_SCORE - 0.1 - 20.0 * self.rng.f64().powf(0.7)
+            } else {
+                (52.0 + 7.0 * self.rng.normal()).clamp(LOW_MENTAL_SCORE + 0.1, 72.0)
+            };
+            let mental_tenths = (mental_score * 10.0).round() as u64;
             let weight = ((1.0 / pi) * 1000.0).round() as u64;
             let f = PROFILE;
             let r = self.begin(f);
@@ -1765,6 +2160,10 @@ impl<'a> ChunkSim<'a> {
             self.s(f, if smoker { b"true" } else { b"false" });
             self.c(f);
             self.s(f, health);
+            self.c(f);
+            self.int(f, mental_tenths / 10);
+            self.s(f, b".");
+            self.s(f, &[b'0' + (mental_tenths % 10) as u8]);
             self.end(f, r);
         }
     }

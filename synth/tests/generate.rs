@@ -139,8 +139,10 @@ fn extracts_match_the_schemas_of_sources_ind() {
 #[test]
 fn deaths_and_snapshots_agree() {
     let dir = generate("deaths", 5000, 5, 0.0, 0);
+    // A child born and dying between two 1 Januaries is never a resident.
     let deaths: HashMap<String, String> = rows(&dir, "deaths.csv")
         .into_iter()
+        .filter(|r| r["birth_date"][..4] != r["death_date"][..4])
         .map(|r| (r["person"].clone(), r["death_date"].clone()))
         .collect();
     assert!(deaths.len() > 100, "too few deaths: {}", deaths.len());

@@ -518,6 +518,17 @@ indicator drg_per_discharge {
     );
     // Region B has no discharges: no_data.
     blank(row(&report, "drg_per_discharge", 1082, "2023"), "no_data");
+    // The interval of a sum of amounts is sum ± z·√(Σ amount²) (compound Poisson), over the
+    // denominator, never below 0. 101: Σx² = 100² + 200² + 600² = 410,000, half-width
+    // 1.959964 × 640.3124 = 1254.989: (0; 2154.989/3 = 718.330). The country: Σx² = 412,500,
+    // half-width 1.959964 × 642.2616 = 1258.810: (0; 2208.810/4 = 552.202).
+    let r = row(&report, "drg_per_discharge", 101, "2023");
+    close(r.ci_low, 0.0);
+    close(r.ci_high, (900.0 + Z95 * 410_000f64.sqrt()) / 3.0);
+    assert!((r.ci_high.unwrap() - 718.330).abs() < 1e-3);
+    let r = row(&report, "drg_per_discharge", 0, "2023");
+    close(r.ci_high, (950.0 + Z95 * 412_500f64.sqrt()) / 4.0);
+    assert!((r.ci_high.unwrap() - 552.202).abs() < 1e-3);
 }
 
 #[test]
@@ -2056,6 +2067,20 @@ indicator gap_to_region {
     // A region takes its own figure for `.region`: 0; the country its own: 0.
     shown(gap(1081), None, None, 0.0);
     shown(gap(0), None, None, 0.0);
+
+    // The interval of a derived figure by the delta method, inputs taken as independent:
+    // 101's share x = 50 % (2 of 4), its region's y = 33.33 % (2 of 6), both with Wilson
+    // intervals whose standard errors are (high − low) / (2z). For x − y the slopes are 1 and
+    // −1: half-width z·√(se_x² + se_y²).
+    let (xl, xh) = wilson_by_hand(2.0, 4.0);
+    let (yl, yh) = wilson_by_hand(2.0, 6.0);
+    let (se_x, se_y) = ((xh - xl) / (2.0 * Z95), (yh - yl) / (2.0 * Z95));
+    let half = Z95 * (se_x * se_x + se_y * se_y).sqrt();
+    close(gap(101).ci_low, 50.0 - 100.0 / 3.0 - half);
+    close(gap(101).ci_high, 50.0 - 100.0 / 3.0 + half);
+    // A region minus itself: the same input twice, slopes 1 − 1 = 0, a zero-width interval.
+    close(gap(1081).ci_low, 0.0);
+    close(gap(1081).ci_high, 0.0);
 }
 
 // ------------------------------------------------------------------ markings

@@ -244,14 +244,44 @@ impl Evaluator<'_, '_> {
     }
 
     /// A derived figure: the formula over other indicators' figures. Any input not shown makes
-    /// the derived figure not shown either (`input_suppressed`).
+    /// the derived figure not shown either (`input_suppressed`). The interval follows from the
+    /// inputs' intervals by the delta method, taking the inputs as independent: on the log
+    /// scale for a positive product or quotient (so that a ratio's interval stays positive and
+    /// is skewed as a ratio's is), else on the figure's own scale. When an input has no
+    /// interval, neither has the derived figure.
     fn derived(&self, formula: Option<&Formula>, unit: Unit, period: Period) -> Figure {
         let value = formula.and_then(|f| self.formula(f, unit, period));
         match value {
-            Some(Ok(v)) if v.is_finite() => Figure {
-                value: Some(v),
-                ..Figure::default()
-            },
+            Some(Ok(d)) if d.value.is_finite() => {
+                let z = crate::stats::z_for(measure::CONFIDENCE);
+                let variance: Option<f64> = d
+                    .slopes
+                    .iter()
+                    .map(|s| s.standard_error.map(|se| (s.slope * se).powi(2)))
+                    .sum();
+                let log_scale = d.value > 0.0 && formula.is_some_and(multiplicative);
+                let interval = variance.filter(|v| v.is_finite()).map(|v| {
+                    let se = v.sqrt();
+                    if log_scale {
+                        // d log f = d f / f.
+                        let factor = (z * se / d.value).exp();
+                        crate::stats::Interval {
+                            low: d.value / factor,
+                            high: d.value * factor,
+                        }
+                    } else {
+                        crate::stats::Interval {
+                            low: d.value - z * se,
+                            high: d.value + z * se,
+                        }
+                    }
+                });
+                Figure {
+                    value: Some(d.value),
+                    interval,
+                    ..Figure::default()
+                }
+            }
             Some(Ok(_)) | None => Figure {
                 suppressed: Some("no_data".to_string()),
                 ..Figure::default()
@@ -263,21 +293,15 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<f64, String>> {
+    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<Dual, String>> {
         Some(match f {
-            Formula::Number(n) => Ok(*n),
-            Formula::Neg(x) => self.formula(x, unit, period)?.map(|v| -v),
+            Formula::Number(n) => Ok(Dual::constant(*n)),
+            Formula::Neg(x) => self.formula(x, unit, period)?.map(|v| v.scaled(-1.0)),
             Formula::Binary(op, a, b) => {
                 let x = self.formula(a, unit, period)?;
                 let y = self.formula(b, unit, period)?;
                 match (x, y) {
-                    (Ok(x), Ok(y)) => Ok(match op {
-                        BinOp::Add => x + y,
-                        BinOp::Sub => x - y,
-                        BinOp::Mul => x * y,
-                        BinOp::Div => x / y,
-                        _ => f64::NAN,
-                    }),
+                    (Ok(x), Ok(y)) => Ok(x.combine(*op, &y)),
                     (Err(e), _) | (_, Err(e)) => Err(e),
                 }
             }
@@ -295,11 +319,94 @@ impl Evaluator<'_, '_> {
                     Some(Figure {
                         value: Some(v),
                         suppressed: None,
+                        interval,
                         ..
-                    }) => Ok(v),
+                    }) => {
+                        let z = crate::stats::z_for(measure::CONFIDENCE);
+                        Ok(Dual {
+                            value: v,
+                            slopes: vec![Slope {
+                                input: (*id, target),
+                                slope: 1.0,
+                                standard_error: interval.map(|i| (i.high - i.low) / (2.0 * z)),
+                            }],
+                        })
+                    }
                     _ => Err("input_suppressed".to_string()),
                 }
             }
         })
+    }
+}
+
+/// Whether a formula only multiplies and divides (indicators and constants).
+fn multiplicative(f: &Formula) -> bool {
+    match f {
+        Formula::Number(_) | Formula::Indicator(..) => true,
+        Formula::Neg(_) => false,
+        Formula::Binary(op, a, b) => {
+            matches!(op, BinOp::Mul | BinOp::Div) && multiplicative(a) && multiplicative(b)
+        }
+    }
+}
+
+/// A derived value with its slope with respect to each input figure (forward-mode
+/// differentiation), for the delta-method interval.
+#[derive(Debug, Clone)]
+struct Dual {
+    value: f64,
+    slopes: Vec<Slope>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slope {
+    input: (IndicatorId, Unit),
+    slope: f64,
+    standard_error: Option<f64>,
+}
+
+impl Dual {
+    fn constant(value: f64) -> Dual {
+        Dual {
+            value,
+            slopes: Vec::new(),
+        }
+    }
+
+    fn scaled(mut self, factor: f64) -> Dual {
+        self.value *= factor;
+        for s in &mut self.slopes {
+            s.slope *= factor;
+        }
+        self
+    }
+
+    /// `self op other`, with the slopes by the rules of differentiation; an input used twice
+    /// adds up its slopes.
+    fn combine(&self, op: BinOp, other: &Dual) -> Dual {
+        let (x, y) = (self.value, other.value);
+        let (value, dx, dy) = match op {
+            BinOp::Add => (x + y, 1.0, 1.0),
+            BinOp::Sub => (x - y, 1.0, -1.0),
+            BinOp::Mul => (x * y, y, x),
+            BinOp::Div => (x / y, 1.0 / y, -x / (y * y)),
+            _ => (f64::NAN, f64::NAN, f64::NAN),
+        };
+        let mut slopes: Vec<Slope> = Vec::new();
+        for (s, factor) in self
+            .slopes
+            .iter()
+            .map(|s| (s, dx))
+            .chain(other.slopes.iter().map(|s| (s, dy)))
+        {
+            match slopes.iter_mut().find(|t| t.input == s.input) {
+                Some(t) => t.slope += s.slope * factor,
+                None => slopes.push(Slope {
+                    slope: s.slope * factor,
+                    ..*s
+                }),
+            }
+        }
+        Dual { value, slopes }
     }
 }

@@ -294,6 +294,19 @@ fn cardiac_age_factor(age: i32) -> f64 {
     }
 }
 
+/// Mental disorders first diagnosed in childhood and youth, by child and adolescent psychiatry
+/// (ADHD, anxiety, depression, autism, conduct and eating disorders): the share of persons with
+/// one by age 25, and the mix. They are outpatient diagnoses here, without admissions.
+const YOUTH_DISORDER_SHARE: f64 = 0.15;
+const YOUTH_DISORDERS: [(&str, f64); 6] = [
+    ("DF900", 0.3),
+    ("DF419", 0.2),
+    ("DF321", 0.2),
+    ("DF840", 0.12),
+    ("DF919", 0.1),
+    ("DF500", 0.08),
+];
+
 /// Type 2 diabetes and COPD: yearly incidence by age (piecewise), their first registration codes.
 fn diabetes_incidence(age: f64) -> f64 {
     match age as i32 {
@@ -415,7 +428,7 @@ const LOW_MENTAL_SCORE: f64 = 35.76;
 /// Survey response propensity by age and sex.
 fn response(age: i32, male: bool) -> f64 {
     let a = match age {
-        0..=24 => 0.35,
+        0..=24 => 0.4,
         25..=44 => 0.45,
         45..=64 => 0.6,
         65..=79 => 0.7,
@@ -867,7 +880,7 @@ impl Model {
         let mean_pop = nat_cum[n - 1] / n as f64;
         let survey_fraction = munis
             .iter()
-            .map(|m| (0.07 * (mean_pop / m.population).sqrt()).clamp(0.02, 0.5))
+            .map(|m| (0.085 * (mean_pop / m.population).sqrt()).clamp(0.02, 0.5))
             .collect();
         let codes = munis
             .iter()
@@ -969,6 +982,63 @@ impl Model {
             .map(|(a, w)| w * f(a as i32))
             .sum::<f64>()
             / total
+    }
+
+    /// The probability that a person alive at `span.0` dies before `span.1` (at most a year):
+    /// the baseline hazard of their sex and mid-span age scaled for the municipality and year,
+    /// times 1.8 with dementia diagnosed before, and the excess of a mental disorder diagnosed
+    /// before. This is the draw the core makes; registers use it to condition on the life.
+    pub fn year_death_probability(
+        &self,
+        male: bool,
+        birth: Day,
+        span: (Day, Day),
+        muni: usize,
+        dementia_onset: Option<Day>,
+        mental_disorder: Option<(&str, Day)>,
+    ) -> f64 {
+        let (lo, y1) = span;
+        if lo >= y1 {
+            return 0.0;
+        }
+        let exposure = (y1 - lo) as f64 / 365.25;
+        let age_mid = ((lo + y1) / 2 - birth) as f64 / 365.25;
+        let mut h =
+            base_hazard(male, age_mid) * self.mortality_scale[muni][self.yi(date::year_of(lo))];
+        if dementia_onset.is_some_and(|d| d < lo) {
+            h *= DEMENTIA_MORTALITY;
+        }
+        // The excess mortality of the mental-disorder cohort multiplies the probability of
+        // dying in the year (the engine's rates are deaths per resident on 1 January), so
+        // that the ratio holds at old ages too.
+        let excess = match mental_disorder {
+            Some((code, d)) if d < lo => {
+                let condition = CONDITIONS.iter().find(|c| c.code == code);
+                if condition.is_some_and(|c| c.selected) {
+                    self.excess[muni]
+                } else if code == "DF102" {
+                    2.5
+                } else {
+                    1.5
+                }
+            }
+            _ => 1.0,
+        };
+        ((1.0 - (-h * exposure).exp()) * excess).min(0.95)
+    }
+
+    /// The core's probability that a person of the extracts, alive at the start of `year` (or
+    /// at entry), dies in it.
+    pub fn death_probability(&self, life: &PersonLife, year: i32) -> f64 {
+        let lo = date::jan1(year).max(life.start);
+        self.year_death_probability(
+            life.male,
+            life.birth,
+            (lo, date::jan1(year + 1)),
+            life.muni_at(lo),
+            life.dementia_onset,
+            life.mental_disorder,
+        )
     }
 
     /// The national calibration target of `indicator` in `year`: what a body that delivers
@@ -1338,6 +1408,15 @@ impl<'a> ChunkSim<'a> {
                 None
             }
         };
+        let youth_disorder = if self.rng.chance(YOUTH_DISORDER_SHARE) {
+            let age = self.rng.range(6, 23) as f64 + self.rng.f64();
+            let code = *self.rng.pick(&YOUTH_DISORDERS);
+            // Only diagnoses from 1995 on are in LPR with ICD-10 codes.
+            let day = p.birth + (age * 365.25) as i32;
+            (day >= date::from_civil(1995, 1, 1)).then_some((day, code))
+        } else {
+            None
+        };
         let diabetes_onset = self.onset(p, diabetes_incidence);
         let copd_onset = self.onset(p, copd_incidence);
         let condition = {
@@ -1379,28 +1458,15 @@ impl<'a> ChunkSim<'a> {
             }
             let lo = y0.max(p.start);
             let exposure = (y1 - lo) as f64 / 365.25;
-            let age_mid = ((lo + y1) / 2 - p.birth) as f64 / 365.25;
-            let age = age_mid as i32;
-            let mut h = base_hazard(p.male, age_mid) * model.mortality_scale[muni][model.yi(year)];
-            if dementia_onset.is_some_and(|d| d < lo) {
-                h *= DEMENTIA_MORTALITY;
-            }
-            // The excess mortality of the mental-disorder cohort multiplies the probability of
-            // dying in the year (the engine's rates are deaths per resident on 1 January), so
-            // that the ratio holds at old ages too.
-            let mut excess = 1.0;
-            if let Some((k, d)) = condition
-                && d < lo
-            {
-                excess = if CONDITIONS[k].selected {
-                    model.excess[muni]
-                } else if CONDITIONS[k].code == "DF102" {
-                    2.5
-                } else {
-                    1.5
-                };
-            }
-            let p_death = ((1.0 - (-h * exposure).exp()) * excess).min(0.95);
+            let age = (((lo + y1) / 2 - p.birth) as f64 / 365.25) as i32;
+            let p_death = model.year_death_probability(
+                p.male,
+                p.birth,
+                (lo, y1),
+                muni,
+                dementia_onset,
+                condition.map(|(k, d)| (CONDITIONS[k].code, d)),
+            );
             if self.rng.chance(p_death) {
                 // Winter has more deaths.
                 let d = loop {
@@ -1481,6 +1547,11 @@ impl<'a> ChunkSim<'a> {
             && d < last_diag
         {
             self.diags.push((d, CONDITIONS[k].code));
+        }
+        if let Some((d, code)) = youth_disorder
+            && d < last_diag
+        {
+            self.diags.push((d, code));
         }
         if let Some(d) = diabetes_onset
             && d < last_diag

@@ -92,29 +92,6 @@ const OTHER_COERCION: [(&str, f64); 4] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// The core's mortality, mirrored from model.rs (`base_hazard` and the yearly death draw in
-// `ChunkSim::person`), to know each person's chance of dying in a year. Keep in step with it.
-
-fn base_hazard(male: bool, age: f64) -> f64 {
-    if age < 1.0 {
-        if male { 0.0036 } else { 0.0030 }
-    } else if age < 15.0 {
-        0.00012
-    } else if male {
-        (0.0004 + 3.95e-5 * (0.0905 * age).exp()).min(0.8)
-    } else {
-        (0.0002 + 2.15e-5 * (0.0934 * age).exp()).min(0.8)
-    }
-}
-const DEMENTIA_MORTALITY: f64 = 1.8;
-/// Conditions of the excess-mortality cohort, their share of adults, and the excess of the
-/// other conditions (alcohol dependence, the rest).
-const SELECTED_CONDITIONS: [&str; 5] = ["DF200", "DF250", "DF300", "DF311", "DF332"];
-const SELECTED_SHARE_ADULTS: f64 = 0.02;
-const ALCOHOL_EXCESS: f64 = 2.5;
-const OTHER_CONDITION_EXCESS: f64 = 1.5;
-
-// ---------------------------------------------------------------------------------------------
 
 pub struct Clinical {
     // [municipality][year index], as fractions
@@ -125,19 +102,10 @@ pub struct Clinical {
     copd_smoking: Vec<Vec<f64>>,
     copd_mortality: Vec<Vec<f64>>,
     belt: Vec<Vec<f64>>,
-    /// The core's hazard multiplier of the selected mental disorders, per municipality.
-    selected_excess: Vec<f64>,
 }
 
 impl Clinical {
     pub fn new(model: &Model) -> Result<Clinical, String> {
-        let selected_excess = (0..model.munis.len())
-            .map(|m| {
-                let t = model.target("excess_mortality", m, model.to)?;
-                let p = SELECTED_SHARE_ADULTS;
-                Ok((t * (1.0 - p) / (1.0 - t * p)).max(1.0))
-            })
-            .collect::<Result<Vec<f64>, String>>()?;
         Ok(Clinical {
             mobilisation: model.grid("hip_fracture_mobilisation", 0.01)?,
             hip_mortality: model.grid("hip_fracture_mortality", 0.01)?,
@@ -146,38 +114,7 @@ impl Clinical {
             copd_smoking: model.grid("copd_smoking_status", 0.01)?,
             copd_mortality: model.grid("copd_exacerbation_mortality", 0.01)?,
             belt: model.grid("psychiatric_belt_restraint", 0.01)?,
-            selected_excess,
         })
-    }
-
-    /// The core's probability that the person, alive at the start of `year` (or at entry),
-    /// dies in it.
-    fn death_probability(&self, model: &Model, life: &PersonLife, year: i32) -> f64 {
-        let y1 = date::jan1(year + 1);
-        let lo = date::jan1(year).max(life.start);
-        if lo >= y1 {
-            return 0.0;
-        }
-        let exposure = (y1 - lo) as f64 / 365.25;
-        let age_mid = ((lo + y1) / 2 - life.birth) as f64 / 365.25;
-        let m = life.muni_at(lo);
-        let mut h = base_hazard(life.male, age_mid) * model.mortality_scale[m][model.yi(year)];
-        if life.dementia_onset.is_some_and(|d| d < lo) {
-            h *= DEMENTIA_MORTALITY;
-        }
-        let excess = match life.mental_disorder {
-            Some((code, d)) if d < lo => {
-                if SELECTED_CONDITIONS.contains(&code) {
-                    self.selected_excess[m]
-                } else if code == "DF102" {
-                    ALCOHOL_EXCESS
-                } else {
-                    OTHER_CONDITION_EXCESS
-                }
-            }
-            _ => 1.0,
-        };
-        ((1.0 - (-h * exposure).exp()) * excess).min(0.95)
     }
 
     /// Events with a 30-day mortality: days of events and whether the death follows within 30
@@ -208,7 +145,7 @@ impl Clinical {
             // The event may fall on the day of the death (`gap.0` = 0).
             if t >= life.start && life.age_on(t) >= min_age {
                 let share = fatal_share[life.muni_at(t)][model.yi(date::year_of(t))];
-                let dying = self.death_probability(model, life, death_year);
+                let dying = model.death_probability(life, death_year);
                 // The rate at the age on 1 January, as for the other events.
                 let age = life.age_on(date::jan1(death_year).max(life.start));
                 let mut q = rate(age.max(min_age)) * share / dying.max(1e-9);

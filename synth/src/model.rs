@@ -242,7 +242,7 @@ fn good_health_factor(age: i32) -> f64 {
 /// Mean length of a somatic stay, days.
 const BASE_MEAN_LOS: f64 = 3.69;
 /// Somatic finished-treatment days per 1,000 residents with [`SOMATIC_FINISHED_SHARE`].
-const BASE_SOMATIC_FINISHED: f64 = 10.45;
+const BASE_SOMATIC_FINISHED: f64 = 9.64;
 const SOMATIC_FINISHED_SHARE: f64 = 0.08;
 /// Psychiatric finished-treatment days per 1,000 residents with [`PSYCHIATRIC_FINISHED_SHARE`].
 const BASE_PSYCHIATRIC_FINISHED: f64 = 1.36;
@@ -250,7 +250,7 @@ const PSYCHIATRIC_FINISHED_SHARE: f64 = 0.05;
 /// Acute somatic stays per 1,000 residents aged 65+.
 const BASE_ACUTE_65: f64 = 231.0;
 /// Deaths per resident and year.
-const BASE_CRUDE_DEATH_RATE: f64 = 0.00975;
+const BASE_CRUDE_DEATH_RATE: f64 = 0.0101;
 
 /// Diagnoses of the avoidable acute admissions of the elderly (pneumonia and lower respiratory
 /// infection, urinary infection, dehydration, constipation, gastroenteritis, fractures,
@@ -265,6 +265,10 @@ const PREVENTABLE_DIAGNOSES: [(&str, f64); 8] = [
     ("DD509", 0.03),
     ("DL899", 0.04),
 ];
+
+fn is_chronic(code: &str) -> bool {
+    code.starts_with("DE11") || code.starts_with("DJ44")
+}
 
 fn is_preventable(code: &str) -> bool {
     PREVENTABLE_DIAGNOSES.iter().any(|(c, _)| *c == code)
@@ -330,7 +334,7 @@ const DRG_SIGMA: f64 = 0.8;
 /// Only stays under this DRG value count towards the chronic patients' hospital activity.
 const DRG_CAP: f64 = 75_000.0;
 /// Somatic stays per person-year of a person with type 2 diabetes or COPD, measured.
-const BASE_CHRONIC_STAYS: f64 = 0.30;
+const BASE_CHRONIC_STAYS: f64 = 0.257;
 
 /// Antibiotics redeemed per person-year by age, relative to the population average.
 fn antibiotic_age_factor(age: i32) -> f64 {
@@ -859,24 +863,42 @@ impl Model {
                 (t * (1.0 - p) / (1.0 - t * p)).max(1.0)
             })
             .collect();
-        let mut mortality_scale = Vec::with_capacity(n);
-        let mut good_health = Vec::with_capacity(n);
-        for i in 0..n {
-            let ks: Vec<f64> = life[i]
-                .iter()
-                .map(|&le| solve_scale(le, excess[i], &male_share_by_age))
-                .collect();
-            let gh: Vec<f64> = years
-                .iter()
-                .enumerate()
-                .map(|(yi, _)| {
-                    let e16 = life_expectancy(ks[yi], excess[i], &male_share_by_age, 16);
-                    (gly[i][yi] / e16).clamp(0.05, 0.98)
-                })
-                .collect();
-            mortality_scale.push(ks);
-            good_health.push(gh);
-        }
+        let mortality_scale: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                life[i]
+                    .iter()
+                    .map(|&le| solve_scale(le, excess[i], &male_share_by_age))
+                    .collect()
+            })
+            .collect();
+        // Good life years are the region's remaining life expectancy at 16 times the
+        // municipality's share in good health (fn 23), so the share is calibrated against the
+        // region's expectancy: the population-weighted mean of its municipalities'.
+        let e16: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..years.len())
+                    .map(|yi| {
+                        life_expectancy(mortality_scale[i][yi], excess[i], &male_share_by_age, 16)
+                    })
+                    .collect()
+            })
+            .collect();
+        let good_health: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let (members, _) = &regions[region_of[i]];
+                let weight: f64 = members.iter().map(|&j| munis[j].population).sum();
+                (0..years.len())
+                    .map(|yi| {
+                        let e16_region = members
+                            .iter()
+                            .map(|&j| e16[j][yi] * munis[j].population)
+                            .sum::<f64>()
+                            / weight;
+                        (gly[i][yi] / e16_region).clamp(0.05, 0.98)
+                    })
+                    .collect()
+            })
+            .collect();
         let mean_pop = nat_cum[n - 1] / n as f64;
         let survey_fraction = munis
             .iter()
@@ -1825,6 +1847,24 @@ impl<'a> ChunkSim<'a> {
                     planned_diagnoses(age)
                 }),
             };
+            // Type 2 diabetes and COPD are diagnoses of persons who have them: the chronic
+            // patients of #7 are those with a registered onset.
+            let diagnosis = if is_chronic(diagnosis) && chronic_since.is_none_or(|c| c > admitted) {
+                let elderly_acute = acute && age >= 65;
+                loop {
+                    let d = *self.rng.pick(if acute {
+                        somatic_diagnoses(age)
+                    } else {
+                        planned_diagnoses(age)
+                    });
+                    let excluded = is_chronic(d) || (elderly_acute && is_preventable(d));
+                    if !excluded {
+                        break d;
+                    }
+                }
+            } else {
+                diagnosis
+            };
             let los = (median_los(diagnosis, age)
                 * model.los_factor[muni][yi]
                 * (0.7 * self.rng.normal()).exp())
@@ -1846,9 +1886,11 @@ impl<'a> ChunkSim<'a> {
                     25_000.0
                 };
             let drg = (median_drg * (DRG_SIGMA * self.rng.normal()).exp()).round() as u32;
+            // Finished-treatment days of elderly patients waiting for a place in the
+            // municipality: 1-4 days, fewer than the stay's.
             let finished =
-                if age >= 65 && los >= 3 && self.rng.chance(model.somatic_finished[muni][yi]) {
-                    self.rng.range(1, los.min(5))
+                if age >= 65 && los >= 2 && self.rng.chance(model.somatic_finished[muni][yi]) {
+                    self.rng.range(1, 4).min(los - 1)
                 } else {
                     0
                 };

@@ -9,13 +9,15 @@ use crate::rng::Rng;
 const INFECTIONS: usize = 0;
 const ARRESTS: usize = 1;
 
-/// Out-of-hospital cardiac arrests per adult person-year (about 5,000 a year in Denmark).
-const ARREST_RATE: f64 = 0.00106;
-/// Deaths per adult (18+) person-year in the core model.
-const ADULT_DEATH_RATE: f64 = 0.0121;
+/// Out-of-hospital cardiac arrests per adult death (about 5,000 arrests and 57,000 adult deaths
+/// a year in Denmark): arrests follow the risk of dying, by age and municipality.
+const ARRESTS_PER_DEATH: f64 = 0.088;
 /// Share of the hazard of bacteraemia that lands in the risk days of the stays ending in the
 /// year (stays shorter than 2 days cannot have one; measured).
 const BACTERAEMIA_YIELD: f64 = 0.954;
+/// Clostridium difficile infections per expected infection: the simulated population is
+/// older than the reference distribution the age pattern is normalised over (measured).
+const CLOSTRIDIUM_YIELD: f64 = 1.07;
 /// Share of the fatal arrests that end in death the same day; the rest die in hospital within
 /// a few weeks.
 const SAME_DAY_DEATH: f64 = 0.8;
@@ -46,7 +48,7 @@ impl Safety {
     pub fn new(model: &Model) -> Result<Safety, String> {
         Ok(Safety {
             bacteraemia: model.grid("hai_bacteraemia", 1e-4 / BACTERAEMIA_YIELD)?,
-            clostridium: model.grid("hai_clostridium", 1e-5)?,
+            clostridium: model.grid("hai_clostridium", 1e-5 / CLOSTRIDIUM_YIELD)?,
             clostridium_norm: model.population_mean(clostridium_age_factor),
             arrest_survival: model.grid("cardiac_arrest_survival", 0.01)?,
         })
@@ -154,16 +156,18 @@ impl Register for Safety {
             }
         }
 
-        // Cardiac arrests. Fatal ones are placed just before the person's death with the
-        // probability that makes arrests ARREST_RATE a year and the survival the target;
-        // survived ones fall on days the person lives 30 more days.
+        // Cardiac arrests, as frequent as ARRESTS_PER_DEATH times the person's risk of dying.
+        // Fatal ones are placed just before the death of (1 − s) of that share of the persons
+        // who die; survived ones come with probability s times that share of the core's death
+        // probability for the year, on days the person lives 30 more days. So the survival is s
+        // in expectation in every municipality, whatever its mortality.
         if let Some(death) = life.death
             && (first..=last).contains(&death)
             && life.age_on(death) >= 18
         {
             let m = life.muni_at(death);
             let s = self.arrest_survival[m][model.yi(date::year_of(death))];
-            if rng.chance((1.0 - s) * ARREST_RATE / ADULT_DEATH_RATE) {
+            if rng.chance((1.0 - s) * ARRESTS_PER_DEATH) {
                 let before = if rng.chance(SAME_DAY_DEATH) {
                     0
                 } else {
@@ -181,7 +185,7 @@ impl Register for Safety {
             }
             let m = life.muni_at(y0);
             let s = self.arrest_survival[m][model.yi(year)];
-            if rng.chance(s * ARREST_RATE * (y1 - y0) as f64 / 365.25) {
+            if rng.chance(s * ARRESTS_PER_DEATH * model.death_probability(life, year)) {
                 let day = y0 + rng.range(0, y1 - y0 - 1);
                 if life.alive_on(day + 30) {
                     Self::arrest(rows, life, day, rng);

@@ -19,15 +19,22 @@ from datetime import date, timedelta
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "data", "reference")
 
-HEADERS = {
-    "cpr_residents.csv": "person,snapshot_date,sex,birth_date,municipality",
-    "lpr_diagnoses.csv": "person,diagnosed,diagnosis",
-    "lmdb_prescriptions.csv": "person,dispensed,atc",
-    "deaths.csv": "person,death_date,sex,birth_date,municipality,cause",
-    "rehab_plans.csv": "plan,person,plan_date,municipality",
-    "rehab_services.csv": "person,service_date",
-    "health_profile.csv": "respondent,person,interviewed,sex,age,municipality,survey_weight,daily_smoker,self_rated_health",
-}
+SAMPLE = os.path.join(HERE, "..", "data", "sample")
+
+
+def sample_headers():
+    """The header of every extract of the committed sample (the schemas the shipped rules
+    declare), except the admissions written here."""
+    headers = {}
+    for root, _, files in os.walk(SAMPLE):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, SAMPLE)
+            if rel.startswith("reference") or rel == "lpr_admissions.csv":
+                continue
+            with open(path, encoding="utf-8") as f:
+                headers[rel] = f.readline().rstrip("\n")
+    return headers
 
 
 def main():
@@ -42,7 +49,8 @@ def main():
         shutil.copy(os.path.join(REFERENCE, name), os.path.join(args.out, "reference", name))
     with open(os.path.join(REFERENCE, "municipalities.csv"), newline="", encoding="utf-8") as f:
         municipalities = [row["code"] for row in csv.DictReader(f)]
-    for name, header in HEADERS.items():
+    for name, header in sorted(sample_headers().items()):
+        os.makedirs(os.path.dirname(os.path.join(args.out, name)), exist_ok=True)
         with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
             f.write(header + "\n")
     persons = max(1, args.rows // 3)

@@ -1,6 +1,8 @@
 //! Values of the evaluator and the symbol table shared by rules and data.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use crate::plan::Sym;
 
@@ -40,10 +42,14 @@ impl Value {
 }
 
 /// Interned text. Starts with the plan's symbols so literals in rules keep their numbers.
+///
+/// Loading interns every person id and text value of every extract (tens of millions at
+/// national scale), so the table hashes with [`FastHash`] and keeps each text once, shared by
+/// the lookup table and the list by number.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    map: HashMap<String, Sym>,
-    strings: Vec<String>,
+    map: HashMap<Arc<str>, Sym, BuildHasherDefault<FastHash>>,
+    strings: Vec<Arc<str>>,
 }
 
 impl Interner {
@@ -60,8 +66,9 @@ impl Interner {
             return s;
         }
         let s = self.strings.len() as Sym;
-        self.map.insert(text.to_string(), s);
-        self.strings.push(text.to_string());
+        let shared: Arc<str> = Arc::from(text);
+        self.map.insert(Arc::clone(&shared), s);
+        self.strings.push(shared);
         s
     }
 
@@ -70,10 +77,7 @@ impl Interner {
     }
 
     pub fn text(&self, sym: Sym) -> &str {
-        self.strings
-            .get(sym as usize)
-            .map(|s| s.as_str())
-            .unwrap_or("")
+        self.strings.get(sym as usize).map(|s| &**s).unwrap_or("")
     }
 
     pub fn len(&self) -> usize {
@@ -82,5 +86,73 @@ impl Interner {
 
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
+    }
+}
+
+/// A fast, non-cryptographic hash for the interner (the multiply-rotate scheme of Firefox's
+/// hash table): the keys are the extracts' own text, not chosen by an adversary of the run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHash(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FastHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_gives_one_number_per_text() {
+        let mut interner = Interner::new(&["a".to_string()]);
+        let b = interner.intern("b");
+        assert_eq!(interner.intern("a"), 0);
+        assert_eq!(interner.intern("b"), b);
+        assert_eq!(interner.text(b), "b");
+        assert_eq!(interner.get("c"), None);
+        // Texts that differ only after the first eight bytes, or in length, differ.
+        let long = interner.intern("12345678x");
+        assert_ne!(interner.intern("12345678y"), long);
+        assert_ne!(interner.intern("12345678"), interner.intern("12345678\0"));
+        assert_eq!(interner.len(), 6);
     }
 }

@@ -148,12 +148,16 @@ pub fn compute_all(
         memo: RefCell::new(HashMap::new()),
     };
     let mut indicators = Vec::new();
-    for step in &plan.order {
+    let last_use = population_last_use(plan);
+    for (position, step) in plan.order.iter().enumerate() {
         let Step::Indicator(id) = *step else { continue };
         let ind = &plan.indicators[id];
         if ind.hidden {
             continue;
         }
+        // A population's rows are kept while a later indicator still needs them: at national
+        // scale the views of all populations of all periods would not fit in memory together.
+        engine.evict_views(|population| last_use[population].is_some_and(|last| last >= position));
         progress(&format!("computing {}", ind.name));
         let mut levels = Vec::new();
         for level_plan in &ind.levels {
@@ -184,6 +188,35 @@ pub fn compute_all(
         sources,
         exclusions,
     }
+}
+
+/// For each population, the position in the plan's order of the last shown indicator that
+/// needs it, directly or through other definitions (hidden indicators, populations built on
+/// others, relations).
+fn population_last_use(plan: &Plan) -> Vec<Option<usize>> {
+    let mut needs: HashMap<Step, Vec<Step>> = HashMap::new();
+    for &(from, to) in &plan.edges {
+        needs.entry(from).or_default().push(to);
+    }
+    let mut last = vec![None; plan.populations.len()];
+    for (position, step) in plan.order.iter().enumerate() {
+        let Step::Indicator(id) = *step else { continue };
+        if plan.indicators[id].hidden {
+            continue;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![*step];
+        while let Some(s) = stack.pop() {
+            if !seen.insert(s) {
+                continue;
+            }
+            if let Step::Population(p) = s {
+                last[p] = Some(position);
+            }
+            stack.extend(needs.get(&s).into_iter().flatten().copied());
+        }
+    }
+    last
 }
 
 /// Every unit's figure at one level for one period.

@@ -189,6 +189,12 @@ impl<'p> Engine<'p> {
         view
     }
 
+    /// Drops the cached rows of every population for which `keep` is false; they are
+    /// rebuilt if asked for again.
+    pub fn evict_views(&self, keep: impl Fn(PopulationId) -> bool) {
+        self.views.borrow_mut().retain(|(id, _), _| keep(*id));
+    }
+
     fn build_view(&self, id: PopulationId, period: Period) -> View {
         let pop = &self.plan.populations[id];
         let width = pop.lets.len();

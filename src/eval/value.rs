@@ -90,7 +90,8 @@ impl Interner {
 }
 
 /// A fast, non-cryptographic hash for the interner (the multiply-rotate scheme of Firefox's
-/// hash table): the keys are the extracts' own text, not chosen by an adversary of the run.
+/// hash table over eight bytes at a time, with a final mix): the keys are the extracts' own
+/// text, not chosen by an adversary of the run.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FastHash(u64);
 
@@ -133,7 +134,12 @@ impl Hasher for FastHash {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits, which pick the table's bucket, depending on the
+        // low bytes alone (for ids, the same leading digits): mix the high bits down.
+        let mut h = self.0;
+        h ^= h >> 31;
+        h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^ (h >> 29)
     }
 }
 

@@ -199,10 +199,15 @@ impl<'p> Engine<'p> {
         let pop = &self.plan.populations[id];
         let width = pop.lets.len();
         let own = pop.own_lets_from;
-        // Conditions that need no `let` run first, so costly lets (relations) are computed
-        // only for rows that can still be kept.
+        // Conditions that need no `let` run first, and each other condition right after the
+        // last let it reads, so costly lets (relations) are computed only for rows that can
+        // still be kept.
         let (early, late): (Vec<&Expr>, Vec<&Expr>) =
             pop.filters.iter().partition(|f| !uses_lets(f));
+        let late: Vec<(usize, &Expr)> = late
+            .into_iter()
+            .map(|f| (last_let(f).unwrap_or(0).max(own), f))
+            .collect();
         let mut rows = Vec::new();
         let mut lets = Vec::new();
         let mut scratch = vec![Value::Missing; width];
@@ -226,7 +231,28 @@ impl<'p> Engine<'p> {
             }) {
                 return;
             }
+            let holds = |k: usize, scratch: &[Value]| {
+                late.iter().filter(|(after, _)| *after == k).all(|(_, f)| {
+                    self.eval_at(
+                        f,
+                        period,
+                        RowRef {
+                            root,
+                            row,
+                            lets: scratch,
+                        },
+                    )
+                    .truthy()
+                })
+            };
+            // Conditions on the base population's lets only.
+            if own == width && !holds(own, &scratch) {
+                return;
+            }
             for k in own..width {
+                if k > own && !holds(k - 1, &scratch) {
+                    return;
+                }
                 let value = self.eval_at(
                     &pop.lets[k].1,
                     period,
@@ -238,21 +264,11 @@ impl<'p> Engine<'p> {
                 );
                 scratch[k] = value;
             }
-            if late.iter().all(|f| {
-                self.eval_at(
-                    f,
-                    period,
-                    RowRef {
-                        root,
-                        row,
-                        lets: &scratch,
-                    },
-                )
-                .truthy()
-            }) {
-                rows.push(row);
-                lets.extend_from_slice(&scratch);
+            if own < width && !holds(width - 1, &scratch) {
+                return;
             }
+            rows.push(row);
+            lets.extend_from_slice(&scratch);
         };
         match pop.base {
             None => {
@@ -661,6 +677,31 @@ fn fold_empty(f: RelatedFn) -> Value {
         RelatedFn::Exists => Value::Bool(false),
         RelatedFn::Count | RelatedFn::Sum => Value::Num(0.0),
         RelatedFn::Min | RelatedFn::Max => Value::Missing,
+    }
+}
+
+/// The highest `let` a condition reads, if any: the condition can run as soon as that let is
+/// computed.
+fn last_let(e: &Expr) -> Option<usize> {
+    let most = |items: &mut dyn Iterator<Item = &Expr>| items.filter_map(last_let).max();
+    match e {
+        Expr::Field(Field::Let(k)) => Some(*k),
+        Expr::Not(x) | Expr::Neg(x) => last_let(x),
+        Expr::Binary(_, a, b) => most(&mut [a.as_ref(), b.as_ref()].into_iter()),
+        Expr::InList { value, items, .. } => {
+            most(&mut std::iter::once(value.as_ref()).chain(items.iter()))
+        }
+        Expr::InCodes { value, .. }
+        | Expr::InCohort { value, .. }
+        | Expr::InPeriod { value, .. }
+        | Expr::IsMissing { value, .. } => last_let(value),
+        Expr::Within { value, anchor, .. } => {
+            most(&mut [value.as_ref(), anchor.as_ref()].into_iter())
+        }
+        Expr::Related(r) => most(&mut r.filter.iter().chain(r.projection.iter())),
+        Expr::Call(_, args) => most(&mut args.iter()),
+        Expr::Band { value, .. } => last_let(value),
+        _ => None,
     }
 }
 

@@ -13,7 +13,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use indikator::eval::error::Exclusions;
 use indikator::eval::geography::Geography;
 use indikator::eval::load::{BadRows, Loader};
-use indikator::eval::value::Interner;
+use indikator::eval::value::{Interner, PersonIds};
 use indikator::plan::{ColumnType, SourcePlan};
 use indikator::stats;
 
@@ -59,7 +59,7 @@ fn csv_scanning(c: &mut Criterion) {
     group.bench_function("sample_admissions", |b| {
         b.iter(|| {
             let mut symbols = Interner::default();
-            let mut persons = Interner::default();
+            let mut persons = PersonIds::default();
             let mut exclusions = Exclusions::default();
             let mut loader = Loader {
                 geography: &geography,

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::{DataError, Exclusions};
 use super::geography::Geography;
-use super::value::{Interner, Value};
+use super::value::{Interner, PersonIds, Value};
 use crate::plan::{ColumnType, SourcePlan, days_from_civil};
 
 pub const MISSING_DATE: i32 = i32::MIN;
@@ -94,6 +94,23 @@ pub struct Table {
 }
 
 impl Table {
+    /// Replaces the numbers of texts and persons by those of the run's interners
+    /// (`symbols[local]`, `persons[local]`); missing values stay missing.
+    pub fn renumber(&mut self, symbols: &[u32], persons: &[u32]) {
+        for column in self.columns.iter_mut().flatten() {
+            let (values, map) = match column {
+                Column::Sym(v) => (v, symbols),
+                Column::Person(v) => (v, persons),
+                _ => continue,
+            };
+            for v in values.iter_mut() {
+                if *v != MISSING_SYM {
+                    *v = map[*v as usize];
+                }
+            }
+        }
+    }
+
     pub fn value(&self, column: usize, row: usize) -> Value {
         match &self.columns[column] {
             Some(c) => c.get(row),
@@ -148,7 +165,7 @@ pub fn resolve(data_dir: &Path, file: &str) -> Result<PathBuf, DataError> {
 pub struct Loader<'a> {
     pub geography: &'a Geography,
     pub symbols: &'a mut Interner,
-    pub persons: &'a mut Interner,
+    pub persons: &'a mut PersonIds,
     pub bad_rows: BadRows,
     pub exclusions: &'a mut Exclusions,
 }
@@ -318,7 +335,7 @@ impl Loader<'_> {
             (Column::Person(v), _) => v.push(if missing {
                 MISSING_SYM
             } else {
-                self.persons.intern(text)
+                self.persons.id(text)
             }),
             (Column::Unit(v), ColumnType::Municipality) => v.push(if missing {
                 MISSING_SYM

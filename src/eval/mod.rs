@@ -28,7 +28,7 @@ pub use measure::Figure;
 use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, Step};
 use measure::LevelInput;
 use rows::Engine;
-use value::Interner;
+use value::{Interner, PersonIds, PersonKey};
 
 pub struct Options {
     pub data_dir: PathBuf,
@@ -84,12 +84,17 @@ pub fn with_engine<R>(
 ) -> Result<R, DataError> {
     let geography = Geography::load(&options.geography)?;
     let mut symbols = Interner::new(&plan.symbols);
-    let mut persons = Interner::default();
+    let mut persons = PersonIds::default();
     let mut exclusions = Exclusions::default();
     let mut tables = Vec::new();
     let mut sources = Vec::new();
-    for source in &plan.sources {
-        if !source.used.iter().any(|u| *u) {
+    let used: Vec<usize> = (0..plan.sources.len())
+        .filter(|&k| plan.sources[k].used.iter().any(|u| *u))
+        .collect();
+    progress(&format!("reading {} extracts", used.len()));
+    let mut loaded = load_in_parallel(plan, options, &geography, &used);
+    for (k, source) in plan.sources.iter().enumerate() {
+        let Some(slot) = loaded.get_mut(&k) else {
             // Declared but read by no rule: nothing to scan.
             tables.push(load::Table {
                 rows: 0,
@@ -97,16 +102,16 @@ pub fn with_engine<R>(
                 file: source.file.clone(),
             });
             continue;
-        }
-        progress(&format!("reading {}", source.file));
-        let mut loader = load::Loader {
-            geography: &geography,
-            symbols: &mut symbols,
-            persons: &mut persons,
-            bad_rows: options.bad_rows,
-            exclusions: &mut exclusions,
         };
-        let table = loader.load(source, &options.data_dir)?;
+        let part = slot.take().expect("each extract is merged once");
+        let mut table = part.table?;
+        // Numbers of this thread's texts and persons in the run's interners, in a fixed order
+        // (the extracts' order, each thread's first appearances), so the run is deterministic
+        // whatever the threads did.
+        let symbol_map = symbols.merge(&part.symbols);
+        let person_map = persons.merge(&part.persons);
+        table.renumber(&symbol_map, &person_map);
+        exclusions.entries.extend(part.exclusions.entries);
         sources.push(SourceSummary {
             source: source.name.clone(),
             file: source.file.clone(),
@@ -121,6 +126,85 @@ pub fn with_engine<R>(
         exclusions,
     };
     Ok(work(&engine, loaded, progress))
+}
+
+/// One extract read by a loading thread, with the texts and persons it met, numbered by that
+/// extract's own interners.
+struct LoadedPart {
+    table: Result<load::Table, DataError>,
+    /// The texts and person ids by the extract's own numbers (the lookup tables are dropped
+    /// at once: at national scale they would hold every person id once per extract).
+    symbols: Vec<std::sync::Arc<str>>,
+    persons: Vec<PersonKey>,
+    exclusions: Exclusions,
+}
+
+/// Reads the extracts `used` on as many threads as the machine has cores, the largest files
+/// spread first. Each extract gets its own interners, merged in the extracts' order by the
+/// caller.
+fn load_in_parallel(
+    plan: &Plan,
+    options: &Options,
+    geography: &Geography,
+    used: &[usize],
+) -> HashMap<usize, Option<LoadedPart>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(used.len())
+        .max(1);
+    let size = |k: usize| {
+        load::resolve(&options.data_dir, &plan.sources[k].file)
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    };
+    let mut by_size: Vec<(u64, usize)> = used.iter().map(|&k| (size(k), k)).collect();
+    by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut shares: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for (bytes, k) in by_size {
+        let lightest = (0..threads)
+            .min_by_key(|&t| (shares[t].0, t))
+            .expect("at least one thread");
+        shares[lightest].0 += bytes;
+        shares[lightest].1.push(k);
+    }
+    let load_one = |k: usize| {
+        let mut symbols = Interner::new(&plan.symbols);
+        let mut persons = PersonIds::default();
+        let mut exclusions = Exclusions::default();
+        let mut loader = load::Loader {
+            geography,
+            symbols: &mut symbols,
+            persons: &mut persons,
+            bad_rows: options.bad_rows,
+            exclusions: &mut exclusions,
+        };
+        let table = loader.load(&plan.sources[k], &options.data_dir);
+        LoadedPart {
+            table,
+            symbols: symbols.into_texts(),
+            persons: persons.into_keys(),
+            exclusions,
+        }
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|(_, share)| {
+                let load_one = &load_one;
+                scope.spawn(move || {
+                    share
+                        .iter()
+                        .map(|&k| (k, Some(load_one(k))))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a loading thread panicked"))
+            .collect()
+    })
 }
 
 /// Runs the plan. `progress` hears of each step, for a display on a terminal.

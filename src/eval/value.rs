@@ -72,6 +72,29 @@ impl Interner {
         s
     }
 
+    /// The texts by number, without the lookup table.
+    pub fn into_texts(self) -> Vec<Arc<str>> {
+        self.strings
+    }
+
+    /// Interns `texts` (another interner's, by number) into `self`, in order, and returns the
+    /// new number of each. The texts are shared, not copied.
+    pub fn merge(&mut self, texts: &[Arc<str>]) -> Vec<Sym> {
+        let into = self;
+        texts
+            .iter()
+            .map(|text| {
+                if let Some(&s) = into.map.get(&**text) {
+                    return s;
+                }
+                let s = into.strings.len() as Sym;
+                into.map.insert(Arc::clone(text), s);
+                into.strings.push(Arc::clone(text));
+                s
+            })
+            .collect()
+    }
+
     pub fn get(&self, text: &str) -> Option<Sym> {
         self.map.get(text).copied()
     }
@@ -86,6 +109,87 @@ impl Interner {
 
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
+    }
+}
+
+/// A person's id as read: a number when the text is a plain decimal number (no sign, no leading
+/// zero, at most 19 digits), which needs no text kept, else the text itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PersonKey {
+    Number(u64),
+    Text(Arc<str>),
+}
+
+fn plain_number(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes.len() <= 19
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes[0] != b'0' || bytes.len() == 1);
+    if plain { text.parse().ok() } else { None }
+}
+
+/// Numbers the persons of the extracts, 0, 1, 2, … in order of first appearance. Person ids
+/// are only compared, never printed, so numeric ids are kept as numbers: at national scale
+/// there are millions of them in every extract.
+#[derive(Debug, Default, Clone)]
+pub struct PersonIds {
+    numbers: HashMap<u64, u32, BuildHasherDefault<FastHash>>,
+    texts: HashMap<Arc<str>, u32, BuildHasherDefault<FastHash>>,
+    keys: Vec<PersonKey>,
+}
+
+impl PersonIds {
+    pub fn id(&mut self, text: &str) -> u32 {
+        let next = self.keys.len() as u32;
+        match plain_number(text) {
+            Some(n) => *self.numbers.entry(n).or_insert_with(|| {
+                self.keys.push(PersonKey::Number(n));
+                next
+            }),
+            None => {
+                if let Some(&id) = self.texts.get(text) {
+                    return id;
+                }
+                let shared: Arc<str> = Arc::from(text);
+                self.texts.insert(Arc::clone(&shared), next);
+                self.keys.push(PersonKey::Text(shared));
+                next
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The persons by number, without the lookup tables.
+    pub fn into_keys(self) -> Vec<PersonKey> {
+        self.keys
+    }
+
+    /// Numbers `keys` (another `PersonIds`' persons, by number) in `self`, in order, and
+    /// returns the new number of each.
+    pub fn merge(&mut self, keys: &[PersonKey]) -> Vec<u32> {
+        keys.iter()
+            .map(|key| {
+                let next = self.keys.len() as u32;
+                match key {
+                    PersonKey::Number(n) => *self.numbers.entry(*n).or_insert_with(|| {
+                        self.keys.push(key.clone());
+                        next
+                    }),
+                    PersonKey::Text(t) => *self.texts.entry(Arc::clone(t)).or_insert_with(|| {
+                        self.keys.push(key.clone());
+                        next
+                    }),
+                }
+            })
+            .collect()
     }
 }
 
@@ -160,5 +264,24 @@ mod tests {
         assert_ne!(interner.intern("12345678y"), long);
         assert_ne!(interner.intern("12345678"), interner.intern("12345678\0"));
         assert_eq!(interner.len(), 6);
+    }
+
+    #[test]
+    fn person_ids_keep_texts_apart_that_numbers_would_merge() {
+        let mut ids = PersonIds::default();
+        let seven = ids.id("7");
+        assert_eq!(ids.id("7"), seven);
+        // "007" and "7" are different ids as text.
+        assert_ne!(ids.id("007"), seven);
+        assert_ne!(ids.id("p7"), seven);
+        assert_eq!(ids.id("007"), 1);
+        assert_eq!(ids.len(), 3);
+        // Merging another extract's persons keeps the numbers of the known ones.
+        let mut other = PersonIds::default();
+        other.id("p7");
+        other.id("8");
+        let map = ids.merge(&other.into_keys());
+        assert_eq!(map, vec![2, 3]);
+        assert_eq!(ids.len(), 4);
     }
 }

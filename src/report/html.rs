@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::{GoalCount, Report, Row};
 use crate::eval::Geography;
-use crate::plan::{IndicatorPlan, Level, Plan, StandardRef};
+use crate::plan::{IndicatorPlan, Level, MeasureKind, Plan, StandardRef};
 
 /// `1234.56` with 1 decimal → `1.234,6`: decimal comma, thousands point, rounded half away
 /// from zero.
@@ -33,6 +33,15 @@ pub fn danish_number(value: f64, decimals: u32) -> String {
         format!("{sign}{grouped}")
     } else {
         format!("{sign}{grouped},{fraction}")
+    }
+}
+
+/// "Title, unit", as the report labels its rows; an indicator without figures has no unit.
+fn title_and_unit(ind: &IndicatorPlan) -> String {
+    if ind.unit.is_empty() {
+        escape(&ind.title)
+    } else {
+        format!("{}, {}", escape(&ind.title), escape(&ind.unit))
     }
 }
 
@@ -105,10 +114,18 @@ pub fn footnotes(plan: &Plan, ind: &IndicatorPlan) -> Vec<String> {
         Level::Municipality => "kommunerne",
     };
     for l in &ind.levels {
-        let period = match l.compare {
-            Some(c) => format!("{} sammenlignet med {}", l.period, c),
-            None => format!("{} (ingen udviklingsmarkering)", l.period),
+        // Without a comparison period there is no development marking; a stated reason says
+        // so below, once.
+        let period = match (l.compare, &l.no_development) {
+            (Some(c), _) => format!("{} sammenlignet med {}", l.period, c),
+            (None, Some(_)) => l.period.to_string(),
+            (None, None) => format!("{} (ingen udviklingsmarkering)", l.period),
         };
+        if ind.kind == MeasureKind::NoFigures {
+            // Listed without figures: no period, standardisation or suppression to explain.
+            notes.extend(l.footnotes.iter().cloned());
+            continue;
+        }
         let mut text = format!("For {}: {period}", name(l.level));
         if let Some(s) = &l.standardisation {
             let against = match &s.standard {
@@ -228,13 +245,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
             .ok();
         }
         let note = note_number(&mut notes, plan, ind);
-        write!(
-            out,
-            "<tr><td>{}, {}<sup>{note}</sup></td>",
-            escape(&ind.title),
-            escape(&ind.unit)
-        )
-        .ok();
+        write!(out, "<tr><td>{}<sup>{note}</sup></td>", title_and_unit(ind)).ok();
         let has = |l: Level| ind.levels.iter().any(|x| x.level == l);
         out.push_str(&if has(Level::National) {
             cell(find(report, ind, Level::National, 0), ind.decimals)
@@ -268,13 +279,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
             .ok();
             for ind in &municipal {
                 let note = note_number(&mut notes, plan, ind);
-                write!(
-                    out,
-                    "<th>{}, {}<sup>{note}</sup></th>",
-                    escape(&ind.title),
-                    escape(&ind.unit)
-                )
-                .ok();
+                write!(out, "<th>{}<sup>{note}</sup></th>", title_and_unit(ind)).ok();
             }
             out.push_str("</tr>\n");
             for m in geo.municipalities.iter().filter(|m| m.region == ri) {

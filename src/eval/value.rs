@@ -134,6 +134,9 @@ fn plain_number(text: &str) -> Option<u64> {
 /// there are millions of them in every extract.
 #[derive(Debug, Default, Clone)]
 pub struct PersonIds {
+    /// The last numeric id asked for and its number: an extract's rows come grouped by person,
+    /// so most rows need no lookup in the (large, cache-unfriendly) table.
+    last: Option<(u64, u32)>,
     numbers: HashMap<u64, u32, BuildHasherDefault<FastHash>>,
     texts: HashMap<Arc<str>, u32, BuildHasherDefault<FastHash>>,
     keys: Vec<PersonKey>,
@@ -143,10 +146,19 @@ impl PersonIds {
     pub fn id(&mut self, text: &str) -> u32 {
         let next = self.keys.len() as u32;
         match plain_number(text) {
-            Some(n) => *self.numbers.entry(n).or_insert_with(|| {
-                self.keys.push(PersonKey::Number(n));
-                next
-            }),
+            Some(n) => {
+                if let Some((last, id)) = self.last
+                    && last == n
+                {
+                    return id;
+                }
+                let id = *self.numbers.entry(n).or_insert_with(|| {
+                    self.keys.push(PersonKey::Number(n));
+                    next
+                });
+                self.last = Some((n, id));
+                id
+            }
             None => {
                 if let Some(&id) = self.texts.get(text) {
                     return id;

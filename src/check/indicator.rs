@@ -184,8 +184,18 @@ impl<'a> Checker<'a> {
             _ => None,
         })
         .map(|l| {
-            for level in l {
+            for (k, level) in l.iter().enumerate() {
                 self.level_name(level);
+                if l[..k].iter().any(|earlier| earlier.name == level.name) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::DuplicateField,
+                            format!("the level `{}` is listed twice", level.name),
+                        )
+                        .primary(level.span, "listed before")
+                        .help("list each level once: `levels national, region, municipality`"),
+                    );
+                }
             }
             l.iter().map(|i| i.name.clone()).collect()
         })
@@ -362,6 +372,19 @@ impl<'a> Checker<'a> {
                 Diagnostic::error(Code::MissingPart, "a rate needs its `per` factor")
                     .primary(m.kind.span, "per how many?")
                     .help("write `measure rate per 1000`"),
+            );
+        }
+        if let Some(per) = &m.per
+            && kind.needs_per
+            && (per.value.is_nan() || per.value <= 0.0)
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    "a rate's `per` factor is a positive number",
+                )
+                .primary(per.span, "events per how many?")
+                .help("write `measure rate per 1000` (or 100, 10000, 100000)"),
             );
         }
         if let Some(per) = &m.per

@@ -1069,6 +1069,36 @@ impl Model {
         self.targets.get_national(indicator, year)
     }
 
+    /// Relative volumes of the regions (at most 1; a register keeps each event of a region
+    /// with that probability) that make the volume-weighted mean of the regions' targets of
+    /// `indicator` equal its national target. The published national figure of a register
+    /// weights the regions by their real volumes (courses, respondents), not by population; the
+    /// tilt is the smallest linear one, `1 + λ·(x_r − x̄)`, with x̄ the population-weighted mean.
+    pub fn region_volume_tilt(&self, indicator: &str, year: i32) -> Result<Vec<f64>, String> {
+        let national = self.national_target(indicator, year)?;
+        let regions: Vec<(f64, f64)> = (0..self.region_count())
+            .map(|r| {
+                let members = self.region_members(r);
+                let population: f64 = members.iter().map(|&m| self.munis[m].population).sum();
+                Ok((population, self.target(indicator, members[0], year)?))
+            })
+            .collect::<Result<_, String>>()?;
+        let total: f64 = regions.iter().map(|(p, _)| p).sum();
+        let mean = regions.iter().map(|(p, x)| p * x).sum::<f64>() / total;
+        let spread: f64 = regions.iter().map(|(p, x)| p * (x - mean) * x).sum();
+        let lambda = if spread.abs() > f64::EPSILON {
+            (national * total - mean * total) / spread
+        } else {
+            0.0
+        };
+        let tilt: Vec<f64> = regions
+            .iter()
+            .map(|(_, x)| (1.0 + lambda * (x - mean)).max(0.2))
+            .collect();
+        let top = tilt.iter().cloned().fold(f64::MIN, f64::max);
+        Ok(tilt.into_iter().map(|v| v / top).collect())
+    }
+
     /// Index of the region (0-based, in code order) a municipality belongs to.
     pub fn region_index(&self, muni: usize) -> usize {
         self.region_of[muni]

@@ -142,6 +142,12 @@ pub struct Waiting {
     assess_adults: Grid,
     /// Probability that a treated cancer pathway is within its standard time.
     cancer_on_time: Grid,
+    /// Relative volumes by region (`Model::region_volume_tilt`) of the psychiatric treatment
+    /// courses of children and of adults and of the adults' assessment courses, whose
+    /// published national figures weight the regions by their volumes.
+    tilt_children: Vec<f64>,
+    tilt_adults: Vec<f64>,
+    tilt_assess_adults: Vec<f64>,
 }
 
 impl Waiting {
@@ -171,6 +177,10 @@ impl Waiting {
             assess_children: model.grid("assessment_psychiatry_children", 0.01)?,
             assess_adults: model.grid("assessment_psychiatry_adults", 0.01)?,
             cancer_on_time: model.grid("cancer_pathways_on_time", 0.01)?,
+            tilt_children: model.region_volume_tilt("waiting_psychiatry_children", model.to)?,
+            tilt_adults: model.region_volume_tilt("waiting_psychiatry_adults", model.to)?,
+            tilt_assess_adults: model
+                .region_volume_tilt("assessment_psychiatry_adults", model.to)?,
         })
     }
 }
@@ -245,9 +255,21 @@ impl Waiting {
                 .map(|d| (d, true)),
         );
         referrals.sort_unstable();
-        for (n, (referred, psychiatric)) in referrals.into_iter().enumerate() {
+        let mut n = 0;
+        for (referred, psychiatric) in referrals {
             let muni = life.muni_at(referred);
             let child = life.age_on(referred) < 18;
+            if psychiatric {
+                let tilt = if child {
+                    &self.tilt_children
+                } else {
+                    &self.tilt_adults
+                };
+                if !rng.chance(tilt[model.region_index(muni)]) {
+                    continue;
+                }
+            }
+            n += 1;
             let surgical = !psychiatric && rng.chance(SURGICAL_SHARE);
             let (grid, sigma) = match (psychiatric, child, surgical) {
                 (true, true, _) => (&self.wait_children, SIGMA_PSYCHIATRY),
@@ -268,7 +290,7 @@ impl Waiting {
             };
             let treated = observed(life, referred + wait + unavailable, end);
             rows.row(TREATMENT)
-                .text(&format!("{}-{}", life.id, n + 1))
+                .text(&format!("{}-{}", life.id, n))
                 .int(life.id as i64)
                 .day(life.birth)
                 .muni(muni)
@@ -306,8 +328,16 @@ impl Waiting {
                 .map(|d| (d, true)),
         );
         referrals.sort_unstable();
-        for (n, (referred, psychiatric)) in referrals.into_iter().enumerate() {
+        let mut n = 0;
+        for (referred, psychiatric) in referrals {
             let muni = life.muni_at(referred);
+            if psychiatric
+                && life.age_on(referred) >= 18
+                && !rng.chance(self.tilt_assess_adults[model.region_index(muni)])
+            {
+                continue;
+            }
+            n += 1;
             let (grid, exception_share) = if !psychiatric {
                 (&self.assess_somatic, EXCEPTION_SHARE_SOMATIC)
             } else if life.age_on(referred) < 18 {
@@ -341,7 +371,7 @@ impl Waiting {
             };
             let assessed = observed(life, referred + days, end);
             rows.row(ASSESSMENT)
-                .text(&format!("{}-{}", life.id, n + 1))
+                .text(&format!("{}-{}", life.id, n))
                 .int(life.id as i64)
                 .day(life.birth)
                 .muni(muni)

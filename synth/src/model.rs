@@ -827,10 +827,33 @@ impl Model {
         let smoking = grid("daily_smokers", 0.01)?;
         let low_mental_health = grid("low_mental_health_young", 0.01)?;
         let los_factor = grid("mean_length_of_stay", 1.0 / BASE_MEAN_LOS)?;
-        let somatic_finished = grid(
+        // Longer stays give more finished-treatment days per stay: the share of stays with
+        // such days is divided by the municipality's length-of-stay factor relative to the
+        // country's, so that the days follow the target and not the region's lengths of stay.
+        let population: f64 = munis.iter().map(|m| m.population).sum();
+        let mean_los_factor: Vec<f64> = (0..years.len())
+            .map(|yi| {
+                munis
+                    .iter()
+                    .zip(&los_factor)
+                    .map(|(m, f)| m.population * f[yi])
+                    .sum::<f64>()
+                    / population
+            })
+            .collect();
+        let somatic_finished: Vec<Vec<f64>> = grid(
             "somatic_finished_days",
             SOMATIC_FINISHED_SHARE / BASE_SOMATIC_FINISHED,
-        )?;
+        )?
+        .into_iter()
+        .zip(&los_factor)
+        .map(|(row, f)| {
+            row.into_iter()
+                .enumerate()
+                .map(|(yi, share)| share * mean_los_factor[yi] / f[yi])
+                .collect()
+        })
+        .collect();
         let psychiatric_finished = grid(
             "psychiatric_finished_days",
             PSYCHIATRIC_FINISHED_SHARE / BASE_PSYCHIATRIC_FINISHED,

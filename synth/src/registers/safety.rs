@@ -17,7 +17,7 @@ const ARRESTS_PER_DEATH: f64 = 0.088;
 const BACTERAEMIA_YIELD: f64 = 0.954;
 /// Clostridium difficile infections per expected infection: the simulated population is
 /// older than the reference distribution the age pattern is normalised over (measured).
-const CLOSTRIDIUM_YIELD: f64 = 1.07;
+const CLOSTRIDIUM_YIELD: f64 = 1.035;
 /// Share of the fatal arrests that end in death the same day; the rest die in hospital within
 /// a few weeks.
 const SAME_DAY_DEATH: f64 = 0.8;

@@ -65,10 +65,14 @@ impl Interner {
         if let Some(&s) = self.map.get(text) {
             return s;
         }
+        self.add(Arc::from(text))
+    }
+
+    /// Numbers a text not yet interned.
+    fn add(&mut self, text: Arc<str>) -> Sym {
         let s = self.strings.len() as Sym;
-        let shared: Arc<str> = Arc::from(text);
-        self.map.insert(Arc::clone(&shared), s);
-        self.strings.push(shared);
+        self.map.insert(Arc::clone(&text), s);
+        self.strings.push(text);
         s
     }
 
@@ -80,17 +84,11 @@ impl Interner {
     /// Interns `texts` (another interner's, by number) into `self`, in order, and returns the
     /// new number of each. The texts are shared, not copied.
     pub fn merge(&mut self, texts: &[Arc<str>]) -> Vec<Sym> {
-        let into = self;
         texts
             .iter()
-            .map(|text| {
-                if let Some(&s) = into.map.get(&**text) {
-                    return s;
-                }
-                let s = into.strings.len() as Sym;
-                into.map.insert(Arc::clone(text), s);
-                into.strings.push(Arc::clone(text));
-                s
+            .map(|text| match self.map.get(&**text) {
+                Some(&s) => s,
+                None => self.add(Arc::clone(text)),
             })
             .collect()
     }
@@ -144,7 +142,6 @@ pub struct PersonIds {
 
 impl PersonIds {
     pub fn id(&mut self, text: &str) -> u32 {
-        let next = self.keys.len() as u32;
         match plain_number(text) {
             Some(n) => {
                 if let Some((last, id)) = self.last
@@ -152,23 +149,32 @@ impl PersonIds {
                 {
                     return id;
                 }
-                let id = *self.numbers.entry(n).or_insert_with(|| {
-                    self.keys.push(PersonKey::Number(n));
-                    next
-                });
+                let id = self.number(n);
                 self.last = Some((n, id));
                 id
             }
-            None => {
-                if let Some(&id) = self.texts.get(text) {
-                    return id;
-                }
-                let shared: Arc<str> = Arc::from(text);
-                self.texts.insert(Arc::clone(&shared), next);
-                self.keys.push(PersonKey::Text(shared));
-                next
-            }
+            None => match self.texts.get(text) {
+                Some(&id) => id,
+                None => self.text(Arc::from(text)),
+            },
         }
+    }
+
+    /// The number of a numeric id, given one if new.
+    fn number(&mut self, n: u64) -> u32 {
+        let next = self.keys.len() as u32;
+        *self.numbers.entry(n).or_insert_with(|| {
+            self.keys.push(PersonKey::Number(n));
+            next
+        })
+    }
+
+    /// Numbers a text id not yet known.
+    fn text(&mut self, text: Arc<str>) -> u32 {
+        let next = self.keys.len() as u32;
+        self.texts.insert(Arc::clone(&text), next);
+        self.keys.push(PersonKey::Text(text));
+        next
     }
 
     pub fn len(&self) -> usize {
@@ -188,18 +194,12 @@ impl PersonIds {
     /// returns the new number of each.
     pub fn merge(&mut self, keys: &[PersonKey]) -> Vec<u32> {
         keys.iter()
-            .map(|key| {
-                let next = self.keys.len() as u32;
-                match key {
-                    PersonKey::Number(n) => *self.numbers.entry(*n).or_insert_with(|| {
-                        self.keys.push(key.clone());
-                        next
-                    }),
-                    PersonKey::Text(t) => *self.texts.entry(Arc::clone(t)).or_insert_with(|| {
-                        self.keys.push(key.clone());
-                        next
-                    }),
-                }
+            .map(|key| match key {
+                PersonKey::Number(n) => self.number(*n),
+                PersonKey::Text(t) => match self.texts.get(&**t) {
+                    Some(&id) => id,
+                    None => self.text(Arc::clone(t)),
+                },
             })
             .collect()
     }

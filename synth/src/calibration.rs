@@ -342,12 +342,7 @@ impl Targets {
             .municipal
             .get(&(indicator.to_string(), municipality))
             .ok_or_else(|| format!("targets.csv: no {indicator} target for {municipality}"))?;
-        let &(y, v) = series
-            .iter()
-            .min_by_key(|(y, _)| ((y - year).abs(), *y))
-            .expect("non-empty series");
-        let trend = self.trends.get(indicator).copied().unwrap_or(0.0);
-        Ok(v * (1.0 + trend).powi(year - y))
+        Ok(self.at_year(indicator, series, year))
     }
 
     /// The national target of `indicator` in `year`, as [`Targets::get`] does for a
@@ -357,11 +352,16 @@ impl Targets {
             .national
             .get(indicator)
             .ok_or_else(|| format!("targets.csv: no national {indicator} target"))?;
+        Ok(self.at_year(indicator, series, year))
+    }
+
+    /// The figure of `year` in a series, or the nearest year's moved by the yearly trend.
+    fn at_year(&self, indicator: &str, series: &[(i32, f64)], year: i32) -> f64 {
         let &(y, v) = series
             .iter()
             .min_by_key(|(y, _)| ((y - year).abs(), *y))
             .expect("non-empty series");
         let trend = self.trends.get(indicator).copied().unwrap_or(0.0);
-        Ok(v * (1.0 + trend).powi(year - y))
+        v * (1.0 + trend).powi(year - y)
     }
 }

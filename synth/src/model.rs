@@ -809,17 +809,7 @@ impl Model {
             }
         }
 
-        let grid = |ind: &str, scale: f64| -> Result<Vec<Vec<f64>>, String> {
-            munis
-                .iter()
-                .map(|m| {
-                    years
-                        .iter()
-                        .map(|&y| targets.get(ind, m.code, y).map(|v| v * scale))
-                        .collect()
-                })
-                .collect()
-        };
+        let grid = |ind: &str, scale: f64| target_grid(&targets, &munis, (from, to), ind, scale);
         let readm_som = grid("somatic_readmissions", 0.01)?;
         let readm_psy = grid("psychiatric_readmissions", 0.01)?;
         let rehab_median = grid("rehab_waiting_time", 1.0)?;
@@ -1001,14 +991,13 @@ impl Model {
     /// The calibration target of `indicator` for every municipality and year of the extracts,
     /// times `scale`: `[municipality index][year index]`.
     pub fn grid(&self, indicator: &str, scale: f64) -> Result<Vec<Vec<f64>>, String> {
-        self.munis
-            .iter()
-            .map(|m| {
-                (self.from..=self.to)
-                    .map(|y| self.targets.get(indicator, m.code, y).map(|v| v * scale))
-                    .collect()
-            })
-            .collect()
+        target_grid(
+            &self.targets,
+            &self.munis,
+            (self.from, self.to),
+            indicator,
+            scale,
+        )
     }
 
     /// The calibration target of `indicator` for one municipality in any year (outside the
@@ -1101,9 +1090,11 @@ impl Model {
         let national = self.national_target(indicator, year)?;
         let regions: Vec<(f64, f64)> = (0..self.region_count())
             .map(|r| {
-                let members = self.region_members(r);
-                let population: f64 = members.iter().map(|&m| self.munis[m].population).sum();
-                Ok((population, self.target(indicator, members[0], year)?))
+                let first = self.region_members(r)[0];
+                Ok((
+                    self.region_population(r),
+                    self.target(indicator, first, year)?,
+                ))
             })
             .collect::<Result<_, String>>()?;
         let total: f64 = regions.iter().map(|(p, _)| p).sum();
@@ -1130,6 +1121,14 @@ impl Model {
     /// The municipalities of each region, by index, and their 2020 populations.
     pub fn region_members(&self, region: usize) -> &[usize] {
         &self.regions[region].0
+    }
+
+    /// A region's population: the sum of its municipalities' (2020).
+    pub fn region_population(&self, region: usize) -> f64 {
+        self.region_members(region)
+            .iter()
+            .map(|&m| self.munis[m].population)
+            .sum()
     }
 
     pub fn region_count(&self) -> usize {
@@ -1171,6 +1170,25 @@ impl Model {
             0,
         )
     }
+}
+
+/// The target of `indicator` for every municipality and year of `years`, times `scale`:
+/// `[municipality index][year index]`.
+fn target_grid(
+    targets: &Targets,
+    munis: &[Municipality],
+    years: (i32, i32),
+    indicator: &str,
+    scale: f64,
+) -> Result<Vec<Vec<f64>>, String> {
+    munis
+        .iter()
+        .map(|m| {
+            (years.0..=years.1)
+                .map(|y| targets.get(indicator, m.code, y).map(|v| v * scale))
+                .collect()
+        })
+        .collect()
 }
 
 /// Hazard of the sex-pooled population at exact age `a`, including the excess mortality of the

@@ -34,12 +34,11 @@ fn regions(model: &Model) -> Vec<(u32, f64, usize)> {
     let total: f64 = model.munis.iter().map(|m| m.population).sum();
     (0..model.region_count())
         .map(|r| {
-            let members = model.region_members(r);
-            let population: f64 = members.iter().map(|&m| model.munis[m].population).sum();
+            let first = model.region_members(r)[0];
             (
-                model.munis[members[0]].region,
-                population / total,
-                members[0],
+                model.munis[first].region,
+                model.region_population(r) / total,
+                first,
             )
         })
         .collect()

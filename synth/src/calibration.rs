@@ -112,7 +112,12 @@ fn parse_value(s: &str) -> Option<f64> {
 /// (origin `region`), or the national one. `daily_smokers` is published for municipalities for
 /// 2021 but for regions for 2023: a municipality's 2023 target is its 2021 figure times its
 /// region's 2023 figure over the population-weighted mean of the region's 2021 municipal figures
-/// (origin `municipal 2021 x regional change`).
+/// (origin `municipal 2021 x regional change`). Where a region's figure describes the same year
+/// as its municipalities' figures, their targets are scaled by the region's figure over the
+/// population-weighted mean of theirs (origin `published x regional margin`), so that the region
+/// reproduces its own published figure, when `indicator_map.csv` says `scale` for the
+/// indicator's municipal table; `volume` leaves the figures and lets the generator weight the
+/// municipalities' volumes instead ([`crate::model::Model::municipal_volume_tilt`]).
 pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
     let munis = load_municipalities(data)?;
     let map_path = data.join("calibration/indicator_map.csv");
@@ -122,8 +127,21 @@ pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
     // (indicator, table) -> year; titles -> (indicator, table)
     let mut by_title: BTreeMap<(String, String), (String, i32)> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
+    let mut scaled_to_region: BTreeMap<String, bool> = BTreeMap::new();
     for r in &map {
         let ind = field(r, "indicator", &map_path)?.to_string();
+        match field(r, "regional_margin", &map_path)? {
+            "scale" => {
+                scaled_to_region.insert(ind.clone(), true);
+            }
+            "volume" | "" => {}
+            other => {
+                return Err(format!(
+                    "{}: regional_margin of {ind} is {other:?}; expected scale, volume or nothing",
+                    map_path.display()
+                ));
+            }
+        }
         let year: i32 = field(r, "year", &map_path)?
             .parse()
             .map_err(|_| format!("{}: bad year", map_path.display()))?;
@@ -206,9 +224,39 @@ pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
                 });
             }
         }
+        // A region's published figure is not the population-weighted mean of its municipalities'
+        // published figures (the real weights are the indicator's own denominators, and a
+        // regional median is not a mean of medians); the municipal targets are scaled to their
+        // region's figure so that both levels of the synthetic report come out near the
+        // published ones. Only where both describe the same year.
+        let scaled = scaled_to_region.get(ind).copied().unwrap_or(false);
+        let margin = |region: u32, year: i32| -> Option<f64> {
+            if !scaled {
+                return None;
+            }
+            let (ry, rv) = get("region", region)?;
+            if ry != year {
+                return None;
+            }
+            let (mut num, mut den) = (0.0, 0.0);
+            for m in munis.iter().filter(|m| m.region == region) {
+                if let Some((_, v)) = get("municipality", m.code) {
+                    num += v * m.population;
+                    den += m.population;
+                }
+            }
+            (den > 0.0 && num > 0.0).then(|| rv / (num / den))
+        };
         for m in &munis {
             let (year, value, origin) = if let Some((y, v)) = get("municipality", m.code) {
-                (y, v, "published")
+                match margin(m.region, y) {
+                    Some(ratio) if (ratio - 1.0).abs() > 1e-9 => (
+                        y,
+                        (v * ratio * 1e4).round() / 1e4,
+                        "published x regional margin",
+                    ),
+                    _ => (y, v, "published"),
+                }
             } else if let Some((y, v)) = get("region", m.region) {
                 (y, v, "region")
             } else if let Some((y, v)) = national {
@@ -292,6 +340,8 @@ pub struct Targets {
     municipal: BTreeMap<(String, u32), Vec<(i32, f64)>>,
     /// indicator -> [(year, value)] of the whole country
     national: BTreeMap<String, Vec<(i32, f64)>>,
+    /// (indicator, region code) -> [(year, value)]
+    regional: BTreeMap<(String, u32), Vec<(i32, f64)>>,
     trends: BTreeMap<String, f64>,
 }
 
@@ -301,7 +351,7 @@ impl Targets {
         let mut t = Targets::default();
         for r in records(&tpath)? {
             let level = field(&r, "level", &tpath)?;
-            if level != "municipality" && level != "national" {
+            if !["municipality", "region", "national"].contains(&level) {
                 continue;
             }
             let bad = |what: &str| format!("{}: bad {what} in {r:?}", tpath.display());
@@ -317,6 +367,11 @@ impl Targets {
                 .map_err(|_| bad("value"))?;
             if level == "national" {
                 t.national.entry(ind).or_default().push((year, value));
+            } else if level == "region" {
+                t.regional
+                    .entry((ind, unit))
+                    .or_default()
+                    .push((year, value));
             } else {
                 t.municipal
                     .entry((ind, unit))
@@ -353,6 +408,13 @@ impl Targets {
             .get(indicator)
             .ok_or_else(|| format!("targets.csv: no national {indicator} target"))?;
         Ok(self.at_year(indicator, series, year))
+    }
+
+    /// The published figure of `indicator` for a region in `year` (moved by the trend from the
+    /// nearest year), if one was published.
+    pub fn get_region(&self, indicator: &str, region: u32, year: i32) -> Option<f64> {
+        let series = self.regional.get(&(indicator.to_string(), region))?;
+        Some(self.at_year(indicator, series, year))
     }
 
     /// The figure of `year` in a series, or the nearest year's moved by the yearly trend.

@@ -4,7 +4,7 @@
 use crate::calibration::{Municipality, Targets, load_municipalities};
 use crate::date::{self, Day};
 use crate::registers::{self, FileSpec, PersonLife, Register, Rows};
-use crate::rng::Rng;
+use crate::rng::{Balanced, Rng, normal_quantile};
 use std::path::Path;
 
 /// The core's extract files, in the order of [`HEADERS`]; the registers add theirs after them
@@ -42,6 +42,27 @@ pub const MUNI_COLUMN: [Option<usize>; 8] = [
     None,
     Some(5),
 ];
+
+/// The keys of the balanced outcomes ([`Balanced`]): each is tallied by year (or its index)
+/// and municipality, and some by age band, as the indicators that count it do.
+mod outcome {
+    pub const DEATH: u64 = 1;
+    pub const PREVENTABLE: u64 = 2;
+    pub const FINISHED_SOMATIC: u64 = 3;
+    pub const FINISHED_PSYCHIATRIC: u64 = 4;
+    pub const READMISSION_SOMATIC: u64 = 5;
+    pub const READMISSION_PSYCHIATRIC: u64 = 6;
+    pub const ANTIPSYCHOTIC: u64 = 7;
+    pub const CARDIAC_CAUSE: u64 = 8;
+    pub const RESPONSE: u64 = 9;
+    pub const SMOKER: u64 = 10;
+    pub const GOOD_HEALTH: u64 = 11;
+    pub const LOW_MENTAL_HEALTH: u64 = 12;
+    pub const OPIOID_USER: u64 = 13;
+    pub const DRG: u64 = 14;
+    pub const SOMATIC_DAYS: u64 = 15;
+    pub const PSYCHIATRIC_DAYS: u64 = 16;
+}
 
 const CPR: usize = 0;
 const ADM: usize = 1;
@@ -251,6 +272,10 @@ const PSYCHIATRIC_FINISHED_SHARE: f64 = 0.05;
 const BASE_ACUTE_65: f64 = 231.0;
 /// Deaths per resident and year.
 const BASE_CRUDE_DEATH_RATE: f64 = 0.0101;
+/// Share of #43's cohort (25-year-olds with a mental disorder) that has a youth disorder; the
+/// rest have one of the adult conditions early. Measured as the part of the municipal volume
+/// tilt that reached the regional figures when only the youth disorders were tilted.
+const YOUTH_DISORDER_COHORT_SHARE: f64 = 0.7;
 
 /// Diagnoses of the avoidable acute admissions of the elderly (pneumonia and lower respiratory
 /// infection, urinary infection, dehydration, constipation, gastroenteritis, fractures,
@@ -679,6 +704,10 @@ pub struct Model {
     opioids: Vec<Vec<f64>>,
     antibiotic_norm: f64,
     opioid_norm: f64,
+    /// Per municipality: relative volume of the young with a mental disorder (#43's cohort).
+    youth_disorder_tilt: Vec<f64>,
+    /// Per municipality: relative volume of rehabilitation plans.
+    rehab_plan_tilt: Vec<f64>,
     /// Population weights by single year of age 0-110, sexes pooled.
     population_by_age: Vec<f64>,
     /// Persons asked for (the scale of the aggregate figures).
@@ -949,6 +978,8 @@ impl Model {
             opioids,
             antibiotic_norm: an / pn,
             opioid_norm: on / pn,
+            youth_disorder_tilt: Vec::new(),
+            rehab_plan_tilt: Vec::new(),
             population_by_age: pop_by_age.iter().map(|p| p[0] + p[1]).collect(),
             persons: 0,
             mortality_scale,
@@ -970,6 +1001,15 @@ impl Model {
                 })
                 .collect(),
         };
+        // The tilt is for the whole cohort; the young with a youth disorder are only part of it.
+        let tilt = model.municipal_volume_tilt("youth_education_mental", to)?;
+        model.youth_disorder_tilt = tilt
+            .iter()
+            .map(|t| {
+                ((t - 1.0 + YOUTH_DISORDER_COHORT_SHARE) / YOUTH_DISORDER_COHORT_SHARE).max(0.0)
+            })
+            .collect();
+        model.rehab_plan_tilt = model.municipal_volume_tilt("rehab_waiting_time", to)?;
         for register in registers::all(&model)? {
             let first = model.files.len();
             model.files.extend(register.files());
@@ -1113,6 +1153,77 @@ impl Model {
         Ok(tilt.into_iter().map(|v| v / top).collect())
     }
 
+    /// Relative volumes of the municipalities (a factor per municipality; the population-weighted
+    /// mean in each region is 1) that make each region's volume-weighted mean of its
+    /// municipalities' targets of `indicator` equal the region's own published figure. The
+    /// published regional figure pools the real volumes (a university town has more of the
+    /// young with a mental disorder, a large municipality more rehabilitation plans), which the
+    /// population does not show. The tilt is exponential, `exp(λ·(x_m − x_r)/s_r)` with `s_r` the
+    /// spread of the region's targets, λ solved per region and held within ±3.
+    pub fn municipal_volume_tilt(&self, indicator: &str, year: i32) -> Result<Vec<f64>, String> {
+        let mut tilt = vec![1.0; self.munis.len()];
+        for (r, (members, _)) in self.regions.iter().enumerate() {
+            let code = self.munis[members[0]].region;
+            let Some(regional) = self.targets.get_region(indicator, code, year) else {
+                continue;
+            };
+            let cells: Vec<(usize, f64, f64)> = members
+                .iter()
+                .map(|&m| {
+                    Ok((
+                        m,
+                        self.munis[m].population,
+                        self.target(indicator, m, year)?,
+                    ))
+                })
+                .collect::<Result<_, String>>()?;
+            let total: f64 = cells.iter().map(|c| c.1).sum();
+            let mean = cells.iter().map(|c| c.1 * c.2).sum::<f64>() / total;
+            let spread = (cells
+                .iter()
+                .map(|c| c.1 * (c.2 - mean).powi(2))
+                .sum::<f64>()
+                / total)
+                .sqrt();
+            if spread <= f64::EPSILON {
+                continue;
+            }
+            let excess = |lambda: f64| -> f64 {
+                cells
+                    .iter()
+                    .map(|&(_, pop, x)| {
+                        pop * (lambda * (x - regional) / spread).exp() * (x - regional)
+                    })
+                    .sum()
+            };
+            let (mut lo, mut hi) = (-3.0, 3.0);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if excess(mid) > 0.0 {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            let lambda = 0.5 * (lo + hi);
+            let weights: Vec<f64> = cells
+                .iter()
+                .map(|&(_, _, x)| (lambda * (x - regional) / spread).exp())
+                .collect();
+            let norm = cells
+                .iter()
+                .zip(&weights)
+                .map(|(c, w)| c.1 * w)
+                .sum::<f64>()
+                / total;
+            for (c, w) in cells.iter().zip(&weights) {
+                tilt[c.0] = w / norm;
+            }
+            debug_assert_eq!(self.region_of[members[0]], r);
+        }
+        Ok(tilt)
+    }
+
     /// Index of the region (0-based, in code order) a municipality belongs to.
     pub fn region_index(&self, muni: usize) -> usize {
         self.region_of[muni]
@@ -1149,6 +1260,7 @@ impl Model {
                 codes: &self.codes,
                 dirty,
                 dirty_rng: &mut dirty_rng,
+                balanced: &mut Balanced::new(&[seed, 0, 0, 100 + k as u64]),
             };
             register.aggregate(self, &mut rng, &mut rows);
         }
@@ -1311,6 +1423,10 @@ pub struct ChunkSim<'a> {
     model: &'a Model,
     seed: u64,
     rng: Rng,
+    /// The core's outcomes that the indicators tally, balanced within the chunk.
+    balanced: Balanced,
+    /// The same for each register, so that registers stay independent of each other.
+    register_balanced: Vec<Balanced>,
     dirty_rng: Rng,
     dirty: f64,
     out: ChunkOut,
@@ -1387,6 +1503,10 @@ impl<'a> ChunkSim<'a> {
             model,
             seed,
             rng: Rng::from_keys(&[seed, code, chunk.part as u64, 1]),
+            balanced: Balanced::new(&[seed, code, chunk.part as u64, 3]),
+            register_balanced: (0..model.registers.len())
+                .map(|k| Balanced::new(&[seed, code, chunk.part as u64, 100 + k as u64]))
+                .collect(),
             dirty_rng: Rng::from_keys(&[seed, code, chunk.part as u64, 2]),
             dirty,
             out: ChunkOut::new(model.files.len()),
@@ -1501,7 +1621,10 @@ impl<'a> ChunkSim<'a> {
                 None
             }
         };
-        let youth_disorder = if self.rng.chance(YOUTH_DISORDER_SHARE) {
+        let youth_disorder = if self
+            .rng
+            .chance(YOUTH_DISORDER_SHARE * model.youth_disorder_tilt[p.muni])
+        {
             let age = self.rng.range(6, 23) as f64 + self.rng.f64();
             let code = *self.rng.pick(&YOUTH_DISORDERS);
             // Only diagnoses from 1995 on are in LPR with ICD-10 codes.
@@ -1560,7 +1683,11 @@ impl<'a> ChunkSim<'a> {
                 dementia_onset,
                 condition.map(|(k, d)| (CONDITIONS[k].code, d)),
             );
-            if self.rng.chance(p_death) {
+            let band = (age / 5) as u64;
+            if self
+                .balanced
+                .chance([outcome::DEATH, year as u64, band, muni as u64], p_death)
+            {
                 // Winter has more deaths.
                 let d = loop {
                     let d = lo + self.rng.range(0, y1 - lo - 1);
@@ -1751,7 +1878,17 @@ impl<'a> ChunkSim<'a> {
             } else {
                 let m = life.muni_at(d);
                 let share = model.cardiac[m][model.yi(date::year_of(d))] * cardiac_age_factor(age);
-                if age > 0 && self.rng.chance(share.min(0.9)) {
+                if age > 0
+                    && self.balanced.chance(
+                        [
+                            outcome::CARDIAC_CAUSE,
+                            date::year_of(d) as u64,
+                            m as u64,
+                            (age / 10) as u64,
+                        ],
+                        share.min(0.9),
+                    )
+                {
                     *self.rng.pick(&CARDIAC_CAUSES)
                 } else {
                     loop {
@@ -1806,6 +1943,7 @@ impl<'a> ChunkSim<'a> {
                 codes: &model.codes,
                 dirty: self.dirty,
                 dirty_rng: &mut self.dirty_rng,
+                balanced: &mut self.register_balanced[k],
             };
             register.person(model, &view, &mut rng, &mut rows);
         }
@@ -1901,7 +2039,10 @@ impl<'a> ChunkSim<'a> {
             let diagnosis = match forced_diag {
                 Some(d) if self.rng.chance(0.5) => d,
                 _ if acute && age >= 65 => {
-                    if self.rng.chance(model.preventable[muni][yi].min(0.95)) {
+                    if self.balanced.chance(
+                        [outcome::PREVENTABLE, yi as u64, muni as u64, 0],
+                        model.preventable[muni][yi].min(0.95),
+                    ) {
                         *self.rng.pick(&PREVENTABLE_DIAGNOSES)
                     } else {
                         loop {
@@ -1956,15 +2097,26 @@ impl<'a> ChunkSim<'a> {
                 } else {
                     25_000.0
                 };
-            let drg = (median_drg * (DRG_SIGMA * self.rng.normal()).exp()).round() as u32;
+            let chronic = chronic_since.is_some() as u64;
+            let u = self
+                .balanced
+                .uniform([outcome::DRG, yi as u64, muni as u64, chronic]);
+            let drg = (median_drg * (DRG_SIGMA * normal_quantile(u)).exp()).round() as u32;
             // Finished-treatment days of elderly patients waiting for a place in the
             // municipality: 1-4 days, fewer than the stay's.
-            let finished =
-                if age >= 65 && los >= 2 && self.rng.chance(model.somatic_finished[muni][yi]) {
-                    self.rng.range(1, 4).min(los - 1)
-                } else {
-                    0
-                };
+            let finished = if age >= 65
+                && los >= 2
+                && self.balanced.chance(
+                    [outcome::FINISHED_SOMATIC, yi as u64, muni as u64, 0],
+                    model.somatic_finished[muni][yi],
+                ) {
+                let u = self
+                    .balanced
+                    .uniform([outcome::SOMATIC_DAYS, yi as u64, muni as u64, 0]);
+                (1 + (u * 4.0) as i32).min(los - 1)
+            } else {
+                0
+            };
             self.stays.push(Stay {
                 admitted,
                 discharged,
@@ -1985,7 +2137,10 @@ impl<'a> ChunkSim<'a> {
                 let prob = (model.readm_som[m][yi] * readmission_age_factor(age)
                     / model.readm_norm)
                     .min(0.95);
-                if self.rng.chance(prob) {
+                if self
+                    .balanced
+                    .chance([outcome::READMISSION_SOMATIC, yi as u64, m as u64, 0], prob)
+                {
                     forced = Some((discharged + readmission_delay(&mut self.rng), diagnosis));
                 } else {
                     // No acute stay within 30 days of this discharge.
@@ -2022,9 +2177,25 @@ impl<'a> ChunkSim<'a> {
                 died = true;
             }
             let m_adm = life.muni_at(admitted);
-            let share = model.psychiatric_finished[m_adm][model.yi(date::year_of(admitted))];
-            let finished = if los >= 10 && self.rng.chance(share.min(0.9)) {
-                self.rng.range(1, (los / 2).min(20))
+            let yi_adm = model.yi(date::year_of(admitted));
+            let share = model.psychiatric_finished[m_adm][yi_adm];
+            let finished = if los >= 10
+                && self.balanced.chance(
+                    [
+                        outcome::FINISHED_PSYCHIATRIC,
+                        yi_adm as u64,
+                        m_adm as u64,
+                        0,
+                    ],
+                    share.min(0.9),
+                ) {
+                let u = self.balanced.uniform([
+                    outcome::PSYCHIATRIC_DAYS,
+                    yi_adm as u64,
+                    m_adm as u64,
+                    0,
+                ]);
+                1 + (u * (los / 2).min(20) as f64) as i32
             } else {
                 0
             };
@@ -2045,7 +2216,10 @@ impl<'a> ChunkSim<'a> {
             if acute {
                 let m = life.muni_at(discharged);
                 let yi = model.yi(date::year_of(discharged));
-                if self.rng.chance(model.readm_psy[m][yi].min(0.95)) {
+                if self.balanced.chance(
+                    [outcome::READMISSION_PSYCHIATRIC, yi as u64, m as u64, 0],
+                    model.readm_psy[m][yi].min(0.95),
+                ) {
                     forced = Some(discharged + readmission_delay(&mut self.rng));
                 } else {
                     t = discharged + 31;
@@ -2071,12 +2245,15 @@ impl<'a> ChunkSim<'a> {
                 continue;
             }
             let age = date::age(p.birth, st.admitted);
-            if !self.rng.chance(rehab_plan_probability(st.diagnosis, age)) {
+            let m = life.muni_at(plan_date);
+            if !self
+                .rng
+                .chance(rehab_plan_probability(st.diagnosis, age) * model.rehab_plan_tilt[m])
+            {
                 continue;
             }
             last_plan = Some(plan_date);
             n += 1;
-            let m = life.muni_at(plan_date);
             let r = self.begin(PLAN);
             self.id(PLAN, p.id);
             self.s(PLAN, b"-");
@@ -2167,13 +2344,16 @@ impl<'a> ChunkSim<'a> {
                 && dd < date::jan1(year + 1)
             {
                 let eligible = dd < y0 && age >= 65 && p.birth < y0 && p.start <= y0;
-                let q = if eligible {
+                let uses = if eligible {
                     let m = life.muni_at(y0);
-                    model.antipsychotic[m][model.yi(year)]
+                    self.balanced.chance(
+                        [outcome::ANTIPSYCHOTIC, year as u64, m as u64, 0],
+                        model.antipsychotic[m][model.yi(year)],
+                    )
                 } else {
-                    0.15
+                    self.rng.chance(0.15)
                 };
-                if self.rng.chance(q) {
+                if uses {
                     let times = self.rng.range(1, 6);
                     self.buy(life, year, from.max(dd), times, &ANTIPSYCHOTICS);
                 }
@@ -2244,8 +2424,12 @@ impl<'a> ChunkSim<'a> {
             }
         }
         let user = model.opioids[m][yi] * opioid_age_factor(age) / model.opioid_norm * span;
-        for (prescriber, scale) in [("general practice", 1.0), ("hospital", 0.3)] {
-            if self.rng.chance((user * scale).min(0.9)) {
+        for (k, (prescriber, scale)) in [("general practice", 1.0), ("hospital", 0.3)]
+            .into_iter()
+            .enumerate()
+        {
+            let key = [outcome::OPIOID_USER, year as u64, m as u64, k as u64];
+            if self.balanced.chance(key, (user * scale).min(0.9)) {
                 let code = *self.rng.pick(&OPIOIDS);
                 let mut d = from + self.rng.range(0, (last - from).max(0));
                 for _ in 0..self.rng.range(1, 4) {
@@ -2275,14 +2459,20 @@ impl<'a> ChunkSim<'a> {
             }
             let m = life.muni_at(day);
             let pi = model.survey_fraction[m] * response(age, p.male);
-            if !self.rng.chance(pi) {
+            let band = (age / 10) as u64;
+            if !self
+                .balanced
+                .chance([outcome::RESPONSE, wave as u64, m as u64, band], pi)
+            {
                 continue;
             }
             let yi = model.yi(wave);
-            let smoker = self.rng.chance(
+            let smoker = self.balanced.chance(
+                [outcome::SMOKER, yi as u64, m as u64, 0],
                 (model.smoking[m][yi] * smoking_factor(age, p.male) / model.smoking_norm).min(0.95),
             );
-            let good = self.rng.chance(
+            let good = self.balanced.chance(
+                [outcome::GOOD_HEALTH, yi as u64, m as u64, band],
                 (model.good_health[m][yi] * good_health_factor(age) / model.health_norm).min(0.99),
             );
             let health: &[u8] = if good {
@@ -2301,9 +2491,10 @@ impl<'a> ChunkSim<'a> {
                     b"very poor"
                 }
             };
-            let low_mental = self
-                .rng
-                .chance((model.low_mental_health[m][yi] * low_mental_health_factor(age)).min(0.95));
+            let low_mental = self.balanced.chance(
+                [outcome::LOW_MENTAL_HEALTH, yi as u64, m as u64, band],
+                (model.low_mental_health[m][yi] * low_mental_health_factor(age)).min(0.95),
+            );
             // Scores in tenths: low ones spread below the cut-off, the rest around 52.
             let mental_score = if low_mental {
                 LOW_MENTAL_SCORE - 0.1 - 20.0 * self.rng.f64().powf(0.7)

@@ -60,9 +60,16 @@ fn every_municipality_has_every_target() {
         find("somatic_readmissions", "national", 0, 2023),
         Some(11.0)
     );
+    // Published 9.3, scaled to Region Nordjylland's published 10.7 over the population-weighted
+    // mean of its municipalities' published figures (10.595).
     assert_eq!(
         find("somatic_readmissions", "municipality", 810, 2023),
-        Some(9.3)
+        Some(9.3921)
+    );
+    // `volume` in indicator_map.csv: the published figure itself.
+    assert_eq!(
+        find("youth_education_mental", "municipality", 851, 2023),
+        Some(68.7)
     );
     assert_eq!(find("life_expectancy", "national", 0, 2023), Some(81.5));
     assert_eq!(find("excess_mortality", "region", 1081, 2023), Some(3.6));

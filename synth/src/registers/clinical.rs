@@ -14,6 +14,17 @@ use crate::date::{self, Day};
 use crate::model::Model;
 use crate::rng::Rng;
 
+/// Keys of the balanced outcomes (`Rows::balanced_chance`).
+mod outcome {
+    pub const HIP_FRACTURE: u64 = 1;
+    pub const MOBILISATION: u64 = 2;
+    pub const INDIRECT_TEST: u64 = 3;
+    pub const DIRECT_TEST: u64 = 4;
+    pub const COPD_EXACERBATION: u64 = 5;
+    pub const SMOKING_STATUS: u64 = 6;
+    pub const BELT: u64 = 7;
+}
+
 const HIP: usize = 0;
 const STROKE: usize = 1;
 const COPD_CONTACTS: usize = 2;
@@ -132,6 +143,8 @@ impl Clinical {
         rate: impl Fn(i32) -> f64,
         fatal_share: &[Vec<f64>],
         gap: (i32, i32),
+        outcome: u64,
+        rows: &mut Rows,
         out: &mut Vec<(Day, bool)>,
     ) {
         out.clear();
@@ -140,11 +153,11 @@ impl Clinical {
         // rate × share, as the other events below are rate × (1 − share).
         if let Some(death) = life.death {
             let t = death - rng.range(gap.0, gap.1);
-            let u = rng.f64();
             let death_year = date::year_of(death);
             // The event may fall on the day of the death (`gap.0` = 0).
             if t >= life.start && life.age_on(t) >= min_age {
-                let share = fatal_share[life.muni_at(t)][model.yi(date::year_of(t))];
+                let (m, yi) = (life.muni_at(t), model.yi(date::year_of(t)));
+                let share = fatal_share[m][yi];
                 let dying = model.death_probability(life, death_year);
                 // The rate at the age on 1 January, as for the other events.
                 let age = life.age_on(date::jan1(death_year).max(life.start));
@@ -155,7 +168,7 @@ impl Clinical {
                     let mean_gap = (gap.0 + gap.1) as f64 / 2.0;
                     q *= 365.25 / (365.25 - mean_gap);
                 }
-                if u < q {
+                if rows.balanced_chance([outcome, yi as u64, m as u64, 1], q) {
                     out.push((t, true));
                 }
             }
@@ -171,13 +184,13 @@ impl Clinical {
                 lo = birthday(life.birth, min_age);
             }
             let hi = life.death.map_or(y1, |d| y1.min(d - 30));
-            let u = rng.f64();
             if lo >= hi {
                 continue;
             }
-            let share = fatal_share[life.muni_at(lo)][model.yi(year)];
+            let (m, yi) = (life.muni_at(lo), model.yi(year));
+            let share = fatal_share[m][yi];
             let expected = rate(life.age_on(lo)) * (1.0 - share) * (y1 - lo) as f64 / 365.25;
-            if u < expected {
+            if rows.balanced_chance([outcome, yi as u64, m as u64, 0], expected) {
                 out.push((lo + rng.range(0, hi - lo - 1), false));
             }
         }
@@ -196,6 +209,8 @@ impl Clinical {
             rate,
             &self.hip_mortality,
             (1, 30),
+            outcome::HIP_FRACTURE,
+            rows,
             &mut ops,
         );
         for (n, &(day, _)) in ops.iter().enumerate() {
@@ -213,7 +228,10 @@ impl Clinical {
             );
             // Within 24 hours (never exactly 24, so that rounding the clock times to hundredths
             // of an hour cannot move a patient across the limit), later, or never.
-            let delay = if rng.chance(self.mobilisation[m][yi]) {
+            let delay = if rows.balanced_chance(
+                [outcome::MOBILISATION, yi as u64, m as u64, 0],
+                self.mobilisation[m][yi],
+            ) {
                 Some(rng.range(2 * 60, 24 * 60 - 1))
             } else if rng.chance(HIP_LATE_MOBILISATION) {
                 Some(rng.range(24 * 60 + 1, 96 * 60))
@@ -297,14 +315,20 @@ impl Clinical {
             let (indirect, direct) = if not_testable {
                 (None, None)
             } else {
-                let indirect = if rng.chance(self.indirect_test[m][yi]) {
+                let indirect = if rows.balanced_chance(
+                    [outcome::INDIRECT_TEST, yi as u64, m as u64, 0],
+                    self.indirect_test[m][yi],
+                ) {
                     Some(rng.range(10, 4 * 60 - 1))
                 } else if rng.chance(LATE_INDIRECT_TEST) {
                     Some(rng.range(4 * 60 + 1, 48 * 60))
                 } else {
                     None
                 };
-                let direct = if rng.chance(self.direct_test[m][yi]) {
+                let direct = if rows.balanced_chance(
+                    [outcome::DIRECT_TEST, yi as u64, m as u64, 0],
+                    self.direct_test[m][yi],
+                ) {
                     Some(rng.range(60, 24 * 60 - 1))
                 } else if rng.chance(LATE_DIRECT_TEST) {
                     Some(rng.range(24 * 60 + 1, 5 * 24 * 60))
@@ -351,6 +375,8 @@ impl Clinical {
             rate,
             &self.copd_mortality,
             (0, 30),
+            outcome::COPD_EXACERBATION,
+            rows,
             &mut admissions,
         );
         // Planned admissions (decoys), on days the person lives at least 31 more days.
@@ -387,7 +413,10 @@ impl Clinical {
             let mut days: Vec<Day> = (0..k).map(|_| lo + rng.range(0, hi - lo - 1)).collect();
             days.sort();
             let m = life.muni_at(days[0]);
-            let registered = rng.chance(self.copd_smoking[m][model.yi(year)]);
+            let registered = rows.balanced_chance(
+                [outcome::SMOKING_STATUS, year as u64, m as u64, 0],
+                self.copd_smoking[m][model.yi(year)],
+            );
             let carrier = rng.range(0, k - 1);
             let status = *rng.pick(&SMOKING_STATUS);
             for (i, &day) in days.iter().enumerate() {
@@ -468,7 +497,8 @@ impl Clinical {
             };
             let k = stays[rng.below(stays.len() as u64) as usize];
             let yi = model.yi(year);
-            if rng.chance(self.belt[life.stays[k].muni][yi]) {
+            let m = life.stays[k].muni;
+            if rows.balanced_chance([outcome::BELT, yi as u64, m as u64, 0], self.belt[m][yi]) {
                 let (lo, hi) = window(k);
                 if lo < hi {
                     loop {

@@ -21,6 +21,12 @@ use crate::date::{self, Day};
 use crate::model::Model;
 use crate::rng::{Rng, mix};
 
+/// Keys of the balanced outcomes (`Rows::balanced_chance`).
+mod outcome {
+    pub const RETAINED: u64 = 1;
+    pub const YOUTH_EDUCATION: u64 = 2;
+}
+
 const SPELLS: usize = 0;
 const EDUCATION: usize = 1;
 const SCHOOL: usize = 2;
@@ -308,7 +314,16 @@ impl Labour {
             if start > kf {
                 continue;
             }
-            if rng.chance(p) {
+            let yi = self.yi(date::year_of(admitted));
+            if rows.balanced_chance(
+                [
+                    outcome::RETAINED,
+                    yi as u64,
+                    muni as u64,
+                    psychiatric as u64,
+                ],
+                p,
+            ) {
                 let mut at = start;
                 if rng.chance(RETAINED_SICK_LEAVE) {
                     let sick = (rng.range(1, 26) as usize).min(kf - start);
@@ -375,8 +390,8 @@ impl Labour {
             .diagnoses
             .iter()
             .any(|&(d, code)| d < year_end && code.starts_with("DF"));
+        let m = life.muni_at(date::jan1(c));
         let p = if mental {
-            let m = life.muni_at(date::jan1(c));
             self.youth_mental[m][self.yi(c)]
         } else {
             YOUTH_COMPLETION_OTHERS
@@ -386,7 +401,10 @@ impl Labour {
         } else {
             GENERAL_SHARE
         };
-        let youth = if rng.chance(p) {
+        let youth = if rows.balanced_chance(
+            [outcome::YOUTH_EDUCATION, c as u64, m as u64, mental as u64],
+            p,
+        ) {
             if rng.chance(general_share) {
                 let y = b + 19 + rng.chance(0.3) as i32;
                 Some((june_end(y, rng), "gymnasial"))

@@ -9,7 +9,7 @@
 
 use crate::date::{self, Day};
 use crate::model::{Model, Stay};
-use crate::rng::Rng;
+use crate::rng::{Balanced, Rng};
 
 pub mod aggregates;
 pub mod clinical;
@@ -106,9 +106,22 @@ pub struct Rows<'a> {
     pub(crate) codes: &'a [Vec<u8>],
     pub(crate) dirty: f64,
     pub(crate) dirty_rng: &'a mut Rng,
+    pub(crate) balanced: &'a mut Balanced,
 }
 
 impl<'a> Rows<'a> {
+    /// An outcome the indicators tally, balanced with the unit of work's other draws of the
+    /// same `key` ([`Balanced`]); the key's first element names the outcome within the register.
+    pub fn balanced_chance(&mut self, key: [u64; 4], p: f64) -> bool {
+        self.balanced.chance(key, p)
+    }
+
+    /// A uniform variate spread evenly with the unit of work's other variates of the same
+    /// `key` ([`Balanced::uniform`]).
+    pub fn balanced_uniform(&mut self, key: [u64; 4]) -> f64 {
+        self.balanced.uniform(key)
+    }
+
     /// Starts a row of the register's `file`-th file; fields are separated by commas and the
     /// row ends with [`Row::end`].
     pub fn row(&mut self, file: usize) -> Row<'_, 'a> {

@@ -19,7 +19,13 @@
 use super::{FileSpec, PersonLife, Register, Rows};
 use crate::date::{self, Day};
 use crate::model::Model;
-use crate::rng::Rng;
+use crate::rng::{Rng, normal_quantile};
+
+/// Keys of the balanced variates (`Rows::balanced_uniform`).
+mod outcome {
+    pub const SATISFACTION: u64 = 1;
+    pub const INVOLVEMENT: u64 = 2;
+}
 
 const FILE: FileSpec = FileSpec {
     name: "lup_respondents.csv",
@@ -183,9 +189,13 @@ impl PatientSurvey {
         let year = date::year_of(end);
         let muni = life.muni_at(start);
         let yi = model.yi(year);
-        let z1 = rng.normal();
-        let z2 = ANSWER_CORRELATION * z1
-            + (1.0 - ANSWER_CORRELATION * ANSWER_CORRELATION).sqrt() * rng.normal();
+        // Variates spread evenly over the unit's respondents of the group, municipality and
+        // year, so that their mean answers come close to the targets.
+        let key = |k: u64| [k, group as u64, muni as u64, year as u64];
+        let z1 = normal_quantile(rows.balanced_uniform(key(outcome::SATISFACTION)));
+        let own = normal_quantile(rows.balanced_uniform(key(outcome::INVOLVEMENT)));
+        let z2 =
+            ANSWER_CORRELATION * z1 + (1.0 - ANSWER_CORRELATION * ANSWER_CORRELATION).sqrt() * own;
         let dists = &self.answers[group];
         let satisfaction = draw(&dists[0][muni][yi], normal_cdf(z1));
         let involvement = draw(&dists[1][muni][yi], normal_cdf(z2));

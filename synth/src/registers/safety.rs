@@ -6,6 +6,14 @@ use crate::date;
 use crate::model::Model;
 use crate::rng::Rng;
 
+/// Keys of the balanced outcomes (`Rows::balanced_chance`).
+mod outcome {
+    pub const BACTERAEMIA: u64 = 1;
+    pub const CLOSTRIDIUM: u64 = 2;
+    pub const FATAL_ARREST: u64 = 3;
+    pub const SURVIVED_ARREST: u64 = 4;
+}
+
 const INFECTIONS: usize = 0;
 const ARRESTS: usize = 1;
 
@@ -115,8 +123,10 @@ impl Register for Safety {
             if los < 2 {
                 continue;
             }
-            let p = self.bacteraemia[stay.muni][model.yi(date::year_of(stay.admitted))];
-            if rng.chance((p * los as f64).min(0.5)) {
+            let yi = model.yi(date::year_of(stay.admitted));
+            let p = self.bacteraemia[stay.muni][yi];
+            let key = [outcome::BACTERAEMIA, yi as u64, stay.muni as u64, 0];
+            if rows.balanced_chance(key, (p * los as f64).min(0.5)) {
                 let day = stay.admitted + rng.range(2, los);
                 if (first..=last).contains(&day) && life.alive_on(day) {
                     n += 1;
@@ -137,7 +147,8 @@ impl Register for Safety {
             let rate = self.clostridium[m][model.yi(year)]
                 * clostridium_age_factor(life.age_on(y0))
                 / self.clostridium_norm;
-            if !rng.chance((rate * (y1 - y0) as f64 / 365.25).min(0.5)) {
+            let key = [outcome::CLOSTRIDIUM, year as u64, m as u64, 0];
+            if !rows.balanced_chance(key, (rate * (y1 - y0) as f64 / 365.25).min(0.5)) {
                 continue;
             }
             let recent = life
@@ -167,7 +178,13 @@ impl Register for Safety {
         {
             let m = life.muni_at(death);
             let s = self.arrest_survival[m][model.yi(date::year_of(death))];
-            if rng.chance((1.0 - s) * ARRESTS_PER_DEATH) {
+            let key = [
+                outcome::FATAL_ARREST,
+                date::year_of(death) as u64,
+                m as u64,
+                0,
+            ];
+            if rows.balanced_chance(key, (1.0 - s) * ARRESTS_PER_DEATH) {
                 let before = if rng.chance(SAME_DAY_DEATH) {
                     0
                 } else {
@@ -185,7 +202,11 @@ impl Register for Safety {
             }
             let m = life.muni_at(y0);
             let s = self.arrest_survival[m][model.yi(year)];
-            if rng.chance(s * ARRESTS_PER_DEATH * model.death_probability(life, year)) {
+            let key = [outcome::SURVIVED_ARREST, year as u64, m as u64, 0];
+            if rows.balanced_chance(
+                key,
+                s * ARRESTS_PER_DEATH * model.death_probability(life, year),
+            ) {
                 let day = y0 + rng.range(0, y1 - y0 - 1);
                 if life.alive_on(day + 30) {
                     Self::arrest(rows, life, day, rng);

@@ -22,7 +22,14 @@
 use super::{FileSpec, PersonLife, Register, Rows};
 use crate::date::{self, Day};
 use crate::model::Model;
-use crate::rng::Rng;
+use crate::rng::{Rng, normal_quantile};
+
+/// Keys of the balanced outcomes (`Rows::balanced_chance`, `Rows::balanced_uniform`).
+mod outcome {
+    pub const WAIT: u64 = 1;
+    pub const ASSESSED: u64 = 2;
+    pub const CANCER_ON_TIME: u64 = 3;
+}
 
 const TREATMENT: usize = 0;
 const ASSESSMENT: usize = 1;
@@ -219,8 +226,8 @@ fn events(
 }
 
 /// A log-normal variate with mean 1.
-fn unit_lognormal(rng: &mut Rng, sigma: f64) -> f64 {
-    (sigma * rng.normal() - sigma * sigma / 2.0).exp()
+fn unit_lognormal(u: f64, sigma: f64) -> f64 {
+    (sigma * normal_quantile(u) - sigma * sigma / 2.0).exp()
 }
 
 /// The outcome day if the person is alive on it and it falls before `end` (the day after the
@@ -279,7 +286,10 @@ impl Waiting {
             };
             // The target of the year the treatment starts in (the indicator's period): placed
             // with the referral year's mean first, then drawn again with the same variate.
-            let z = unit_lognormal(rng, sigma);
+            let kind = (psychiatric as u64) << 2 | (child as u64) << 1 | surgical as u64;
+            let year = date::year_of(referred) as u64;
+            let u = rows.balanced_uniform([outcome::WAIT, kind, muni as u64, year]);
+            let z = unit_lognormal(u, sigma);
             let first = (z * Self::at(model, grid, muni, referred)).min(MAX_WAIT);
             let mean = Self::at(model, grid, muni, referred + first.round() as i32);
             let wait = (z * mean).min(MAX_WAIT).round() as i32;
@@ -346,7 +356,22 @@ impl Waiting {
                 (&self.assess_adults, EXCEPTION_SHARE_PSYCHIATRY)
             };
             // The target of the year the assessment typically ends in.
-            let kept = rng.chance(Self::at(model, grid, muni, referred + 20).clamp(0.0, 1.0));
+            let kind = if !psychiatric {
+                0
+            } else if life.age_on(referred) < 18 {
+                1
+            } else {
+                2
+            };
+            let kept = rows.balanced_chance(
+                [
+                    outcome::ASSESSED,
+                    kind,
+                    muni as u64,
+                    date::year_of(referred) as u64,
+                ],
+                Self::at(model, grid, muni, referred + 20),
+            );
             let (days, exception) = if kept && !rng.chance(exception_share) {
                 // Assessed within the deadline, most in its second half.
                 let u = rng.f64().powf(0.7);
@@ -410,7 +435,13 @@ impl Waiting {
             let (name, standard, _, _) = CANCER_TYPES[*rng.pick(&weights)];
             let treated = if rng.chance(CANCER_CONFIRMED) {
                 let p = Self::at(model, &self.cancer_on_time, muni, referred + standard);
-                let days = if rng.chance(p.clamp(0.0, 1.0)) {
+                let key = [
+                    outcome::CANCER_ON_TIME,
+                    0,
+                    muni as u64,
+                    date::year_of(referred) as u64,
+                ];
+                let days = if rows.balanced_chance(key, p) {
                     // Within the standard time, most in its second half.
                     let u = rng.f64().powf(0.6);
                     (standard as f64 * (0.45 + 0.55 * u)).floor() as i32

@@ -342,6 +342,11 @@ pub struct Targets {
     national: BTreeMap<String, Vec<(i32, f64)>>,
     /// (indicator, region code) -> [(year, value)]
     regional: BTreeMap<(String, u32), Vec<(i32, f64)>>,
+    /// (indicator, region code) -> factor on the region's municipal targets
+    /// (`regional_corrections.csv`)
+    corrections: BTreeMap<(String, u32), f64>,
+    /// municipality code -> region code
+    region_of: BTreeMap<u32, u32>,
     trends: BTreeMap<String, f64>,
 }
 
@@ -379,6 +384,26 @@ impl Targets {
                     .push((year, value));
             }
         }
+        let cpath = data.join("calibration/regional_corrections.csv");
+        if cpath.exists() {
+            for r in records(&cpath)? {
+                let bad = |what: &str| format!("{}: bad {what} in {r:?}", cpath.display());
+                let region: u32 = field(&r, "region_code", &cpath)?
+                    .parse()
+                    .map_err(|_| bad("region_code"))?;
+                let factor: f64 = field(&r, "factor", &cpath)?
+                    .parse()
+                    .map_err(|_| bad("factor"))?;
+                if !(0.5..=2.0).contains(&factor) {
+                    return Err(bad("factor (expected 0.5-2)"));
+                }
+                let ind = field(&r, "indicator", &cpath)?.to_string();
+                t.corrections.insert((ind, region), factor);
+            }
+        }
+        for m in load_municipalities(data)? {
+            t.region_of.insert(m.code, m.region);
+        }
         let trpath = data.join("calibration/trends.csv");
         for r in records(&trpath)? {
             let v: f64 = field(&r, "relative_change_per_year", &trpath)?
@@ -391,13 +416,23 @@ impl Targets {
     }
 
     /// The target of `indicator` for a municipality in `year`: the figure of that year, or the
-    /// nearest year's figure moved by the yearly trend.
+    /// nearest year's figure moved by the yearly trend; times the region's correction, if
+    /// `regional_corrections.csv` has one (what the model gives for a region is not exactly
+    /// what it is asked for: clamped probabilities, ages and lengths of stay that differ by
+    /// region, a median pooled over municipalities; the factors are measured on national runs
+    /// by `tools/regional_corrections.py`).
     pub fn get(&self, indicator: &str, municipality: u32, year: i32) -> Result<f64, String> {
         let series = self
             .municipal
             .get(&(indicator.to_string(), municipality))
             .ok_or_else(|| format!("targets.csv: no {indicator} target for {municipality}"))?;
-        Ok(self.at_year(indicator, series, year))
+        let correction = self
+            .region_of
+            .get(&municipality)
+            .and_then(|r| self.corrections.get(&(indicator.to_string(), *r)))
+            .copied()
+            .unwrap_or(1.0);
+        Ok(self.at_year(indicator, series, year) * correction)
     }
 
     /// The national target of `indicator` in `year`, as [`Targets::get`] does for a

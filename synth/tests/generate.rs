@@ -18,10 +18,13 @@ fn same_seed_gives_same_bytes_whatever_the_thread_count() {
             bytes(&a, f) == bytes(&b, f),
             "{f} differs between 1 and 2 threads"
         );
-        assert!(
-            bytes(&a, f) != bytes(&c, f),
-            "{f} is the same for seeds 7 and 8"
-        );
+        // The aggregated figures are delivered as published, whatever the seed.
+        if !f.starts_with("aggregates/") {
+            assert!(
+                bytes(&a, f) != bytes(&c, f),
+                "{f} is the same for seeds 7 and 8"
+            );
+        }
     }
     for f in [
         "reference/municipalities.csv",

@@ -44,12 +44,11 @@ fn regions(model: &Model) -> Vec<(u32, f64, usize)> {
         .collect()
 }
 
-/// A binomial count, by its normal approximation (the counts are large).
-fn binomial(rng: &mut Rng, n: f64, p: f64) -> f64 {
-    let p = p.clamp(0.0, 1.0);
-    (n * p + (n * p * (1.0 - p)).sqrt() * rng.normal())
-        .round()
-        .clamp(0.0, n)
+/// The count a delivering body reports for `n` cases at the rate `p`: these figures are the
+/// published ones (the generator's truth) delivered as they are, so the count is the expected one,
+/// not a draw around it.
+fn delivered(n: f64, p: f64) -> f64 {
+    (n * p.clamp(0.0, 1.0)).round()
 }
 
 impl Register for Aggregates {
@@ -75,7 +74,7 @@ impl Register for Aggregates {
 
     fn person(&self, _model: &Model, _life: &PersonLife, _rng: &mut Rng, _rows: &mut Rows) {}
 
-    fn aggregate(&self, model: &Model, rng: &mut Rng, rows: &mut Rows) {
+    fn aggregate(&self, model: &Model, _rng: &mut Rng, rows: &mut Rows) {
         let persons = model.persons as f64;
         let regions = regions(model);
         let target =
@@ -88,7 +87,7 @@ impl Register for Aggregates {
             for &(code, share, muni) in &regions {
                 let patients = (persons * share * ACTIVE_MEDICATION_SHARE).round().max(1.0);
                 let p = target("updated_medication_records", muni, year) / 100.0;
-                let updated = binomial(rng, patients, p);
+                let updated = delivered(patients, p);
                 patients_all += patients;
                 rows.row(MEDICATION)
                     .int(code as i64)
@@ -100,9 +99,7 @@ impl Register for Aggregates {
             }
             // The body publishes its national figure itself; it is not the population-weighted
             // mean of the regions.
-            let updated_all = binomial(
-                rng,
-                patients_all,
+            let updated_all = delivered(patients_all,
                 national("updated_medication_records", year) / 100.0,
             );
             rows.row(MEDICATION)
@@ -121,7 +118,7 @@ impl Register for Aggregates {
                     .round()
                     .max(1.0);
                 let p = target("medical_overcrowding", muni, year) / 100.0;
-                let excess = binomial(rng, normed, p);
+                let excess = delivered(normed, p);
                 normed_all += normed;
                 rows.row(BEDS)
                     .int(code as i64)
@@ -131,9 +128,7 @@ impl Register for Aggregates {
                     .dec(100.0 * excess / normed, 2)
                     .end();
             }
-            let excess_all = binomial(
-                rng,
-                normed_all,
+            let excess_all = delivered(normed_all,
                 national("medical_overcrowding", year) / 100.0,
             );
             rows.row(BEDS)
@@ -152,7 +147,7 @@ impl Register for Aggregates {
             for &(code, share, muni) in &regions {
                 let patients = (persons * share * CANCER_INCIDENCE * 3.0).round().max(1.0);
                 let p = target("cancer_survival_5y", muni, last) / 100.0;
-                let survival = 100.0 * binomial(rng, patients, p) / patients;
+                let survival = 100.0 * delivered(patients, p) / patients;
                 patients_all += patients;
                 rows.row(SURVIVAL)
                     .int(code as i64)
@@ -162,9 +157,7 @@ impl Register for Aggregates {
                     .end();
             }
             let survival_all = 100.0
-                * binomial(
-                    rng,
-                    patients_all,
+                * delivered(patients_all,
                     national("cancer_survival_5y", last) / 100.0,
                 )
                 / patients_all;

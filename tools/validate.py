@@ -84,7 +84,7 @@ def main():
         ok = in_ci or same or (level != "municipality" and near)
         if ok:
             stats[1] += 1
-        elif level != "municipality":
+        else:
             detail[ind].append(
                 f"{level} {unit}: ours {value:.3g} [{lo if lo is None else round(lo, 3)}; {hi if hi is None else round(hi, 3)}], published {pub}"
             )

@@ -217,6 +217,7 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
+        let mut recent: Vec<Recent> = vec![Recent::default(); source.columns.len()];
         let mut record = csv::ByteRecord::new();
         let mut rows = 0usize;
         let mut line = 1usize;
@@ -255,7 +256,9 @@ impl Loader<'_> {
                 let raw = record.get(position).unwrap_or(b"");
                 let (name, ty) = &source.columns[k];
                 let column = columns[k].as_mut().expect("a used column has storage");
-                if let Err(problem) = self.push(column, ty, categories[k].as_deref(), raw) {
+                if let Err(problem) =
+                    self.push(column, ty, categories[k].as_deref(), &mut recent[k], raw)
+                {
                     let mut error = DataError::line(&file, line, problem);
                     error.column = Some(name.clone());
                     error.value = Some(String::from_utf8_lossy(raw).into_owned());
@@ -290,27 +293,64 @@ impl Loader<'_> {
         }
     }
 
+    /// Adds one field's value to its column. Values are read from the bytes: only texts (and
+    /// ids that are not plain numbers) are checked as UTF-8, and a value equal to the column's
+    /// previous one reuses its result (extracts come sorted by person and date).
     fn push(
         &mut self,
         column: &mut Column,
         ty: &ColumnType,
         allowed: Option<&[u32]>,
+        recent: &mut Recent,
         raw: &[u8],
     ) -> Result<(), String> {
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| "the value is not valid UTF-8 text".to_string())?
-            .trim();
-        let missing = text.is_empty();
+        let mut bytes = raw.trim_ascii();
+        if bytes.first().is_some_and(|b| !b.is_ascii())
+            || bytes.last().is_some_and(|b| !b.is_ascii())
+        {
+            // Text may also be padded by white space beyond ASCII.
+            bytes = std::str::from_utf8(raw)
+                .map_err(|_| NOT_UTF8.to_string())?
+                .trim()
+                .as_bytes();
+        }
+        let pushed = self.push_trimmed(column, ty, allowed, recent, bytes);
+        if pushed.is_err() && std::str::from_utf8(raw).is_err() {
+            return Err(NOT_UTF8.to_string());
+        }
+        pushed
+    }
+
+    fn push_trimmed(
+        &mut self,
+        column: &mut Column,
+        ty: &ColumnType,
+        allowed: Option<&[u32]>,
+        recent: &mut Recent,
+        bytes: &[u8],
+    ) -> Result<(), String> {
+        let missing = bytes.is_empty();
+        if !missing && recent.raw.as_slice() == bytes {
+            match column {
+                Column::Date(v) => v.push(recent.value as i32),
+                Column::Sym(v) | Column::Unit(v) => v.push(recent.value as u32),
+                _ => {}
+            }
+            if matches!(column, Column::Date(_) | Column::Sym(_) | Column::Unit(_)) {
+                return Ok(());
+            }
+        }
+        let text = || std::str::from_utf8(bytes).map_err(|_| NOT_UTF8.to_string());
         match (column, ty) {
             (Column::Num(v), ColumnType::Integer) => v.push(if missing {
                 f64::NAN
             } else {
-                text.parse::<i64>()
-                    .map_err(|_| "expected a whole number".to_string())? as f64
+                parse_whole(bytes).ok_or_else(|| "expected a whole number".to_string())? as f64
             }),
             (Column::Num(v), _) => v.push(if missing {
                 f64::NAN
             } else {
+                let text = text()?;
                 match text.parse::<f64>() {
                     Ok(x) if x.is_finite() => x,
                     _ if text.contains(',') => {
@@ -324,44 +364,48 @@ impl Loader<'_> {
             (Column::Date(v), _) => v.push(if missing {
                 MISSING_DATE
             } else {
-                parse_date(text)?
+                let day = parse_date_bytes(bytes)?;
+                recent.remember(bytes, day as i64);
+                day
             }),
-            (Column::Bool(v), _) => v.push(match text {
-                "" => MISSING_BOOL,
-                "true" | "1" | "TRUE" | "True" => 1,
-                "false" | "0" | "FALSE" | "False" => 0,
+            (Column::Bool(v), _) => v.push(match bytes {
+                b"" => MISSING_BOOL,
+                b"true" | b"1" | b"TRUE" | b"True" => 1,
+                b"false" | b"0" | b"FALSE" | b"False" => 0,
                 _ => return Err("expected true or false".to_string()),
             }),
             (Column::Person(v), _) => v.push(if missing {
                 MISSING_SYM
             } else {
-                self.persons.id(text)
+                self.persons
+                    .id_bytes(bytes)
+                    .ok_or_else(|| NOT_UTF8.to_string())?
             }),
             (Column::Unit(v), ColumnType::Municipality) => v.push(if missing {
                 MISSING_SYM
             } else {
-                let code: u32 = text
-                    .parse()
-                    .map_err(|_| "expected a municipality code".to_string())?;
+                let code =
+                    parse_code(bytes).ok_or_else(|| "expected a municipality code".to_string())?;
                 self.geography.municipality(code).ok_or_else(|| {
                     "unknown municipality code (not in the geography)".to_string()
                 })?;
+                recent.remember(bytes, code as i64);
                 code
             }),
             (Column::Unit(v), _) => v.push(if missing {
                 MISSING_SYM
             } else {
-                let code: u32 = text
-                    .parse()
-                    .map_err(|_| "expected a unit code".to_string())?;
+                let code = parse_code(bytes).ok_or_else(|| "expected a unit code".to_string())?;
                 self.geography.unit(code).ok_or_else(|| {
                     "unknown unit code: not 0, a region or a municipality".to_string()
                 })?;
+                recent.remember(bytes, code as i64);
                 code
             }),
             (Column::Sym(v), _) => v.push(if missing {
                 MISSING_SYM
             } else {
+                let text = text()?;
                 let sym = self.symbols.intern(text);
                 if let Some(allowed) = allowed
                     && !allowed.contains(&sym)
@@ -375,11 +419,57 @@ impl Loader<'_> {
                         list.join(", ")
                     ));
                 }
+                recent.remember(bytes, sym as i64);
                 sym
             }),
         }
         Ok(())
     }
+}
+
+const NOT_UTF8: &str = "the value is not valid UTF-8 text";
+
+/// A column's previous value and what it was read as.
+#[derive(Debug, Clone, Default)]
+struct Recent {
+    raw: Vec<u8>,
+    value: i64,
+}
+
+impl Recent {
+    fn remember(&mut self, raw: &[u8], value: i64) {
+        self.raw.clear();
+        self.raw.extend_from_slice(raw);
+        self.value = value;
+    }
+}
+
+/// A whole number as `str::parse::<i64>` reads it (an optional sign, then digits), from bytes.
+fn parse_whole(bytes: &[u8]) -> Option<i64> {
+    let (negative, digits) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        let d = i64::from(d - b'0');
+        n = if negative {
+            n.checked_mul(10)?.checked_sub(d)?
+        } else {
+            n.checked_mul(10)?.checked_add(d)?
+        };
+    }
+    Some(n)
+}
+
+/// A code as `str::parse::<u32>` reads it, from bytes.
+fn parse_code(bytes: &[u8]) -> Option<u32> {
+    let n = parse_whole(bytes)?;
+    u32::try_from(n).ok().filter(|_| bytes[0] != b'-')
 }
 
 fn trim_bom(header: &[u8]) -> &[u8] {
@@ -389,7 +479,10 @@ fn trim_bom(header: &[u8]) -> &[u8] {
 
 /// `YYYY-MM-DD`, checked to be a real day.
 pub fn parse_date(text: &str) -> Result<i32, String> {
-    let b = text.as_bytes();
+    parse_date_bytes(text.as_bytes())
+}
+
+fn parse_date_bytes(b: &[u8]) -> Result<i32, String> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
@@ -399,9 +492,10 @@ pub fn parse_date(text: &str) -> Result<i32, String> {
     if !shape {
         return Err("expected a date written YYYY-MM-DD".to_string());
     }
-    let y: i32 = text[0..4].parse().unwrap_or(0);
-    let m: u32 = text[5..7].parse().unwrap_or(0);
-    let d: u32 = text[8..10].parse().unwrap_or(0);
+    let digit = |i: usize| u32::from(b[i] - b'0');
+    let y = (digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)) as i32;
+    let m = digit(5) * 10 + digit(6);
+    let d = digit(8) * 10 + digit(9);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days_in_month = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

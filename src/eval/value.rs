@@ -118,13 +118,16 @@ pub enum PersonKey {
     Text(Arc<str>),
 }
 
-fn plain_number(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
+fn plain_number(bytes: &[u8]) -> Option<u64> {
     let plain = !bytes.is_empty()
         && bytes.len() <= 19
         && bytes.iter().all(u8::is_ascii_digit)
         && (bytes[0] != b'0' || bytes.len() == 1);
-    if plain { text.parse().ok() } else { None }
+    plain.then(|| {
+        bytes
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
+    })
 }
 
 /// Numbers the persons of the extracts, 0, 1, 2, … in order of first appearance. Person ids
@@ -135,24 +138,35 @@ pub struct PersonIds {
     /// The last numeric id asked for and its number: an extract's rows come grouped by person,
     /// so most rows need no lookup in the (large, cache-unfriendly) table.
     last: Option<(u64, u32)>,
-    numbers: HashMap<u64, u32, BuildHasherDefault<FastHash>>,
+    numbers: HashMap<u64, u32, BuildHasherDefault<NearbyHash>>,
     texts: HashMap<Arc<str>, u32, BuildHasherDefault<FastHash>>,
     keys: Vec<PersonKey>,
 }
 
 impl PersonIds {
+    /// The number of the id written `bytes`, or `None` if they are not UTF-8 text. Numeric ids
+    /// (the usual case) are read without a text check.
+    pub fn id_bytes(&mut self, bytes: &[u8]) -> Option<u32> {
+        match plain_number(bytes) {
+            Some(n) => Some(self.numbered(n)),
+            None => std::str::from_utf8(bytes).ok().map(|text| self.id(text)),
+        }
+    }
+
+    fn numbered(&mut self, n: u64) -> u32 {
+        if let Some((last, id)) = self.last
+            && last == n
+        {
+            return id;
+        }
+        let id = self.number(n);
+        self.last = Some((n, id));
+        id
+    }
+
     pub fn id(&mut self, text: &str) -> u32 {
-        match plain_number(text) {
-            Some(n) => {
-                if let Some((last, id)) = self.last
-                    && last == n
-                {
-                    return id;
-                }
-                let id = self.number(n);
-                self.last = Some((n, id));
-                id
-            }
+        match plain_number(text.as_bytes()) {
+            Some(n) => self.numbered(n),
             None => match self.texts.get(text) {
                 Some(&id) => id,
                 None => self.text(Arc::from(text)),
@@ -256,6 +270,37 @@ impl Hasher for FastHash {
         h ^= h >> 31;
         h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
         h ^ (h >> 29)
+    }
+}
+
+/// The hash of numeric person ids. Extracts list persons in runs of nearby ids (a register's
+/// persons are numbered in blocks), and millions of ids make a table far larger than the
+/// processor's caches: ids that differ only in their last 10 bits land in the same stretch of
+/// the table, so a run of nearby ids reads memory already fetched, while the blocks themselves
+/// are scattered by a full mix of the higher bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NearbyHash(u64);
+
+impl Hasher for NearbyHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; anything else still hashes correctly, if slowly.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(SEED);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        let n = self.0;
+        let mut block = (n >> 10).wrapping_add(SEED);
+        block = (block ^ (block >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        block ^= block >> 29;
+        // The block's mix in the high bits (hashbrown's tag) and the low ones (the bucket),
+        // the id's own last 10 bits kept: nearby ids, nearby buckets.
+        (block & !0x3ff) | ((block ^ n) & 0x3ff)
     }
 }
 

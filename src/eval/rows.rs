@@ -53,6 +53,8 @@ pub struct RowRef<'a> {
 /// A cohort's members: a bitset over person numbers.
 pub type Members = Vec<u64>;
 
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<super::value::FastHash>>;
+
 /// A source's person index serves every period; a population's is per period.
 type PersonIndexKey = (RowSet, Option<Period>);
 
@@ -73,9 +75,10 @@ pub struct Engine<'p> {
     /// Municipality code → index in the geography, dense for speed.
     pub municipality_index: Vec<u32>,
     code_memo: RefCell<Vec<Vec<u8>>>,
-    views: RefCell<HashMap<(PopulationId, Period), Rc<View>>>,
-    cohorts: RefCell<HashMap<(CohortId, Period), Rc<Members>>>,
-    person_indexes: RefCell<HashMap<PersonIndexKey, Rc<PersonIndex>>>,
+    // Looked up for every row that evaluates a relation: hashed with the fast hash.
+    views: RefCell<FastMap<(PopulationId, Period), Rc<View>>>,
+    cohorts: RefCell<FastMap<(CohortId, Period), Rc<Members>>>,
+    person_indexes: RefCell<FastMap<PersonIndexKey, Rc<PersonIndex>>>,
     /// Aggregations already evaluated, by (aggregation, period, keys): see `Engine::cells`.
     pub(super) cells_cache: RefCell<HashMap<(usize, Period, String), Rc<super::measure::Cells>>>,
     /// Rows without a municipality value, per (source, residence column, period).
@@ -137,9 +140,9 @@ impl<'p> Engine<'p> {
             person_count,
             municipality_index,
             code_memo: RefCell::new(vec![Vec::new(); plan.code_lists.len()]),
-            views: RefCell::new(HashMap::new()),
-            cohorts: RefCell::new(HashMap::new()),
-            person_indexes: RefCell::new(HashMap::new()),
+            views: RefCell::new(FastMap::default()),
+            cohorts: RefCell::new(FastMap::default()),
+            person_indexes: RefCell::new(FastMap::default()),
             cells_cache: RefCell::new(HashMap::new()),
             without_residence: RefCell::new(BTreeMap::new()),
         }
@@ -537,8 +540,17 @@ impl<'p> Engine<'p> {
             },
             Expr::Related(r) => self.related(r, ctx),
             Expr::Call(f, args) => {
-                let values: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                call(*f, &values)
+                // Built-ins take one or two arguments: no allocation per row.
+                let mut values = [Value::Missing; 4];
+                if args.len() <= values.len() {
+                    for (v, a) in values.iter_mut().zip(args) {
+                        *v = self.eval(a, ctx);
+                    }
+                    call(*f, &values[..args.len()])
+                } else {
+                    let values: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                    call(*f, &values)
+                }
             }
             Expr::Band {
                 value,
@@ -565,27 +577,32 @@ impl<'p> Engine<'p> {
             RowSet::Source(_) => None,
         };
         let root = self.root_of(r.rows);
-        let candidates: Vec<u32> = if r.same_person {
+        // The candidate rows: the person's, by the person index, or every row.
+        let index;
+        let (positions, all): (&[u32], u32) = if r.same_person {
             let Some(person) = outer_person else {
                 return fold_empty(r.function);
             };
-            let index = self.person_index(r.rows, period);
+            index = self.person_index(r.rows, period);
             let p = person as usize;
             if p + 1 >= index.start.len() {
                 return fold_empty(r.function);
             }
-            index.order[index.start[p] as usize..index.start[p + 1] as usize].to_vec()
+            (
+                &index.order[index.start[p] as usize..index.start[p + 1] as usize],
+                0,
+            )
         } else {
             let n = view
                 .as_ref()
                 .map(|v| v.len())
                 .unwrap_or(self.tables[root].rows);
-            (0..n as u32).collect()
+            (&[], n as u32)
         };
         let mut count = 0usize;
         let mut best: Option<Value> = None;
         let mut sum = 0.0;
-        for position in candidates {
+        for position in positions.iter().copied().chain(0..all) {
             let row = match &view {
                 Some(v) => BoundRow {
                     root,

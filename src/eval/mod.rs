@@ -8,6 +8,7 @@
 // returned once per run, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod columnar;
 pub mod error;
 pub mod geography;
 pub mod load;

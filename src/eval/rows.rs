@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use super::columnar;
 use super::geography::Geography;
 use super::load::Table;
 use super::value::{Interner, Value};
@@ -202,11 +203,19 @@ impl<'p> Engine<'p> {
         let pop = &self.plan.populations[id];
         let width = pop.lets.len();
         let own = pop.own_lets_from;
-        // Conditions that need no `let` run first, and each other condition right after the
-        // last let it reads, so costly lets (relations) are computed only for rows that can
-        // still be kept.
-        let (early, late): (Vec<&Expr>, Vec<&Expr>) =
-            pop.filters.iter().partition(|f| !uses_lets(f));
+        // Conditions on the row's own columns (and own simple lets, written out) run first,
+        // over batches of rows (`columnar`); then those that need no `let`, and each other
+        // condition right after the last let it reads, so costly lets (relations) are
+        // computed only for rows that can still be kept.
+        let mut batched = Vec::new();
+        let mut rest = Vec::new();
+        for f in &pop.filters {
+            match columnar::inline_lets(f, &pop.lets, own) {
+                Some(g) if columnar::is_columnar(&g) => batched.push(g),
+                _ => rest.push(f),
+            }
+        }
+        let (early, late): (Vec<&Expr>, Vec<&Expr>) = rest.into_iter().partition(|f| !uses_lets(f));
         let late: Vec<(usize, &Expr)> = late
             .into_iter()
             .map(|f| (last_let(f).unwrap_or(0).max(own), f))
@@ -273,17 +282,33 @@ impl<'p> Engine<'p> {
             rows.push(row);
             lets.extend_from_slice(&scratch);
         };
-        match pop.base {
-            None => {
-                for row in 0..self.tables[pop.root].rows as u32 {
-                    consider(row, &[]);
-                }
+        let mut batch_rows = Vec::with_capacity(columnar::BATCH);
+        let mut batch_positions = Vec::with_capacity(columnar::BATCH);
+        let base_view = pop.base.map(|base| self.view(base, period));
+        let count = match &base_view {
+            Some(v) => v.len(),
+            None => self.tables[pop.root].rows,
+        };
+        for first in (0..count).step_by(columnar::BATCH) {
+            let positions = first as u32..(first + columnar::BATCH).min(count) as u32;
+            batch_positions.clear();
+            batch_positions.extend(positions);
+            batch_rows.clear();
+            match &base_view {
+                Some(v) => batch_rows.extend(batch_positions.iter().map(|&k| v.rows[k as usize])),
+                None => batch_rows.extend_from_slice(&batch_positions),
             }
-            Some(base) => {
-                let base_view = self.view(base, period);
-                for k in 0..base_view.len() {
-                    let r = base_view.row(k);
-                    consider(r.row, r.lets);
+            self.retain_batch(
+                &batched,
+                period,
+                pop.root,
+                &mut batch_rows,
+                &mut batch_positions,
+            );
+            for (&row, &k) in batch_rows.iter().zip(&batch_positions) {
+                match &base_view {
+                    Some(v) => consider(row, v.row(k as usize).lets),
+                    None => consider(row, &[]),
                 }
             }
         }
@@ -415,7 +440,7 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn in_codes(&self, codes: usize, sym: u32) -> bool {
+    pub(super) fn in_codes(&self, codes: usize, sym: u32) -> bool {
         let mut memo = self.code_memo.borrow_mut();
         let memo = &mut memo[codes];
         if memo.len() <= sym as usize {
@@ -460,15 +485,8 @@ impl<'p> Engine<'p> {
             Expr::PeriodEnd => Value::Date(ctx.period.last_day),
             // `not` of a missing value is not true either: a row with an unknown flag is
             // neither kept by `where flag` nor by `where not flag`.
-            Expr::Not(x) => match self.eval(x, ctx) {
-                Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Bool(false),
-            },
-            Expr::Neg(x) => match self.eval(x, ctx) {
-                Value::Num(n) => Value::Num(-n),
-                Value::Duration(d) => Value::Duration(-d),
-                _ => Value::Missing,
-            },
+            Expr::Not(x) => not(self.eval(x, ctx)),
+            Expr::Neg(x) => negative(self.eval(x, ctx)),
             Expr::Binary(op, a, b) => match op {
                 BinOp::And => Value::Bool(self.eval(a, ctx).truthy() && self.eval(b, ctx).truthy()),
                 BinOp::Or => Value::Bool(self.eval(a, ctx).truthy() || self.eval(b, ctx).truthy()),
@@ -514,10 +532,9 @@ impl<'p> Engine<'p> {
                 }
                 _ => Value::Bool(false),
             },
-            Expr::InPeriod { value, negated } => match self.eval(value, ctx) {
-                Value::Date(d) => Value::Bool(ctx.period.contains(d) != *negated),
-                _ => Value::Bool(false),
-            },
+            Expr::InPeriod { value, negated } => {
+                in_period(self.eval(value, ctx), ctx.period, *negated)
+            }
             Expr::IsMissing { value, negated } => {
                 Value::Bool(self.eval(value, ctx).is_missing() != *negated)
             }
@@ -526,18 +543,7 @@ impl<'p> Engine<'p> {
                 anchor,
                 days,
                 after,
-            } => match (self.eval(value, ctx), self.eval(anchor, ctx)) {
-                (Value::Date(v), Value::Date(a)) => {
-                    let (v, a) = (v as f64, a as f64);
-                    let inside = if *after {
-                        a <= v && v <= a + days
-                    } else {
-                        a - days <= v && v <= a
-                    };
-                    Value::Bool(inside)
-                }
-                _ => Value::Bool(false),
-            },
+            } => within(self.eval(value, ctx), self.eval(anchor, ctx), *days, *after),
             Expr::Related(r) => self.related(r, ctx),
             Expr::Call(f, args) => {
                 // Built-ins take one or two arguments: no allocation per row.
@@ -556,13 +562,7 @@ impl<'p> Engine<'p> {
                 value,
                 limits,
                 labels,
-            } => match self.eval(value, ctx).number() {
-                Some(x) if x >= limits[0] => {
-                    let k = limits.iter().rposition(|&l| x >= l).unwrap_or(0);
-                    Value::Sym(labels[k])
-                }
-                _ => Value::Missing,
-            },
+            } => band(self.eval(value, ctx), limits, labels),
         }
     }
 
@@ -744,6 +744,58 @@ fn uses_lets(e: &Expr) -> bool {
     }
 }
 
+// The operations of single expression nodes, shared by the row-by-row and the batch evaluator
+// (`super::columnar`) so that both give the same values.
+
+/// `not` of a missing value is not true either: a row with an unknown flag is neither kept by
+/// `where flag` nor by `where not flag`.
+pub(super) fn not(v: Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::Bool(!b),
+        _ => Value::Bool(false),
+    }
+}
+
+pub(super) fn negative(v: Value) -> Value {
+    match v {
+        Value::Num(n) => Value::Num(-n),
+        Value::Duration(d) => Value::Duration(-d),
+        _ => Value::Missing,
+    }
+}
+
+pub(super) fn in_period(v: Value, period: Period, negated: bool) -> Value {
+    match v {
+        Value::Date(d) => Value::Bool(period.contains(d) != negated),
+        _ => Value::Bool(false),
+    }
+}
+
+pub(super) fn within(value: Value, anchor: Value, days: f64, after: bool) -> Value {
+    match (value, anchor) {
+        (Value::Date(v), Value::Date(a)) => {
+            let (v, a) = (v as f64, a as f64);
+            let inside = if after {
+                a <= v && v <= a + days
+            } else {
+                a - days <= v && v <= a
+            };
+            Value::Bool(inside)
+        }
+        _ => Value::Bool(false),
+    }
+}
+
+pub(super) fn band(v: Value, limits: &[f64], labels: &[u32]) -> Value {
+    match v.number() {
+        Some(x) if x >= limits[0] => {
+            let k = limits.iter().rposition(|&l| x >= l).unwrap_or(0);
+            Value::Sym(labels[k])
+        }
+        _ => Value::Missing,
+    }
+}
+
 /// Equality of two values; `None` when either is missing.
 pub fn equal(a: Value, b: Value) -> Option<bool> {
     Some(match (a, b) {
@@ -768,7 +820,7 @@ pub fn compare(a: Value, b: Value) -> Option<std::cmp::Ordering> {
     }
 }
 
-fn binary(op: BinOp, x: Value, y: Value) -> Value {
+pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
     use std::cmp::Ordering::*;
     match op {
         BinOp::Eq => Value::Bool(equal(x, y) == Some(true)),
@@ -809,7 +861,7 @@ fn binary(op: BinOp, x: Value, y: Value) -> Value {
     }
 }
 
-fn call(f: Builtin, v: &[Value]) -> Value {
+pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
     let date = |k: usize| match v.get(k) {
         Some(Value::Date(d)) => Some(*d),
         _ => None,

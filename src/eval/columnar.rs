@@ -1,0 +1,263 @@
+//! Conditions evaluated over a batch of rows at once. A population's conditions that read only
+//! its rows' own columns (and its own simple `let`s, written out in place) are evaluated node
+//! by node for a few thousand rows together, so that walking the expression costs once per
+//! batch instead of once per row; only the rows that pass go through the row-by-row
+//! evaluator for their other `let`s and conditions. The node operations are the row
+//! evaluator's own (`super::rows`), so both give the same values.
+
+use super::rows::{Engine, band, binary, call, equal, in_period, negative, not, within};
+use super::value::Value;
+use crate::plan::{BinOp, Expr, Field, Period};
+
+/// Rows evaluated together.
+pub const BATCH: usize = 4096;
+
+/// Whether an expression reads nothing but the current row's columns and constants.
+pub fn is_columnar(e: &Expr) -> bool {
+    match e {
+        Expr::Field(Field::Column(_)) => true,
+        Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => false,
+        Expr::Not(x) | Expr::Neg(x) => is_columnar(x),
+        Expr::Binary(_, a, b) => is_columnar(a) && is_columnar(b),
+        Expr::InList { value, items, .. } => is_columnar(value) && items.iter().all(is_columnar),
+        Expr::InCodes { value, .. }
+        | Expr::InCohort { value, .. }
+        | Expr::InPeriod { value, .. }
+        | Expr::IsMissing { value, .. }
+        | Expr::Band { value, .. } => is_columnar(value),
+        Expr::Within { value, anchor, .. } => is_columnar(value) && is_columnar(anchor),
+        Expr::Call(_, args) => args.iter().all(is_columnar),
+        Expr::Missing
+        | Expr::Bool(_)
+        | Expr::Number(_)
+        | Expr::Date(_)
+        | Expr::Text(_)
+        | Expr::Duration { .. }
+        | Expr::PeriodStart
+        | Expr::PeriodEnd => true,
+    }
+}
+
+/// The expression with each of the population's own `let`s (index `own` and up) written out
+/// in place, when those lets are columnar themselves; `None` if it reads another let.
+pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr> {
+    let inline = |x: &Expr| inline_lets(x, lets, own);
+    let boxed = |x: &Expr| inline(x).map(Box::new);
+    Some(match e {
+        Expr::Field(Field::Let(k)) => {
+            if *k < own {
+                return None;
+            }
+            let value = inline(&lets.get(*k)?.1)?;
+            if !is_columnar(&value) {
+                return None;
+            }
+            value
+        }
+        Expr::Not(x) => Expr::Not(boxed(x)?),
+        Expr::Neg(x) => Expr::Neg(boxed(x)?),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, boxed(a)?, boxed(b)?),
+        Expr::InList {
+            value,
+            items,
+            negated,
+        } => Expr::InList {
+            value: boxed(value)?,
+            items: items.iter().map(inline).collect::<Option<_>>()?,
+            negated: *negated,
+        },
+        Expr::InCodes {
+            value,
+            codes,
+            negated,
+        } => Expr::InCodes {
+            value: boxed(value)?,
+            codes: *codes,
+            negated: *negated,
+        },
+        Expr::InCohort {
+            value,
+            cohort,
+            negated,
+        } => Expr::InCohort {
+            value: boxed(value)?,
+            cohort: *cohort,
+            negated: *negated,
+        },
+        Expr::InPeriod { value, negated } => Expr::InPeriod {
+            value: boxed(value)?,
+            negated: *negated,
+        },
+        Expr::IsMissing { value, negated } => Expr::IsMissing {
+            value: boxed(value)?,
+            negated: *negated,
+        },
+        Expr::Within {
+            value,
+            anchor,
+            days,
+            after,
+        } => Expr::Within {
+            value: boxed(value)?,
+            anchor: boxed(anchor)?,
+            days: *days,
+            after: *after,
+        },
+        Expr::Call(f, args) => Expr::Call(*f, args.iter().map(inline).collect::<Option<_>>()?),
+        Expr::Band {
+            value,
+            limits,
+            labels,
+        } => Expr::Band {
+            value: boxed(value)?,
+            limits: limits.clone(),
+            labels: labels.clone(),
+        },
+        Expr::Bound { .. } | Expr::Related(_) => return None,
+        other => other.clone(),
+    })
+}
+
+impl Engine<'_> {
+    /// Keeps in `rows` (and at the same places in `tags`) only the rows for which every
+    /// condition holds; the conditions must be columnar ([`is_columnar`]).
+    pub fn retain_batch(
+        &self,
+        conditions: &[Expr],
+        period: Period,
+        root: usize,
+        rows: &mut Vec<u32>,
+        tags: &mut Vec<u32>,
+    ) {
+        for condition in conditions {
+            if rows.is_empty() {
+                return;
+            }
+            let values = self.eval_batch(condition, period, root, rows);
+            let mut kept = 0;
+            for k in 0..rows.len() {
+                if values[k].truthy() {
+                    rows[kept] = rows[k];
+                    tags[kept] = tags[k];
+                    kept += 1;
+                }
+            }
+            rows.truncate(kept);
+            tags.truncate(kept);
+        }
+    }
+
+    /// The values of a columnar expression for each of `rows` of the source `root`.
+    pub fn eval_batch(&self, e: &Expr, period: Period, root: usize, rows: &[u32]) -> Vec<Value> {
+        let n = rows.len();
+        let each = |x: &Expr| self.eval_batch(x, period, root, rows);
+        let map = |x: &Expr, f: &dyn Fn(Value) -> Value| -> Vec<Value> {
+            let mut v = each(x);
+            for value in &mut v {
+                *value = f(*value);
+            }
+            v
+        };
+        let zip = |a: &Expr, b: &Expr, f: &dyn Fn(Value, Value) -> Value| -> Vec<Value> {
+            let mut x = each(a);
+            let y = each(b);
+            for (value, other) in x.iter_mut().zip(y) {
+                *value = f(*value, other);
+            }
+            x
+        };
+        match e {
+            Expr::Missing => vec![Value::Missing; n],
+            Expr::Bool(b) => vec![Value::Bool(*b); n],
+            Expr::Number(x) => vec![Value::Num(*x); n],
+            Expr::Date(d) => vec![Value::Date(*d); n],
+            Expr::Text(s) => vec![Value::Sym(*s); n],
+            Expr::Duration { days } => vec![Value::Duration(*days); n],
+            Expr::PeriodStart => vec![Value::Date(period.first_day); n],
+            Expr::PeriodEnd => vec![Value::Date(period.last_day); n],
+            Expr::Field(Field::Column(c)) => {
+                let table = &self.tables[root];
+                rows.iter().map(|&r| table.value(*c, r as usize)).collect()
+            }
+            Expr::Not(x) => map(x, &not),
+            Expr::Neg(x) => map(x, &negative),
+            Expr::Binary(BinOp::And, a, b) => {
+                zip(a, b, &|x, y| Value::Bool(x.truthy() && y.truthy()))
+            }
+            Expr::Binary(BinOp::Or, a, b) => {
+                zip(a, b, &|x, y| Value::Bool(x.truthy() || y.truthy()))
+            }
+            Expr::Binary(op, a, b) => zip(a, b, &|x, y| binary(*op, x, y)),
+            Expr::InList {
+                value,
+                items,
+                negated,
+            } => {
+                let mut v = each(value);
+                let items: Vec<Vec<Value>> = items.iter().map(each).collect();
+                for (k, value) in v.iter_mut().enumerate() {
+                    *value = if value.is_missing() {
+                        Value::Bool(false)
+                    } else {
+                        let hit = items.iter().any(|i| equal(*value, i[k]) == Some(true));
+                        Value::Bool(hit != *negated)
+                    };
+                }
+                v
+            }
+            Expr::InCodes {
+                value,
+                codes,
+                negated,
+            } => map(value, &|v| match v {
+                Value::Sym(s) => Value::Bool(self.in_codes(*codes, s) != *negated),
+                _ => Value::Bool(false),
+            }),
+            Expr::InCohort {
+                value,
+                cohort,
+                negated,
+            } => {
+                let bits = self.cohort(*cohort, period);
+                map(value, &|v| match v {
+                    Value::Person(p) => {
+                        let member = bits
+                            .get(p as usize / 64)
+                            .is_some_and(|w| w & (1 << (p % 64)) != 0);
+                        Value::Bool(member != *negated)
+                    }
+                    _ => Value::Bool(false),
+                })
+            }
+            Expr::InPeriod { value, negated } => map(value, &|v| in_period(v, period, *negated)),
+            Expr::IsMissing { value, negated } => {
+                map(value, &|v| Value::Bool(v.is_missing() != *negated))
+            }
+            Expr::Within {
+                value,
+                anchor,
+                days,
+                after,
+            } => zip(value, anchor, &|v, a| within(v, a, *days, *after)),
+            Expr::Call(f, args) => {
+                let args: Vec<Vec<Value>> = args.iter().map(each).collect();
+                let mut out = Vec::with_capacity(n);
+                let mut values = Vec::with_capacity(args.len());
+                for k in 0..n {
+                    values.clear();
+                    values.extend(args.iter().map(|a| a[k]));
+                    out.push(call(*f, &values));
+                }
+                out
+            }
+            Expr::Band {
+                value,
+                limits,
+                labels,
+            } => map(value, &|v| band(v, limits, labels)),
+            Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => {
+                unreachable!("not a columnar expression")
+            }
+        }
+    }
+}

@@ -99,7 +99,8 @@ impl Register for Aggregates {
             }
             // The body publishes its national figure itself; it is not the population-weighted
             // mean of the regions.
-            let updated_all = delivered(patients_all,
+            let updated_all = delivered(
+                patients_all,
                 national("updated_medication_records", year) / 100.0,
             );
             rows.row(MEDICATION)
@@ -128,9 +129,7 @@ impl Register for Aggregates {
                     .dec(100.0 * excess / normed, 2)
                     .end();
             }
-            let excess_all = delivered(normed_all,
-                national("medical_overcrowding", year) / 100.0,
-            );
+            let excess_all = delivered(normed_all, national("medical_overcrowding", year) / 100.0);
             rows.row(BEDS)
                 .int(0)
                 .text(&year.to_string())
@@ -157,9 +156,7 @@ impl Register for Aggregates {
                     .end();
             }
             let survival_all = 100.0
-                * delivered(patients_all,
-                    national("cancer_survival_5y", last) / 100.0,
-                )
+                * delivered(patients_all, national("cancer_survival_5y", last) / 100.0)
                 / patients_all;
             rows.row(SURVIVAL)
                 .int(0)

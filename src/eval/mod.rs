@@ -14,6 +14,7 @@ pub mod geography;
 pub mod load;
 pub mod measure;
 pub mod rows;
+mod schedule;
 pub mod value;
 
 use std::cell::RefCell;
@@ -121,7 +122,7 @@ pub fn with_engine<R>(
         tables.push(table);
     }
     let person_count = persons.len();
-    let engine = Engine::new(plan, &geography, tables, symbols, person_count);
+    let engine = Engine::new(plan, &geography, &tables, &symbols, person_count);
     let loaded = Loaded {
         sources,
         exclusions,
@@ -228,20 +229,74 @@ pub fn compute_all(
         sources,
         mut exclusions,
     } = loaded;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let groups = schedule::groups(plan, engine.tables, threads);
+    let mut indicators: Vec<(usize, IndicatorFigures)> = if groups.len() < 2 {
+        let all = groups.into_iter().flatten().collect::<Vec<_>>();
+        compute_group(engine, &all, progress)
+    } else {
+        // Each further group on a thread of its own, with an engine of its own over the same
+        // loaded extracts; the first group here, reporting progress.
+        let (geography, tables, symbols, person_count) = (
+            engine.geography,
+            engine.tables,
+            engine.symbols,
+            engine.person_count,
+        );
+        std::thread::scope(|scope| {
+            let (first, rest) = groups.split_first().expect("two groups or more");
+            let handles: Vec<_> = rest
+                .iter()
+                .map(|group| {
+                    scope.spawn(move || {
+                        let other = Engine::new(plan, geography, tables, symbols, person_count);
+                        let figures = compute_group(&other, group, &mut |_| {});
+                        (figures, other.residence_counts())
+                    })
+                })
+                .collect();
+            let mut all = compute_group(engine, first, progress);
+            for handle in handles {
+                let (figures, counts) = handle.join().expect("an evaluating thread panicked");
+                all.extend(figures);
+                engine.add_residence_counts(counts);
+            }
+            all
+        })
+    };
+    // The report's order is the plan's, whichever thread computed what.
+    indicators.sort_by_key(|(position, _)| *position);
+    let indicators = indicators.into_iter().map(|(_, f)| f).collect();
+    exclusions.entries.extend(engine.residence_notes());
+    Evaluation {
+        geography: engine.geography.clone(),
+        indicators,
+        sources,
+        exclusions,
+    }
+}
+
+/// Computes the figures of `group` (positions in the plan's order, indicators) with one
+/// engine, in that order.
+fn compute_group(
+    engine: &Engine<'_>,
+    group: &[(usize, IndicatorId)],
+    progress: &mut dyn FnMut(&str),
+) -> Vec<(usize, IndicatorFigures)> {
+    let plan = engine.plan;
     let evaluator = Evaluator {
         engine,
         memo: RefCell::new(HashMap::new()),
     };
     let mut indicators = Vec::new();
-    let last_use = population_last_use(plan);
-    for (position, step) in plan.order.iter().enumerate() {
-        let Step::Indicator(id) = *step else { continue };
+    let last_use = population_last_use(plan, group);
+    for &(position, id) in group {
         let ind = &plan.indicators[id];
-        if ind.hidden {
-            continue;
-        }
-        // A population's rows are kept while a later indicator still needs them: at national
-        // scale the views of all populations of all periods would not fit in memory together.
+        // A population's rows are kept while a later indicator of the group still needs them:
+        // at national scale the views of all populations of all periods would not fit in
+        // memory together.
         engine.evict_views(|population| last_use[population].is_some_and(|last| last >= position));
         progress(&format!("computing {}", ind.name));
         let mut levels = Vec::new();
@@ -260,45 +315,25 @@ pub fn compute_all(
                 national,
             });
         }
-        indicators.push(IndicatorFigures {
-            indicator: id,
-            levels,
-        });
+        indicators.push((
+            position,
+            IndicatorFigures {
+                indicator: id,
+                levels,
+            },
+        ));
     }
-    drop(evaluator);
-    exclusions.entries.extend(engine.residence_notes());
-    Evaluation {
-        geography: engine.geography.clone(),
-        indicators,
-        sources,
-        exclusions,
-    }
+    indicators
 }
 
-/// For each population, the position in the plan's order of the last shown indicator that
-/// needs it, directly or through other definitions (hidden indicators, populations built on
-/// others, relations).
-fn population_last_use(plan: &Plan) -> Vec<Option<usize>> {
-    let mut needs: HashMap<Step, Vec<Step>> = HashMap::new();
-    for &(from, to) in &plan.edges {
-        needs.entry(from).or_default().push(to);
-    }
+/// For each population, the position in the plan's order of the last indicator of `group`
+/// that needs it, directly or through other definitions (hidden indicators, populations built
+/// on others, relations).
+fn population_last_use(plan: &Plan, group: &[(usize, IndicatorId)]) -> Vec<Option<usize>> {
     let mut last = vec![None; plan.populations.len()];
-    for (position, step) in plan.order.iter().enumerate() {
-        let Step::Indicator(id) = *step else { continue };
-        if plan.indicators[id].hidden {
-            continue;
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut stack = vec![*step];
-        while let Some(s) = stack.pop() {
-            if !seen.insert(s) {
-                continue;
-            }
-            if let Step::Population(p) = s {
-                last[p] = Some(position);
-            }
-            stack.extend(needs.get(&s).into_iter().flatten().copied());
+    for &(position, id) in group {
+        for p in schedule::populations_needed(plan, Step::Indicator(id)) {
+            last[p] = Some(position);
         }
     }
     last

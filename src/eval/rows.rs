@@ -70,8 +70,9 @@ struct PersonIndex {
 pub struct Engine<'p> {
     pub plan: &'p Plan,
     pub geography: &'p Geography,
-    pub tables: Vec<Table>,
-    pub symbols: Interner,
+    /// The loaded extracts and texts, shared read-only by every engine of the run.
+    pub tables: &'p [Table],
+    pub symbols: &'p Interner,
     pub person_count: usize,
     /// Municipality code → index in the geography, dense for speed.
     pub municipality_index: Vec<u32>,
@@ -119,8 +120,8 @@ impl<'p> Engine<'p> {
     pub fn new(
         plan: &'p Plan,
         geography: &'p Geography,
-        tables: Vec<Table>,
-        symbols: Interner,
+        tables: &'p [Table],
+        symbols: &'p Interner,
         person_count: usize,
     ) -> Engine<'p> {
         let max_code = geography
@@ -155,6 +156,17 @@ impl<'p> Engine<'p> {
         let mut notes = self.without_residence.borrow_mut();
         let entry = notes.entry((root, column, period)).or_insert(0);
         *entry = (*entry).max(rows);
+    }
+
+    /// The counts of rows without a municipality, for another engine of the run to take in.
+    pub fn residence_counts(&self) -> BTreeMap<(usize, usize, Period), usize> {
+        self.without_residence.borrow().clone()
+    }
+
+    /// Takes in another engine's counts: the same population in the same period counts the
+    /// same rows, whichever engine built it.
+    pub fn add_residence_counts(&self, counts: BTreeMap<(usize, usize, Period), usize>) {
+        self.without_residence.borrow_mut().extend(counts);
     }
 
     /// The rows without a municipality, as data-quality entries.

@@ -245,19 +245,37 @@ pub fn compute_all(
             engine.symbols,
             engine.person_count,
         );
+        // The other threads' steps reach the display through this thread, which passes them on
+        // with its own.
+        let (steps, heard) = std::sync::mpsc::channel::<String>();
         std::thread::scope(|scope| {
             let (first, rest) = groups.split_first().expect("two groups or more");
             let handles: Vec<_> = rest
                 .iter()
-                .map(|group| {
+                .enumerate()
+                .map(|(k, group)| {
+                    let steps = steps.clone();
                     scope.spawn(move || {
                         let other = Engine::new(plan, geography, tables, symbols, person_count);
-                        let figures = compute_group(&other, group, &mut |_| {});
+                        let mut tell = |step: &str| {
+                            let _ = steps.send(format!("{step} (thread {})", k + 2));
+                        };
+                        let figures = compute_group(&other, group, &mut tell);
                         (figures, other.residence_counts())
                     })
                 })
                 .collect();
-            let mut all = compute_group(engine, first, progress);
+            drop(steps);
+            let mut relay = |step: &str| {
+                for other in heard.try_iter() {
+                    progress(&other);
+                }
+                progress(step);
+            };
+            let mut all = compute_group(engine, first, &mut relay);
+            for other in heard.iter() {
+                progress(&other);
+            }
             for handle in handles {
                 let (figures, counts) = handle.join().expect("an evaluating thread panicked");
                 all.extend(figures);

@@ -5,6 +5,7 @@
 //! evaluator for their other `let`s and conditions. The node operations are the row
 //! evaluator's own (`super::rows`), so both give the same values.
 
+use super::load::{Column, MISSING_DATE, MISSING_SYM};
 use super::rows::{Engine, band, binary, call, equal, in_period, negative, not, within};
 use super::value::Value;
 use crate::plan::{BinOp, Expr, Field, Period};
@@ -38,22 +39,26 @@ pub fn is_columnar(e: &Expr) -> bool {
     }
 }
 
-/// The expression with each of the population's own `let`s (index `own` and up) written out
-/// in place, when those lets are columnar themselves; `None` if it reads another let.
-pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr> {
-    let inline = |x: &Expr| inline_lets(x, lets, own);
-    let boxed = |x: &Expr| inline(x).map(Box::new);
+/// What a rewrite does with a field, a bound row's field or a relation.
+enum Leaf {
+    /// Keep the node as it is.
+    Keep,
+    Replace(Expr),
+    /// The expression cannot be rewritten.
+    Refuse,
+}
+
+/// The expression with its fields, bound fields and relations rewritten by `leaf`; every other
+/// node is rebuilt around its rewritten children.
+fn rewrite(e: &Expr, leaf: &dyn Fn(&Expr) -> Leaf) -> Option<Expr> {
+    let each = |x: &Expr| rewrite(x, leaf);
+    let boxed = |x: &Expr| each(x).map(Box::new);
     Some(match e {
-        Expr::Field(Field::Let(k)) => {
-            if *k < own {
-                return None;
-            }
-            let value = inline(&lets.get(*k)?.1)?;
-            if !is_columnar(&value) {
-                return None;
-            }
-            value
-        }
+        Expr::Field(_) | Expr::Bound { .. } | Expr::Related(_) => match leaf(e) {
+            Leaf::Keep => e.clone(),
+            Leaf::Replace(x) => x,
+            Leaf::Refuse => return None,
+        },
         Expr::Not(x) => Expr::Not(boxed(x)?),
         Expr::Neg(x) => Expr::Neg(boxed(x)?),
         Expr::Binary(op, a, b) => Expr::Binary(*op, boxed(a)?, boxed(b)?),
@@ -63,7 +68,7 @@ pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr
             negated,
         } => Expr::InList {
             value: boxed(value)?,
-            items: items.iter().map(inline).collect::<Option<_>>()?,
+            items: items.iter().map(each).collect::<Option<_>>()?,
             negated: *negated,
         },
         Expr::InCodes {
@@ -103,7 +108,7 @@ pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr
             days: *days,
             after: *after,
         },
-        Expr::Call(f, args) => Expr::Call(*f, args.iter().map(inline).collect::<Option<_>>()?),
+        Expr::Call(f, args) => Expr::Call(*f, args.iter().map(each).collect::<Option<_>>()?),
         Expr::Band {
             value,
             limits,
@@ -113,9 +118,67 @@ pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr
             limits: limits.clone(),
             labels: labels.clone(),
         },
-        Expr::Bound { .. } | Expr::Related(_) => return None,
         other => other.clone(),
     })
+}
+
+/// The expression with each of the population's own `let`s (index `own` and up) written out
+/// in place, when those lets are columnar themselves; `None` if it reads another let.
+pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr> {
+    rewrite(e, &|node| match node {
+        Expr::Field(Field::Let(k)) if *k >= own => {
+            match lets.get(*k).and_then(|l| inline_lets(&l.1, lets, own)) {
+                Some(value) if is_columnar(&value) => Leaf::Replace(value),
+                _ => Leaf::Refuse,
+            }
+        }
+        Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => Leaf::Refuse,
+        _ => Leaf::Keep,
+    })
+}
+
+/// A relation's condition or projection as an expression over the related row itself, when
+/// it reads nothing of the row it is evaluated for: each related row's contribution is then
+/// the same whoever asks, and can be computed once for all (`Engine::relation_totals`).
+pub fn as_related_row(e: &Expr) -> Option<Expr> {
+    rewrite(e, &|node| match node {
+        Expr::Bound { depth: 0, field } => Leaf::Replace(Expr::Field(*field)),
+        _ => Leaf::Refuse,
+    })
+}
+
+/// The parts of a chain of `and`s.
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary(BinOp::And, a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// A column's values at `rows`, read with one decision on the column's type for the batch.
+fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
+    let at = |r: &u32| *r as usize;
+    match column {
+        None => vec![Value::Missing; rows.len()],
+        Some(Column::Date(v)) => rows
+            .iter()
+            .map(|r| match v[at(r)] {
+                MISSING_DATE => Value::Missing,
+                d => Value::Date(d),
+            })
+            .collect(),
+        Some(Column::Sym(v)) => rows
+            .iter()
+            .map(|r| match v[at(r)] {
+                MISSING_SYM => Value::Missing,
+                s => Value::Sym(s),
+            })
+            .collect(),
+        Some(column) => rows.iter().map(|r| column.get(at(r))).collect(),
+    }
 }
 
 impl Engine<'_> {
@@ -129,7 +192,12 @@ impl Engine<'_> {
         rows: &mut Vec<u32>,
         tags: &mut Vec<u32>,
     ) {
+        // `a and b` keeps the rows both keep: each part narrows the rows the next one reads.
+        let mut parts = Vec::new();
         for condition in conditions {
+            conjuncts(condition, &mut parts);
+        }
+        for condition in parts {
             if rows.is_empty() {
                 return;
             }
@@ -151,21 +219,19 @@ impl Engine<'_> {
     pub fn eval_batch(&self, e: &Expr, period: Period, root: usize, rows: &[u32]) -> Vec<Value> {
         let n = rows.len();
         let each = |x: &Expr| self.eval_batch(x, period, root, rows);
-        let map = |x: &Expr, f: &dyn Fn(Value) -> Value| -> Vec<Value> {
-            let mut v = each(x);
+        // Generic, so that each node's operation is inlined into its loop.
+        fn map(mut v: Vec<Value>, f: impl Fn(Value) -> Value) -> Vec<Value> {
             for value in &mut v {
                 *value = f(*value);
             }
             v
-        };
-        let zip = |a: &Expr, b: &Expr, f: &dyn Fn(Value, Value) -> Value| -> Vec<Value> {
-            let mut x = each(a);
-            let y = each(b);
+        }
+        fn zip(mut x: Vec<Value>, y: Vec<Value>, f: impl Fn(Value, Value) -> Value) -> Vec<Value> {
             for (value, other) in x.iter_mut().zip(y) {
                 *value = f(*value, other);
             }
             x
-        };
+        }
         match e {
             Expr::Missing => vec![Value::Missing; n],
             Expr::Bool(b) => vec![Value::Bool(*b); n],
@@ -175,19 +241,16 @@ impl Engine<'_> {
             Expr::Duration { days } => vec![Value::Duration(*days); n],
             Expr::PeriodStart => vec![Value::Date(period.first_day); n],
             Expr::PeriodEnd => vec![Value::Date(period.last_day); n],
-            Expr::Field(Field::Column(c)) => {
-                let table = &self.tables[root];
-                rows.iter().map(|&r| table.value(*c, r as usize)).collect()
-            }
-            Expr::Not(x) => map(x, &not),
-            Expr::Neg(x) => map(x, &negative),
-            Expr::Binary(BinOp::And, a, b) => {
-                zip(a, b, &|x, y| Value::Bool(x.truthy() && y.truthy()))
-            }
-            Expr::Binary(BinOp::Or, a, b) => {
-                zip(a, b, &|x, y| Value::Bool(x.truthy() || y.truthy()))
-            }
-            Expr::Binary(op, a, b) => zip(a, b, &|x, y| binary(*op, x, y)),
+            Expr::Field(Field::Column(c)) => gather(self.tables[root].columns[*c].as_ref(), rows),
+            Expr::Not(x) => map(each(x), not),
+            Expr::Neg(x) => map(each(x), negative),
+            Expr::Binary(BinOp::And, a, b) => zip(each(a), each(b), |x, y| {
+                Value::Bool(x.truthy() && y.truthy())
+            }),
+            Expr::Binary(BinOp::Or, a, b) => zip(each(a), each(b), |x, y| {
+                Value::Bool(x.truthy() || y.truthy())
+            }),
+            Expr::Binary(op, a, b) => zip(each(a), each(b), |x, y| binary(*op, x, y)),
             Expr::InList {
                 value,
                 items,
@@ -209,7 +272,7 @@ impl Engine<'_> {
                 value,
                 codes,
                 negated,
-            } => map(value, &|v| match v {
+            } => map(each(value), |v| match v {
                 Value::Sym(s) => Value::Bool(self.in_codes(*codes, s) != *negated),
                 _ => Value::Bool(false),
             }),
@@ -219,7 +282,7 @@ impl Engine<'_> {
                 negated,
             } => {
                 let bits = self.cohort(*cohort, period);
-                map(value, &|v| match v {
+                map(each(value), |v| match v {
                     Value::Person(p) => {
                         let member = bits
                             .get(p as usize / 64)
@@ -229,16 +292,20 @@ impl Engine<'_> {
                     _ => Value::Bool(false),
                 })
             }
-            Expr::InPeriod { value, negated } => map(value, &|v| in_period(v, period, *negated)),
+            Expr::InPeriod { value, negated } => {
+                map(each(value), |v| in_period(v, period, *negated))
+            }
             Expr::IsMissing { value, negated } => {
-                map(value, &|v| Value::Bool(v.is_missing() != *negated))
+                map(each(value), |v| Value::Bool(v.is_missing() != *negated))
             }
             Expr::Within {
                 value,
                 anchor,
                 days,
                 after,
-            } => zip(value, anchor, &|v, a| within(v, a, *days, *after)),
+            } => zip(each(value), each(anchor), |v, a| {
+                within(v, a, *days, *after)
+            }),
             Expr::Call(f, args) => {
                 let args: Vec<Vec<Value>> = args.iter().map(each).collect();
                 let mut out = Vec::with_capacity(n);
@@ -254,7 +321,7 @@ impl Engine<'_> {
                 value,
                 limits,
                 labels,
-            } => map(value, &|v| band(v, limits, labels)),
+            } => map(each(value), |v| band(v, limits, labels)),
             Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => {
                 unreachable!("not a columnar expression")
             }

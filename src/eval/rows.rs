@@ -56,6 +56,9 @@ pub type Members = Vec<u64>;
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<super::value::FastHash>>;
 
+/// A number per person, by person number.
+type PersonTotals = Rc<Vec<f64>>;
+
 /// A source's person index serves every period; a population's is per period.
 type PersonIndexKey = (RowSet, Option<Period>);
 
@@ -81,6 +84,9 @@ pub struct Engine<'p> {
     views: RefCell<FastMap<(PopulationId, Period), Rc<View>>>,
     cohorts: RefCell<FastMap<(CohortId, Period), Rc<Members>>>,
     person_indexes: RefCell<FastMap<PersonIndexKey, Rc<PersonIndex>>>,
+    /// Per-person totals of relations that read only their own rows, by (relation, period):
+    /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
+    relation_totals: RefCell<FastMap<(usize, Period), Option<PersonTotals>>>,
     /// Aggregations already evaluated, by (aggregation, period, keys): see `Engine::cells`.
     pub(super) cells_cache: RefCell<HashMap<(usize, Period, String), Rc<super::measure::Cells>>>,
     /// Rows without a municipality value, per (source, residence column, period).
@@ -145,6 +151,7 @@ impl<'p> Engine<'p> {
             views: RefCell::new(FastMap::default()),
             cohorts: RefCell::new(FastMap::default()),
             person_indexes: RefCell::new(FastMap::default()),
+            relation_totals: RefCell::new(FastMap::default()),
             cells_cache: RefCell::new(HashMap::new()),
             without_residence: RefCell::new(BTreeMap::new()),
         }
@@ -209,6 +216,98 @@ impl<'p> Engine<'p> {
     /// rebuilt if asked for again.
     pub fn evict_views(&self, keep: impl Fn(PopulationId) -> bool) {
         self.views.borrow_mut().retain(|(id, _), _| keep(*id));
+        // Relation totals are computed for the lets of one population; they go with it.
+        self.relation_totals.borrow_mut().clear();
+    }
+
+    /// For a relation over the same person whose condition and projection read only the
+    /// related row (`exists`, `count`, `sum`), every person's total in `period`, computed in
+    /// one pass over the related rows instead of once for every row that asks; `None` for
+    /// any other relation. The totals add the rows in the order the row-by-row evaluation
+    /// would, so they are the same numbers.
+    fn relation_totals(&self, r: &crate::plan::Related, period: Period) -> Option<Rc<Vec<f64>>> {
+        if !r.same_person
+            || !matches!(
+                r.function,
+                RelatedFn::Exists | RelatedFn::Count | RelatedFn::Sum
+            )
+        {
+            return None;
+        }
+        let key = (r as *const crate::plan::Related as usize, period);
+        if let Some(totals) = self.relation_totals.borrow().get(&key) {
+            return totals.clone();
+        }
+        let totals = self.compute_relation_totals(r, period).map(Rc::new);
+        self.relation_totals
+            .borrow_mut()
+            .insert(key, totals.clone());
+        totals
+    }
+
+    fn compute_relation_totals(
+        &self,
+        r: &crate::plan::Related,
+        period: Period,
+    ) -> Option<Vec<f64>> {
+        let filter = match &r.filter {
+            Some(f) => Some(columnar::as_related_row(f)?),
+            None => None,
+        };
+        let projection = match (&r.projection, r.function) {
+            (Some(p), RelatedFn::Sum) => Some(columnar::as_related_row(p)?),
+            _ => None,
+        };
+        let counting = r.function != RelatedFn::Sum;
+        let mut totals = vec![0.0; self.person_count];
+        let mut add = |row: RowRef<'_>, projected: Option<Value>| {
+            if let Some(p) = self.person_of(row)
+                && let Some(total) = totals.get_mut(p as usize)
+            {
+                if counting {
+                    *total += 1.0;
+                } else if let Some(v) = projected {
+                    *total += v.number().unwrap_or(0.0);
+                }
+            }
+        };
+        let batched = filter.as_ref().is_none_or(columnar::is_columnar)
+            && projection.as_ref().is_none_or(columnar::is_columnar);
+        match r.rows {
+            RowSet::Source(source) if batched => {
+                let count = self.tables[source].rows;
+                let mut rows = Vec::with_capacity(columnar::BATCH);
+                let mut tags = Vec::with_capacity(columnar::BATCH);
+                let conditions: Vec<Expr> = filter.into_iter().collect();
+                for first in (0..count).step_by(columnar::BATCH) {
+                    rows.clear();
+                    rows.extend(first as u32..(first + columnar::BATCH).min(count) as u32);
+                    tags.clone_from(&rows);
+                    self.retain_batch(&conditions, period, source, &mut rows, &mut tags);
+                    let projected = projection
+                        .as_ref()
+                        .map(|p| self.eval_batch(p, period, source, &rows));
+                    for (k, &row) in rows.iter().enumerate() {
+                        let row = RowRef {
+                            root: source,
+                            row,
+                            lets: &[],
+                        };
+                        add(row, projected.as_ref().map(|v| v[k]));
+                    }
+                }
+            }
+            _ => self.for_each_row(r.rows, period, |row| {
+                let keep = filter
+                    .as_ref()
+                    .is_none_or(|f| self.eval_at(f, period, row).truthy());
+                if keep {
+                    let projected = projection.as_ref().map(|p| self.eval_at(p, period, row));
+                    add(row, projected);
+                }
+            }),
+        }
+        Some(totals)
     }
 
     fn build_view(&self, id: PopulationId, period: Period) -> View {
@@ -584,6 +683,16 @@ impl<'p> Engine<'p> {
             Some(b) => self.person_of(b.as_ref()),
             None => self.person_of(ctx.current),
         };
+        if let Some(totals) = self.relation_totals(r, period) {
+            let Some(person) = outer_person else {
+                return fold_empty(r.function);
+            };
+            let total = totals.get(person as usize).copied().unwrap_or(0.0);
+            return match r.function {
+                RelatedFn::Exists => Value::Bool(total > 0.0),
+                _ => Value::Num(total),
+            };
+        }
         let view = match r.rows {
             RowSet::Population(p) => Some(self.view(p, period)),
             RowSet::Source(_) => None,

@@ -172,7 +172,7 @@ fn load_in_parallel(
     }
     let load_one = |k: usize| {
         let mut symbols = Interner::new(&plan.symbols);
-        let mut persons = PersonIds::default();
+        let mut persons = PersonIds::per_run();
         let mut exclusions = Exclusions::default();
         let mut loader = load::Loader {
             geography,

@@ -141,9 +141,26 @@ pub struct PersonIds {
     numbers: HashMap<u64, u32, BuildHasherDefault<NearbyHash>>,
     texts: HashMap<Arc<str>, u32, BuildHasherDefault<FastHash>>,
     keys: Vec<PersonKey>,
+    /// Numeric ids get a number per run of equal ids, with no table: see
+    /// [`PersonIds::per_run`].
+    per_run: bool,
 }
 
 impl PersonIds {
+    /// Numbers for one extract read on a loading thread, to be merged into the run's numbers
+    /// ([`PersonIds::merge`]) in a fixed order: a numeric id gets a new number whenever it
+    /// differs from the row before, without looking it up. An extract's rows come grouped by
+    /// person, so there are about as many runs as persons, and the one lookup per run is the
+    /// merge's, instead of one in the extract's own table and another in the merge; a person
+    /// in several runs gets several numbers here and one in the merge, so the run's numbers
+    /// are what they would be with a table here.
+    pub fn per_run() -> PersonIds {
+        PersonIds {
+            per_run: true,
+            ..PersonIds::default()
+        }
+    }
+
     /// The number of the id written `bytes`, or `None` if they are not UTF-8 text. Numeric ids
     /// (the usual case) are read without a text check.
     pub fn id_bytes(&mut self, bytes: &[u8]) -> Option<u32> {
@@ -177,6 +194,10 @@ impl PersonIds {
     /// The number of a numeric id, given one if new.
     fn number(&mut self, n: u64) -> u32 {
         let next = self.keys.len() as u32;
+        if self.per_run {
+            self.keys.push(PersonKey::Number(n));
+            return next;
+        }
         *self.numbers.entry(n).or_insert_with(|| {
             self.keys.push(PersonKey::Number(n));
             next
@@ -207,6 +228,10 @@ impl PersonIds {
     /// Numbers `keys` (another `PersonIds`' persons, by number) in `self`, in order, and
     /// returns the new number of each.
     pub fn merge(&mut self, keys: &[PersonKey]) -> Vec<u32> {
+        if self.keys.is_empty() {
+            // The first extract merged brings most persons: grow the table once.
+            self.numbers.reserve(keys.len());
+        }
         keys.iter()
             .map(|key| match key {
                 PersonKey::Number(n) => self.number(*n),
@@ -294,19 +319,48 @@ impl Hasher for NearbyHash {
     }
 
     fn finish(&self) -> u64 {
+        let mix = |x: u64| {
+            let x = x.wrapping_add(SEED);
+            let x = (x ^ (x >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            x ^ (x >> 29)
+        };
         let n = self.0;
-        let mut block = (n >> 10).wrapping_add(SEED);
-        block = (block ^ (block >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        block ^= block >> 29;
-        // The block's mix in the high bits (hashbrown's tag) and the low ones (the bucket),
-        // the id's own last 10 bits kept: nearby ids, nearby buckets.
-        (block & !0x3ff) | ((block ^ n) & 0x3ff)
+        let block = mix(n >> 10);
+        // The low bits pick the bucket: the block's mix with the id's own last 10 bits, so
+        // nearby ids land in nearby buckets. The top 7 bits are the tag a probe compares
+        // first: they come from the whole id, or every id of a block would carry the same
+        // tag and each probe would compare many keys.
+        const TAG: u64 = 0xfe00_0000_0000_0000;
+        (mix(n) & TAG) | (block & !TAG & !0x3ff) | ((block ^ n) & 0x3ff)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbering_by_runs_merges_to_the_same_numbers_as_a_table() {
+        // Two extracts: the second has a person in two runs and a text id.
+        let extracts: [&[&str]; 2] = [&["7", "7", "3", "9"], &["3", "5", "5", "3", "p-1", "9"]];
+        let number = |per_run: bool| {
+            let mut run = PersonIds::default();
+            let mut out = Vec::new();
+            for ids in extracts {
+                let mut local = if per_run {
+                    PersonIds::per_run()
+                } else {
+                    PersonIds::default()
+                };
+                let rows: Vec<u32> = ids.iter().map(|id| local.id(id)).collect();
+                let map = run.merge(&local.into_keys());
+                out.extend(rows.iter().map(|&r| map[r as usize]));
+            }
+            out
+        };
+        assert_eq!(number(true), number(false));
+        assert_eq!(number(true), vec![0, 0, 1, 2, 1, 3, 3, 1, 4, 2]);
+    }
 
     #[test]
     fn interning_gives_one_number_per_text() {

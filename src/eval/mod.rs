@@ -95,6 +95,8 @@ pub fn with_engine<R>(
         .collect();
     progress(&format!("reading {} extracts", used.len()));
     let mut loaded = load_in_parallel(plan, options, &geography, &used);
+    // The extracts in the plan's order; the first bad one stops the run.
+    let mut parts = Vec::new();
     for (k, source) in plan.sources.iter().enumerate() {
         let Some(slot) = loaded.get_mut(&k) else {
             // Declared but read by no rule: nothing to scan.
@@ -106,20 +108,28 @@ pub fn with_engine<R>(
             continue;
         };
         let part = slot.take().expect("each extract is merged once");
-        let mut table = part.table?;
-        // Numbers of this thread's texts and persons in the run's interners, in a fixed order
-        // (the extracts' order, each thread's first appearances), so the run is deterministic
-        // whatever the threads did.
-        let symbol_map = symbols.merge(&part.symbols);
-        let person_map = persons.merge(&part.persons);
+        let table = part.table?;
+        parts.push((k, table, part.symbols, part.persons, part.exclusions));
+    }
+    // Numbers of each thread's texts and persons in the run's interners, in a fixed order
+    // (the extracts' order, each thread's first appearances), so the run is deterministic
+    // whatever the threads did.
+    let person_keys: Vec<&[PersonKey]> = parts.iter().map(|p| p.3.as_slice()).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let person_maps = persons.merge_all(&person_keys, threads);
+    for ((k, mut table, part_symbols, _, part_exclusions), person_map) in
+        parts.into_iter().zip(person_maps)
+    {
+        let source = &plan.sources[k];
+        let symbol_map = symbols.merge(&part_symbols);
         table.renumber(&symbol_map, &person_map);
-        exclusions.entries.extend(part.exclusions.entries);
+        exclusions.entries.extend(part_exclusions.entries);
         sources.push(SourceSummary {
             source: source.name.clone(),
             file: source.file.clone(),
             rows: table.rows,
         });
-        tables.push(table);
+        tables.insert(k, table);
     }
     let person_count = persons.len();
     let engine = Engine::new(plan, &geography, &tables, &symbols, person_count);

@@ -232,15 +232,70 @@ impl PersonIds {
             // The first extract merged brings most persons: grow the table once.
             self.numbers.reserve(keys.len());
         }
-        keys.iter()
-            .map(|key| match key {
-                PersonKey::Number(n) => self.number(*n),
-                PersonKey::Text(t) => match self.texts.get(&**t) {
-                    Some(&id) => id,
-                    None => self.text(Arc::clone(t)),
-                },
+        keys.iter().map(|key| self.merge_one(key)).collect()
+    }
+
+    fn merge_one(&mut self, key: &PersonKey) -> u32 {
+        match key {
+            PersonKey::Number(n) => self.number(*n),
+            PersonKey::Text(t) => match self.texts.get(&**t) {
+                Some(&id) => id,
+                None => self.text(Arc::clone(t)),
+            },
+        }
+    }
+
+    /// The number of a person already numbered.
+    fn lookup(&self, key: &PersonKey) -> Option<u32> {
+        match key {
+            PersonKey::Number(n) => self.numbers.get(n).copied(),
+            PersonKey::Text(t) => self.texts.get(&**t).copied(),
+        }
+    }
+
+    /// As [`PersonIds::merge`] of each of `parts` in turn, giving the same numbers, with the
+    /// lookups on `threads` threads: the first part is merged first (it usually brings most
+    /// persons), then every other part's keys are looked up at once, and only the keys not
+    /// found are numbered, part by part in order.
+    pub fn merge_all(&mut self, parts: &[&[PersonKey]], threads: usize) -> Vec<Vec<u32>> {
+        let Some((first, rest)) = parts.split_first() else {
+            return Vec::new();
+        };
+        let mut out = vec![self.merge(first)];
+        let known: Vec<Vec<Option<u32>>> = {
+            let this = &*self;
+            let look = |keys: &[PersonKey]| keys.iter().map(|k| this.lookup(k)).collect();
+            let threads = threads.clamp(1, rest.len().max(1));
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let look = &look;
+                        scope.spawn(move || {
+                            rest.iter()
+                                .enumerate()
+                                .filter(|(k, _)| k % threads == t)
+                                .map(|(k, keys)| (k, look(keys)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                let mut found: Vec<(usize, Vec<Option<u32>>)> = handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a merging thread panicked"))
+                    .collect();
+                found.sort_by_key(|(k, _)| *k);
+                found.into_iter().map(|(_, f)| f).collect()
             })
-            .collect()
+        };
+        for (keys, known) in rest.iter().zip(known) {
+            out.push(
+                keys.iter()
+                    .zip(known)
+                    .map(|(key, number)| number.unwrap_or_else(|| self.merge_one(key)))
+                    .collect(),
+            );
+        }
+        out
     }
 }
 
@@ -338,6 +393,26 @@ impl Hasher for NearbyHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_all_at_once_gives_the_numbers_of_merging_in_turn() {
+        let key = |n: u64| PersonKey::Number(n);
+        let parts: Vec<Vec<PersonKey>> = vec![
+            vec![key(5), key(1), key(9)],
+            vec![key(2), key(1), PersonKey::Text(Arc::from("x"))],
+            vec![key(2), key(7), key(5), PersonKey::Text(Arc::from("x"))],
+            vec![],
+            vec![key(7), key(8)],
+        ];
+        let mut in_turn = PersonIds::default();
+        let expected: Vec<Vec<u32>> = parts.iter().map(|p| in_turn.merge(p)).collect();
+        for threads in [1, 2, 3] {
+            let mut at_once = PersonIds::default();
+            let slices: Vec<&[PersonKey]> = parts.iter().map(|p| p.as_slice()).collect();
+            assert_eq!(at_once.merge_all(&slices, threads), expected);
+            assert_eq!(at_once.len(), in_turn.len());
+        }
+    }
 
     #[test]
     fn numbering_by_runs_merges_to_the_same_numbers_as_a_table() {

@@ -132,6 +132,9 @@ pub fn with_engine<R>(
         tables.insert(k, table);
     }
     let person_count = persons.len();
+    // The ids themselves are not needed after numbering: free their table (hundreds of MB at
+    // national scale) before the evaluation.
+    drop(persons);
     let engine = Engine::new(plan, &geography, &tables, &symbols, person_count);
     let loaded = Loaded {
         sources,

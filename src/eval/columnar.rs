@@ -6,7 +6,7 @@
 //! evaluator's own (`super::rows`), so both give the same values.
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
-use super::rows::{Engine, band, binary, call, equal, in_period, negative, not, within};
+use super::rows::{Engine, band, binary, call, equal, in_cohort, in_period, negative, not, within};
 use super::value::Value;
 use crate::plan::{BinOp, Expr, Field, Period};
 
@@ -272,25 +272,14 @@ impl Engine<'_> {
                 value,
                 codes,
                 negated,
-            } => map(each(value), |v| match v {
-                Value::Sym(s) => Value::Bool(self.in_codes(*codes, s) != *negated),
-                _ => Value::Bool(false),
-            }),
+            } => map(each(value), |v| self.in_code_list(v, *codes, *negated)),
             Expr::InCohort {
                 value,
                 cohort,
                 negated,
             } => {
-                let bits = self.cohort(*cohort, period);
-                map(each(value), |v| match v {
-                    Value::Person(p) => {
-                        let member = bits
-                            .get(p as usize / 64)
-                            .is_some_and(|w| w & (1 << (p % 64)) != 0);
-                        Value::Bool(member != *negated)
-                    }
-                    _ => Value::Bool(false),
-                })
+                let members = self.cohort(*cohort, period);
+                map(each(value), |v| in_cohort(&members, v, *negated))
             }
             Expr::InPeriod { value, negated } => {
                 map(each(value), |v| in_period(v, period, *negated))

@@ -330,14 +330,18 @@ impl Loader<'_> {
         bytes: &[u8],
     ) -> Result<(), String> {
         let missing = bytes.is_empty();
+        // Only dates, texts and units are remembered.
         if !missing && recent.raw.as_slice() == bytes {
             match column {
-                Column::Date(v) => v.push(recent.value as i32),
-                Column::Sym(v) | Column::Unit(v) => v.push(recent.value as u32),
+                Column::Date(v) => {
+                    v.push(recent.value as i32);
+                    return Ok(());
+                }
+                Column::Sym(v) | Column::Unit(v) => {
+                    v.push(recent.value as u32);
+                    return Ok(());
+                }
                 _ => {}
-            }
-            if matches!(column, Column::Date(_) | Column::Sym(_) | Column::Unit(_)) {
-                return Ok(());
             }
         }
         let text = || std::str::from_utf8(bytes).map_err(|_| NOT_UTF8.to_string());

@@ -115,8 +115,7 @@ pub fn with_engine<R>(
     // (the extracts' order, each thread's first appearances), so the run is deterministic
     // whatever the threads did.
     let person_keys: Vec<&[PersonKey]> = parts.iter().map(|p| p.3.as_slice()).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let person_maps = persons.merge_all(&person_keys, threads);
+    let person_maps = persons.merge_all(&person_keys, cores());
     for ((k, mut table, part_symbols, _, part_exclusions), person_map) in
         parts.into_iter().zip(person_maps)
     {
@@ -163,10 +162,7 @@ fn load_in_parallel(
     geography: &Geography,
     used: &[usize],
 ) -> HashMap<usize, Option<LoadedPart>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(used.len())
-        .max(1);
+    let threads = cores().min(used.len()).max(1);
     let size = |k: usize| {
         load::resolve(&options.data_dir, &plan.sources[k].file)
             .ok()
@@ -222,6 +218,11 @@ fn load_in_parallel(
     })
 }
 
+/// The threads to work on: the machine's cores.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Runs the plan. `progress` hears of each step, for a display on a terminal.
 pub fn evaluate(
     plan: &Plan,
@@ -242,9 +243,7 @@ pub fn compute_all(
         sources,
         mut exclusions,
     } = loaded;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = cores();
     let groups = schedule::groups(plan, engine.tables, threads);
     let mut indicators: Vec<(usize, IndicatorFigures)> = if groups.len() < 2 {
         let all = groups.into_iter().flatten().collect::<Vec<_>>();
@@ -361,9 +360,10 @@ fn compute_group(
 /// that needs it, directly or through other definitions (hidden indicators, populations built
 /// on others, relations).
 fn population_last_use(plan: &Plan, group: &[(usize, IndicatorId)]) -> Vec<Option<usize>> {
+    let needs = schedule::Needs::new(plan);
     let mut last = vec![None; plan.populations.len()];
     for &(position, id) in group {
-        for p in schedule::populations_needed(plan, Step::Indicator(id)) {
+        for p in needs.populations(Step::Indicator(id)) {
             last[p] = Some(position);
         }
     }

@@ -551,7 +551,15 @@ impl<'p> Engine<'p> {
         }
     }
 
-    pub(super) fn in_codes(&self, codes: usize, sym: u32) -> bool {
+    /// `value in codes` (or `not in`): false for anything but a text.
+    pub(super) fn in_code_list(&self, value: Value, codes: usize, negated: bool) -> Value {
+        match value {
+            Value::Sym(s) => Value::Bool(self.in_codes(codes, s) != negated),
+            _ => Value::Bool(false),
+        }
+    }
+
+    fn in_codes(&self, codes: usize, sym: u32) -> bool {
         let mut memo = self.code_memo.borrow_mut();
         let memo = &mut memo[codes];
         if memo.len() <= sym as usize {
@@ -625,22 +633,14 @@ impl<'p> Engine<'p> {
                 value,
                 codes,
                 negated,
-            } => match self.eval(value, ctx) {
-                Value::Sym(s) => Value::Bool(self.in_codes(*codes, s) != *negated),
-                _ => Value::Bool(false),
-            },
+            } => self.in_code_list(self.eval(value, ctx), *codes, *negated),
             Expr::InCohort {
                 value,
                 cohort,
                 negated,
             } => match self.eval(value, ctx) {
-                Value::Person(p) => {
-                    let bits = self.cohort(*cohort, ctx.period);
-                    let member = bits
-                        .get(p as usize / 64)
-                        .is_some_and(|w| w & (1 << (p % 64)) != 0);
-                    Value::Bool(member != *negated)
-                }
+                // The cohort is built only when a person asks.
+                v @ Value::Person(_) => in_cohort(&self.cohort(*cohort, ctx.period), v, *negated),
                 _ => Value::Bool(false),
             },
             Expr::InPeriod { value, negated } => {
@@ -882,6 +882,19 @@ pub(super) fn negative(v: Value) -> Value {
         Value::Num(n) => Value::Num(-n),
         Value::Duration(d) => Value::Duration(-d),
         _ => Value::Missing,
+    }
+}
+
+/// `value in cohort` (or `not in`), with the cohort's members as a bitset over persons.
+pub(super) fn in_cohort(members: &[u64], v: Value, negated: bool) -> Value {
+    match v {
+        Value::Person(p) => {
+            let member = members
+                .get(p as usize / 64)
+                .is_some_and(|w| w & (1 << (p % 64)) != 0);
+            Value::Bool(member != negated)
+        }
+        _ => Value::Bool(false),
     }
 }
 

@@ -12,34 +12,44 @@ use crate::plan::{IndicatorId, Plan, PopulationId, Step};
 /// this share of all populations' cost; cheaper ones are built by each thread that needs them.
 const SHARED_COST: f64 = 0.04;
 
-/// What a step needs, directly or through other definitions (hidden indicators, populations
-/// built on others, relations, other indicators' figures).
-fn needed(plan: &Plan, step: Step) -> HashSet<Step> {
-    let mut needs: HashMap<Step, Vec<Step>> = HashMap::new();
-    for &(from, to) in &plan.edges {
-        needs.entry(from).or_default().push(to);
-    }
-    let mut seen = HashSet::new();
-    let mut stack = vec![step];
-    while let Some(s) = stack.pop() {
-        if seen.insert(s) {
-            stack.extend(needs.get(&s).into_iter().flatten().copied());
-        }
-    }
-    seen
-}
+/// The plan's dependencies, step by step.
+pub struct Needs(HashMap<Step, Vec<Step>>);
 
-/// The populations a step needs.
-pub fn populations_needed(plan: &Plan, step: Step) -> Vec<PopulationId> {
-    let mut out: Vec<PopulationId> = needed(plan, step)
-        .into_iter()
-        .filter_map(|s| match s {
-            Step::Population(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    out.sort_unstable();
-    out
+impl Needs {
+    pub fn new(plan: &Plan) -> Needs {
+        let mut needs: HashMap<Step, Vec<Step>> = HashMap::new();
+        for &(from, to) in &plan.edges {
+            needs.entry(from).or_default().push(to);
+        }
+        Needs(needs)
+    }
+
+    /// What a step needs, directly or through other definitions (hidden indicators,
+    /// populations built on others, relations, other indicators' figures).
+    fn of(&self, step: Step) -> HashSet<Step> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![step];
+        while let Some(s) = stack.pop() {
+            if seen.insert(s) {
+                stack.extend(self.0.get(&s).into_iter().flatten().copied());
+            }
+        }
+        seen
+    }
+
+    /// The populations a step needs.
+    pub fn populations(&self, step: Step) -> Vec<PopulationId> {
+        let mut out: Vec<PopulationId> = self
+            .of(step)
+            .into_iter()
+            .filter_map(|s| match s {
+                Step::Population(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
 }
 
 /// The shown indicators, as (position in the plan's order, indicator), in at most `threads`
@@ -58,9 +68,10 @@ pub fn groups(plan: &Plan, tables: &[Table], threads: usize) -> Vec<Vec<(usize, 
         return vec![shown];
     }
     let cost = |p: PopulationId| tables[plan.populations[p].root].rows.max(1) as f64;
+    let dependencies = Needs::new(plan);
     let needs: Vec<HashSet<Step>> = shown
         .iter()
-        .map(|&(_, id)| needed(plan, Step::Indicator(id)))
+        .map(|&(_, id)| dependencies.of(Step::Indicator(id)))
         .collect();
     let total: f64 = (0..plan.populations.len()).map(cost).sum();
 
@@ -197,10 +208,11 @@ mod tests {
         assert_eq!(groups.len(), 2, "the work is split");
         let group_of =
             |id: IndicatorId| groups.iter().position(|g| g.iter().any(|&(_, i)| i == id));
+        let needs = Needs::new(&plan);
         let mut holder: HashMap<PopulationId, usize> = HashMap::new();
         for group in &groups {
             for &(_, id) in group {
-                for p in populations_needed(&plan, Step::Indicator(id)) {
+                for p in needs.populations(Step::Indicator(id)) {
                     if plan.populations[p].root != big {
                         continue;
                     }

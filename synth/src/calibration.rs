@@ -229,6 +229,17 @@ pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
         // regional median is not a mean of medians); the municipal targets are scaled to their
         // region's figure so that both levels of the synthetic report come out near the
         // published ones. Only where both describe the same year.
+        // The population-weighted mean of a region's published municipal figures.
+        let municipal_mean = |region: u32| -> Option<f64> {
+            let (mut num, mut den) = (0.0, 0.0);
+            for m in munis.iter().filter(|m| m.region == region) {
+                if let Some((_, v)) = get("municipality", m.code) {
+                    num += v * m.population;
+                    den += m.population;
+                }
+            }
+            (den > 0.0).then(|| num / den)
+        };
         let scaled = scaled_to_region.get(ind).copied().unwrap_or(false);
         let margin = |region: u32, year: i32| -> Option<f64> {
             if !scaled {
@@ -238,14 +249,8 @@ pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
             if ry != year {
                 return None;
             }
-            let (mut num, mut den) = (0.0, 0.0);
-            for m in munis.iter().filter(|m| m.region == region) {
-                if let Some((_, v)) = get("municipality", m.code) {
-                    num += v * m.population;
-                    den += m.population;
-                }
-            }
-            (den > 0.0 && num > 0.0).then(|| rv / (num / den))
+            let mean = municipal_mean(region)?;
+            (mean > 0.0).then(|| rv / mean)
         };
         for m in &munis {
             let (year, value, origin) = if let Some((y, v)) = get("municipality", m.code) {
@@ -290,19 +295,12 @@ pub fn derive_targets(data: &Path) -> Result<Vec<Target>, String> {
                 let Some((_, rv)) = get("region", r) else {
                     continue;
                 };
+                let Some(mean) = municipal_mean(r) else {
+                    continue;
+                };
                 let in_region: Vec<&Municipality> =
                     munis.iter().filter(|m| m.region == r).collect();
-                let (mut num, mut den) = (0.0, 0.0);
-                for m in &in_region {
-                    if let Some((_, v)) = get("municipality", m.code) {
-                        num += v * m.population;
-                        den += m.population;
-                    }
-                }
-                if den == 0.0 {
-                    continue;
-                }
-                let ratio = rv / (num / den);
+                let ratio = rv / mean;
                 for m in &in_region {
                     if let Some((_, v)) = get("municipality", m.code) {
                         out.push(Target {

@@ -107,12 +107,7 @@ impl Balanced {
     /// An event with probability `p`, balanced with the other draws of the same `key`.
     pub fn chance(&mut self, key: [u64; 4], p: f64) -> bool {
         let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
-        let base = self.base;
-        let acc = self.accumulators.entry(key).or_insert_with(|| {
-            let mut keys = vec![base];
-            keys.extend_from_slice(&key);
-            Rng::from_keys(&keys).f64()
-        });
+        let acc = self.accumulator(key);
         *acc += p;
         if *acc >= 1.0 {
             *acc -= 1.0;
@@ -129,17 +124,22 @@ impl Balanced {
     pub fn uniform(&mut self, key: [u64; 4]) -> f64 {
         // The fractional part of the golden ratio: the most evenly spreading step.
         const STEP: f64 = 0.618_033_988_749_894_9;
-        let base = self.base;
-        let acc = self.accumulators.entry(key).or_insert_with(|| {
-            let mut keys = vec![base];
-            keys.extend_from_slice(&key);
-            Rng::from_keys(&keys).f64()
-        });
+        let acc = self.accumulator(key);
         *acc += STEP;
         if *acc >= 1.0 {
             *acc -= 1.0;
         }
         *acc
+    }
+
+    /// The accumulator of `key`, started at its random offset on first use.
+    fn accumulator(&mut self, key: [u64; 4]) -> &mut f64 {
+        let base = self.base;
+        self.accumulators.entry(key).or_insert_with(|| {
+            let mut keys = vec![base];
+            keys.extend_from_slice(&key);
+            Rng::from_keys(&keys).f64()
+        })
     }
 }
 

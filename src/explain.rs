@@ -68,7 +68,7 @@ fn wrap(text: &str, width: usize) -> String {
 use serde::Serialize;
 
 use crate::eval::measure::{self as measure_mod, Acc};
-use crate::eval::rows::{Engine, RowRef};
+use crate::eval::rows::{Engine, Lets, RowRef};
 use crate::eval::value::Value;
 use crate::eval::{self, Options, Unit};
 use crate::plan::{
@@ -291,14 +291,14 @@ fn attrition(
                 return;
             }
             scratch.clear();
-            scratch.extend_from_slice(r.lets);
+            r.lets.append_to(&mut scratch);
             scratch.resize(pop.lets.len(), Value::Missing);
             for k in pop.own_lets_from..pop.lets.len() {
                 let v = engine.eval_at(
                     &pop.lets[k].1,
                     period,
                     RowRef {
-                        lets: &scratch,
+                        lets: Lets::Slice(&scratch),
                         ..r
                     },
                 );
@@ -310,7 +310,7 @@ fn attrition(
                         f,
                         period,
                         RowRef {
-                            lets: &scratch,
+                            lets: Lets::Slice(&scratch),
                             ..r
                         },
                     )

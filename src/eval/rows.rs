@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::columnar;
 use super::geography::Geography;
-use super::load::Table;
+use super::load::{MISSING_BOOL, MISSING_DATE, MISSING_SYM, Table};
 use super::value::{Interner, Value};
 use crate::plan::{
     BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
@@ -20,9 +20,14 @@ pub struct View {
     pub root: usize,
     /// Row numbers in the root source's table.
     pub rows: Vec<u32>,
-    /// `lets.len() == rows.len() * width`, row by row.
-    pub lets: Vec<Value>,
-    pub width: usize,
+    /// For a population built on another, the base's view and each row's position in it: the
+    /// base's lets are read there, not copied (at national scale a population of residents
+    /// holds millions of rows, and a population built on it would copy its lets for each).
+    base: Option<(Rc<View>, Vec<u32>)>,
+    /// The lets from `own` on, a column each.
+    lets: Vec<LetColumn>,
+    own: usize,
+    width: usize,
 }
 
 impl View {
@@ -38,8 +43,124 @@ impl View {
         RowRef {
             root: self.root,
             row: self.rows[k],
-            lets: &self.lets[k * self.width..(k + 1) * self.width],
+            lets: Lets::View(self, k),
         }
+    }
+
+    /// Let `i` of row `k`.
+    fn let_value(&self, k: usize, i: usize) -> Value {
+        if i >= self.own {
+            self.lets
+                .get(i - self.own)
+                .map_or(Value::Missing, |column| column.get(k))
+        } else {
+            match &self.base {
+                Some((base, positions)) => base.let_value(positions[k] as usize, i),
+                None => Value::Missing,
+            }
+        }
+    }
+}
+
+/// One `let` of a view for all its rows, stored by the type its values turned out to have (a
+/// let's values are of one type, or missing): 1 to 8 bytes a row instead of 16, which matters
+/// for populations of millions of residents.
+#[derive(Debug)]
+enum LetColumn {
+    /// NaN where missing.
+    Num(Vec<f64>),
+    Date(Vec<i32>),
+    Sym(Vec<u32>),
+    Bool(Vec<u8>),
+    Any(Vec<Value>),
+}
+
+impl LetColumn {
+    fn compact(values: Vec<Value>) -> LetColumn {
+        let all = |typed: fn(&Value) -> bool| values.iter().all(|v| v.is_missing() || typed(v));
+        if all(|v| matches!(v, Value::Num(x) if !x.is_nan())) {
+            let num = |v: &Value| match v {
+                Value::Num(x) => *x,
+                _ => f64::NAN,
+            };
+            LetColumn::Num(values.iter().map(num).collect())
+        } else if all(|v| matches!(v, Value::Date(d) if *d != MISSING_DATE)) {
+            let date = |v: &Value| match v {
+                Value::Date(d) => *d,
+                _ => MISSING_DATE,
+            };
+            LetColumn::Date(values.iter().map(date).collect())
+        } else if all(|v| matches!(v, Value::Sym(s) if *s != MISSING_SYM)) {
+            let sym = |v: &Value| match v {
+                Value::Sym(s) => *s,
+                _ => MISSING_SYM,
+            };
+            LetColumn::Sym(values.iter().map(sym).collect())
+        } else if all(|v| matches!(v, Value::Bool(_))) {
+            let flag = |v: &Value| match v {
+                Value::Bool(b) => u8::from(*b),
+                _ => MISSING_BOOL,
+            };
+            LetColumn::Bool(values.iter().map(flag).collect())
+        } else {
+            LetColumn::Any(values)
+        }
+    }
+
+    fn get(&self, k: usize) -> Value {
+        match self {
+            LetColumn::Num(v) => match v[k] {
+                x if x.is_nan() => Value::Missing,
+                x => Value::Num(x),
+            },
+            LetColumn::Date(v) => match v[k] {
+                MISSING_DATE => Value::Missing,
+                d => Value::Date(d),
+            },
+            LetColumn::Sym(v) => match v[k] {
+                MISSING_SYM => Value::Missing,
+                s => Value::Sym(s),
+            },
+            LetColumn::Bool(v) => match v[k] {
+                MISSING_BOOL => Value::Missing,
+                b => Value::Bool(b == 1),
+            },
+            LetColumn::Any(v) => v[k],
+        }
+    }
+}
+
+/// A row's `let` values: all of them in a slice, or a row of a population's view.
+#[derive(Debug, Clone, Copy)]
+pub enum Lets<'a> {
+    Slice(&'a [Value]),
+    View(&'a View, usize),
+}
+
+impl Lets<'_> {
+    pub const NONE: Lets<'static> = Lets::Slice(&[]);
+
+    pub fn get(self, i: usize) -> Value {
+        match self {
+            Lets::Slice(values) => values.get(i).copied().unwrap_or(Value::Missing),
+            Lets::View(view, k) => view.let_value(k, i),
+        }
+    }
+
+    pub fn len(self) -> usize {
+        match self {
+            Lets::Slice(values) => values.len(),
+            Lets::View(view, _) => view.width,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends every value, in order, to `out`.
+    pub fn append_to(self, out: &mut Vec<Value>) {
+        out.extend((0..self.len()).map(|i| self.get(i)));
     }
 }
 
@@ -48,7 +169,7 @@ impl View {
 pub struct RowRef<'a> {
     pub root: usize,
     pub row: u32,
-    pub lets: &'a [Value],
+    pub lets: Lets<'a>,
 }
 
 /// A cohort's members: a bitset over person numbers.
@@ -108,7 +229,7 @@ impl BoundRow {
             None => RowRef {
                 root: self.root,
                 row: self.row,
-                lets: &[],
+                lets: Lets::NONE,
             },
         }
     }
@@ -198,7 +319,7 @@ impl<'p> Engine<'p> {
         RowRef {
             root,
             row,
-            lets: &[],
+            lets: Lets::NONE,
         }
     }
 
@@ -291,7 +412,7 @@ impl<'p> Engine<'p> {
                         let row = RowRef {
                             root: source,
                             row,
-                            lets: &[],
+                            lets: Lets::NONE,
                         };
                         add(row, projected.as_ref().map(|v| v[k]));
                     }
@@ -332,10 +453,13 @@ impl<'p> Engine<'p> {
             .map(|f| (last_let(f).unwrap_or(0).max(own), f))
             .collect();
         let mut rows = Vec::new();
-        let mut lets = Vec::new();
+        let mut lets: Vec<Vec<Value>> = vec![Vec::new(); width - own];
         let mut scratch = vec![Value::Missing; width];
-        let mut consider = |row: u32, base_lets: &[Value]| {
-            scratch[..own].copy_from_slice(&base_lets[..own]);
+        let mut positions = Vec::new();
+        let mut consider = |row: u32, position: u32, base_lets: Lets<'_>| {
+            for (i, v) in scratch[..own].iter_mut().enumerate() {
+                *v = base_lets.get(i);
+            }
             for v in &mut scratch[own..] {
                 *v = Value::Missing;
             }
@@ -347,7 +471,7 @@ impl<'p> Engine<'p> {
                     RowRef {
                         root,
                         row,
-                        lets: &scratch,
+                        lets: Lets::Slice(&scratch),
                     },
                 )
                 .truthy()
@@ -362,7 +486,7 @@ impl<'p> Engine<'p> {
                         RowRef {
                             root,
                             row,
-                            lets: scratch,
+                            lets: Lets::Slice(scratch),
                         },
                     )
                     .truthy()
@@ -382,7 +506,7 @@ impl<'p> Engine<'p> {
                     RowRef {
                         root,
                         row,
-                        lets: &scratch,
+                        lets: Lets::Slice(&scratch),
                     },
                 );
                 scratch[k] = value;
@@ -391,7 +515,10 @@ impl<'p> Engine<'p> {
                 return;
             }
             rows.push(row);
-            lets.extend_from_slice(&scratch);
+            positions.push(position);
+            for (column, value) in lets.iter_mut().zip(&scratch[own..]) {
+                column.push(*value);
+            }
         };
         let mut batch_rows = Vec::with_capacity(columnar::BATCH);
         let mut batch_positions = Vec::with_capacity(columnar::BATCH);
@@ -418,16 +545,29 @@ impl<'p> Engine<'p> {
             );
             for (&row, &k) in batch_rows.iter().zip(&batch_positions) {
                 match &base_view {
-                    Some(v) => consider(row, v.row(k as usize).lets),
-                    None => consider(row, &[]),
+                    Some(v) => consider(row, k, v.row(k as usize).lets),
+                    None => consider(row, k, Lets::NONE),
                 }
             }
         }
-        View {
-            root: pop.root,
-            rows,
-            lets,
-            width,
+        let lets = lets.into_iter().map(LetColumn::compact).collect();
+        match base_view {
+            Some(base) => View {
+                root: pop.root,
+                rows,
+                base: Some((base, positions)),
+                lets,
+                own,
+                width,
+            },
+            None => View {
+                root: pop.root,
+                rows,
+                base: None,
+                lets,
+                own,
+                width,
+            },
         }
     }
 
@@ -439,7 +579,7 @@ impl<'p> Engine<'p> {
                     f(RowRef {
                         root: s,
                         row,
-                        lets: &[],
+                        lets: Lets::NONE,
                     });
                 }
             }
@@ -470,20 +610,20 @@ impl<'p> Engine<'p> {
         let mut scratch: Vec<Value> = Vec::new();
         self.for_each_row(cohort.rows, period, |r| {
             scratch.clear();
-            scratch.extend_from_slice(r.lets);
+            r.lets.append_to(&mut scratch);
             for l in &cohort.lets {
                 let value = self.eval_at(
                     l,
                     period,
                     RowRef {
-                        lets: &scratch,
+                        lets: Lets::Slice(&scratch),
                         ..r
                     },
                 );
                 scratch.push(value);
             }
             let current = RowRef {
-                lets: &scratch,
+                lets: Lets::Slice(&scratch),
                 ..r
             };
             if cohort
@@ -547,7 +687,7 @@ impl<'p> Engine<'p> {
     fn field(&self, r: RowRef<'_>, field: Field) -> Value {
         match field {
             Field::Column(c) => self.tables[r.root].value(c, r.row as usize),
-            Field::Let(i) => r.lets.get(i).copied().unwrap_or(Value::Missing),
+            Field::Let(i) => r.lets.get(i),
         }
     }
 

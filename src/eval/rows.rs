@@ -452,11 +452,22 @@ impl<'p> Engine<'p> {
             .into_iter()
             .map(|f| (last_let(f).unwrap_or(0).max(own), f))
             .collect();
+        // Own lets that read only the row's columns (and earlier such lets) are computed over
+        // the batch too, for the rows its conditions keep.
+        let batch_lets: Vec<Option<Expr>> = pop.lets[own..]
+            .iter()
+            .map(|(_, e)| columnar::inline_lets(e, &pop.lets, own).filter(columnar::is_columnar))
+            .collect();
+        let mut batch_values: Vec<Option<Vec<Value>>> = vec![None; width - own];
         let mut rows = Vec::new();
         let mut lets: Vec<Vec<Value>> = vec![Vec::new(); width - own];
         let mut scratch = vec![Value::Missing; width];
         let mut positions = Vec::new();
-        let mut consider = |row: u32, position: u32, base_lets: Lets<'_>| {
+        let mut consider = |row: u32,
+                            position: u32,
+                            base_lets: Lets<'_>,
+                            batch_values: &[Option<Vec<Value>>],
+                            in_batch: usize| {
             for (i, v) in scratch[..own].iter_mut().enumerate() {
                 *v = base_lets.get(i);
             }
@@ -500,15 +511,18 @@ impl<'p> Engine<'p> {
                 if k > own && !holds(k - 1, &scratch) {
                     return;
                 }
-                let value = self.eval_at(
-                    &pop.lets[k].1,
-                    period,
-                    RowRef {
-                        root,
-                        row,
-                        lets: Lets::Slice(&scratch),
-                    },
-                );
+                let value = match &batch_values[k - own] {
+                    Some(values) => values[in_batch],
+                    None => self.eval_at(
+                        &pop.lets[k].1,
+                        period,
+                        RowRef {
+                            root,
+                            row,
+                            lets: Lets::Slice(&scratch),
+                        },
+                    ),
+                };
                 scratch[k] = value;
             }
             if own < width && !holds(width - 1, &scratch) {
@@ -543,11 +557,17 @@ impl<'p> Engine<'p> {
                 &mut batch_rows,
                 &mut batch_positions,
             );
-            for (&row, &k) in batch_rows.iter().zip(&batch_positions) {
-                match &base_view {
-                    Some(v) => consider(row, k, v.row(k as usize).lets),
-                    None => consider(row, k, Lets::NONE),
-                }
+            for (values, e) in batch_values.iter_mut().zip(&batch_lets) {
+                *values = e
+                    .as_ref()
+                    .map(|e| self.eval_batch(e, period, pop.root, &batch_rows));
+            }
+            for (j, (&row, &k)) in batch_rows.iter().zip(&batch_positions).enumerate() {
+                let base_lets = match &base_view {
+                    Some(v) => v.row(k as usize).lets,
+                    None => Lets::NONE,
+                };
+                consider(row, k, base_lets, &batch_values, j);
             }
         }
         let lets = lets.into_iter().map(LetColumn::compact).collect();

@@ -182,6 +182,27 @@ fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
 }
 
 impl Engine<'_> {
+    /// Calls `kept` with each batch of the rows of `source` for which every condition holds
+    /// (the conditions must be columnar), in row order.
+    pub fn for_each_kept_batch(
+        &self,
+        conditions: &[Expr],
+        period: Period,
+        source: usize,
+        mut kept: impl FnMut(&[u32]),
+    ) {
+        let count = self.tables[source].rows;
+        let mut rows = Vec::with_capacity(BATCH);
+        let mut tags = Vec::with_capacity(BATCH);
+        for first in (0..count).step_by(BATCH) {
+            rows.clear();
+            rows.extend(first as u32..(first + BATCH).min(count) as u32);
+            tags.clone_from(&rows);
+            self.retain_batch(conditions, period, source, &mut rows, &mut tags);
+            kept(&rows);
+        }
+    }
+
     /// Keeps in `rows` (and at the same places in `tags`) only the rows for which every
     /// condition holds; the conditions must be columnar ([`is_columnar`]).
     pub fn retain_batch(

@@ -396,18 +396,11 @@ impl<'p> Engine<'p> {
             && projection.as_ref().is_none_or(columnar::is_columnar);
         match r.rows {
             RowSet::Source(source) if batched => {
-                let count = self.tables[source].rows;
-                let mut rows = Vec::with_capacity(columnar::BATCH);
-                let mut tags = Vec::with_capacity(columnar::BATCH);
                 let conditions: Vec<Expr> = filter.into_iter().collect();
-                for first in (0..count).step_by(columnar::BATCH) {
-                    rows.clear();
-                    rows.extend(first as u32..(first + columnar::BATCH).min(count) as u32);
-                    tags.clone_from(&rows);
-                    self.retain_batch(&conditions, period, source, &mut rows, &mut tags);
+                self.for_each_kept_batch(&conditions, period, source, |rows| {
                     let projected = projection
                         .as_ref()
-                        .map(|p| self.eval_batch(p, period, source, &rows));
+                        .map(|p| self.eval_batch(p, period, source, rows));
                     for (k, &row) in rows.iter().enumerate() {
                         let row = RowRef {
                             root: source,
@@ -416,7 +409,7 @@ impl<'p> Engine<'p> {
                         };
                         add(row, projected.as_ref().map(|v| v[k]));
                     }
-                }
+                });
             }
             _ => self.for_each_row(r.rows, period, |row| {
                 let keep = filter
@@ -627,6 +620,38 @@ impl<'p> Engine<'p> {
         let cohort = &self.plan.cohorts[id];
         let mut bits = vec![0u64; self.person_count.div_ceil(64)];
         let person_column = self.plan.sources[cohort.root].person;
+        let mut add = |root: usize, row: u32| {
+            if let Some(pc) = person_column
+                && let Value::Person(p) = self.tables[root].value(pc, row as usize)
+            {
+                bits[p as usize / 64] |= 1 << (p % 64);
+            }
+        };
+        // A cohort of a source's rows whose conditions read only those rows (and the cohort's
+        // own lets, written out) is found over batches of rows.
+        let named_lets: Vec<(String, Expr)> = cohort
+            .lets
+            .iter()
+            .map(|e| (String::new(), e.clone()))
+            .collect();
+        let batched: Option<Vec<Expr>> = match cohort.rows {
+            RowSet::Source(_) => cohort
+                .filters
+                .iter()
+                .map(|f| columnar::inline_lets(f, &named_lets, 0).filter(columnar::is_columnar))
+                .collect(),
+            RowSet::Population(_) => None,
+        };
+        if let (RowSet::Source(source), Some(conditions)) = (cohort.rows, batched) {
+            self.for_each_kept_batch(&conditions, period, source, |rows| {
+                for &row in rows {
+                    add(source, row);
+                }
+            });
+            let bits = Rc::new(bits);
+            self.cohorts.borrow_mut().insert((id, period), bits.clone());
+            return bits;
+        }
         let mut scratch: Vec<Value> = Vec::new();
         self.for_each_row(cohort.rows, period, |r| {
             scratch.clear();
@@ -650,10 +675,8 @@ impl<'p> Engine<'p> {
                 .filters
                 .iter()
                 .all(|f| self.eval_at(f, period, current).truthy())
-                && let Some(pc) = person_column
-                && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
             {
-                bits[p as usize / 64] |= 1 << (p % 64);
+                add(r.root, r.row);
             }
         });
         let bits = Rc::new(bits);

@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::{DataError, Exclusions};
 use super::geography::Geography;
+use super::records::Records;
 use super::value::{Interner, PersonIds, Value};
 use crate::plan::{ColumnType, SourcePlan, days_from_civil};
 
@@ -174,14 +175,15 @@ impl Loader<'_> {
     pub fn load(&mut self, source: &SourcePlan, data_dir: &Path) -> Result<Table, DataError> {
         let path = resolve(data_dir, &source.file)?;
         let file = path.display().to_string();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(&path)
-            .map_err(|e| DataError::file(&file, format!("cannot read the extract: {e}")))?;
-        let headers = reader
-            .byte_headers()
-            .map_err(|e| DataError::file(&file, e.to_string()))?
-            .clone();
+        let unreadable =
+            |e: std::io::Error| DataError::file(&file, format!("cannot read the extract: {e}"));
+        let mut records = Records::new(std::fs::File::open(&path).map_err(unreadable)?);
+        let headers: Vec<Vec<u8>> = match records.next_record().map_err(unreadable)? {
+            Some(header) => (0..header.field_count())
+                .map(|k| header.get(k).unwrap_or_default().to_vec())
+                .collect(),
+            None => Vec::new(),
+        };
         let width = headers.len();
         // Where each used column stands in the file.
         let mut positions: Vec<Option<usize>> = vec![None; source.columns.len()];
@@ -218,33 +220,16 @@ impl Loader<'_> {
             })
             .collect();
         let mut recent: Vec<Recent> = vec![Recent::default(); source.columns.len()];
-        let mut record = csv::ByteRecord::new();
         let mut rows = 0usize;
-        let mut line = 1usize;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let at = e.position().map(|p| p.line() as usize).unwrap_or(line + 1);
-                    let error =
-                        DataError::line(&file, at, format!("the row cannot be read as CSV: {e}"));
-                    self.bad_row(error)?;
-                    line = at;
-                    continue;
-                }
-            }
-            line = record
-                .position()
-                .map(|p| p.line() as usize)
-                .unwrap_or(line + 1);
-            if record.len() != width {
+        while let Some(record) = records.next_record().map_err(unreadable)? {
+            let line = record.line;
+            if record.field_count() != width {
                 let error = DataError::line(
                     &file,
                     line,
                     format!(
                         "the row has {} fields, the header has {width}",
-                        record.len()
+                        record.field_count()
                     ),
                 );
                 self.bad_row(error)?;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod geography;
 pub mod load;
 pub mod measure;
+mod records;
 pub mod rows;
 mod schedule;
 pub mod value;

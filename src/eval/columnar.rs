@@ -316,6 +316,12 @@ impl Engine<'_> {
             } => zip(each(value), each(anchor), |v, a| {
                 within(v, a, *days, *after)
             }),
+            // The usual calls (`year(d)`, `age(birth, at)`) without gathering each row's
+            // arguments into a list.
+            Expr::Call(f, args) if args.len() == 1 => map(each(&args[0]), |v| call(*f, &[v])),
+            Expr::Call(f, args) if args.len() == 2 => {
+                zip(each(&args[0]), each(&args[1]), |x, y| call(*f, &[x, y]))
+            }
             Expr::Call(f, args) => {
                 let args: Vec<Vec<Value>> = args.iter().map(each).collect();
                 let mut out = Vec::with_capacity(n);

@@ -58,6 +58,13 @@ impl Acc {
     }
 }
 
+/// Keys of at most this many parts (strata, age bands, tally groups) are summed without
+/// allocating.
+const SMALL_KEY: usize = 4;
+
+type SmallSums =
+    HashMap<(Slot, [Sym; SMALL_KEY]), Acc, std::hash::BuildHasherDefault<super::value::FastHash>>;
+
 /// An aggregation's result for one period, before rolling up.
 #[derive(Debug, Default)]
 pub struct Cells {
@@ -139,6 +146,11 @@ impl Engine<'_> {
         let persons = matches!(a.function, Aggregate::Count { persons: true });
         let person_column = self.plan.sources[self.root_of(a.rows)].person;
         let residence = self.residence(a.rows);
+        // Sums are gathered under keys of fixed size, hashed, with no allocation per row; the
+        // ordered map is filled once at the end. Each cell's rows are added in row order
+        // either way, so the sums are the same numbers.
+        let small_keys = keys.len() <= SMALL_KEY;
+        let mut small_sums: SmallSums = SmallSums::default();
         self.for_each_row(a.rows, period, |r| {
             let mut ctx = Ctx {
                 period,
@@ -157,9 +169,11 @@ impl Engine<'_> {
                     0
                 }
             };
-            let mut key = Vec::with_capacity(keys.len());
-            for k in keys {
-                match self.eval(k, &mut ctx) {
+            let mut small_key = [0; SMALL_KEY];
+            let mut key = Vec::new();
+            for (k, e) in keys.iter().enumerate() {
+                match self.eval(e, &mut ctx) {
+                    Value::Sym(s) if small_keys => small_key[k] = s,
                     Value::Sym(s) => key.push(s),
                     // A row outside every stratum or band cannot be placed: it is left out.
                     _ => return,
@@ -189,16 +203,29 @@ impl Engine<'_> {
                 if let Some(pc) = person_column
                     && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
                 {
+                    if small_keys {
+                        key.extend_from_slice(&small_key[..keys.len()]);
+                    }
                     cells.persons.push((slot, key, p));
                 }
                 return;
             }
-            cells
-                .sums
-                .entry((slot, key))
-                .or_default()
-                .add(amount, weight);
+            if small_keys {
+                small_sums
+                    .entry((slot, small_key))
+                    .or_default()
+                    .add(amount, weight);
+            } else {
+                cells
+                    .sums
+                    .entry((slot, key))
+                    .or_default()
+                    .add(amount, weight);
+            }
         });
+        for ((slot, key), acc) in small_sums {
+            cells.sums.insert((slot, key[..keys.len()].to_vec()), acc);
+        }
         if cells.without_residence > 0
             && let Some(col) = residence
         {

@@ -155,7 +155,7 @@ struct LoadedPart {
 }
 
 /// Reads the extracts `used` on as many threads as the machine has cores, the largest files
-/// spread first. Each extract gets its own interners, merged in the extracts' order by the
+/// first. Each extract gets its own interners, merged in the extracts' order by the
 /// caller.
 fn load_in_parallel(
     plan: &Plan,
@@ -172,14 +172,6 @@ fn load_in_parallel(
     };
     let mut by_size: Vec<(u64, usize)> = used.iter().map(|&k| (size(k), k)).collect();
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut shares: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); threads];
-    for (bytes, k) in by_size {
-        let lightest = (0..threads)
-            .min_by_key(|&t| (shares[t].0, t))
-            .expect("at least one thread");
-        shares[lightest].0 += bytes;
-        shares[lightest].1.push(k);
-    }
     let load_one = |k: usize| {
         let mut symbols = Interner::new(&plan.symbols);
         let mut persons = PersonIds::per_run();
@@ -199,16 +191,23 @@ fn load_in_parallel(
             exclusions,
         }
     };
+    // Each thread takes the largest extract not yet taken: bytes are a poor guide to the time
+    // an extract takes (its rows, its columns' types), so the shares are not fixed in advance.
+    // What each extract holds does not depend on the thread that read it.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .iter()
-            .map(|(_, share)| {
-                let load_one = &load_one;
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (load_one, next, by_size) = (&load_one, &next, &by_size);
                 scope.spawn(move || {
-                    share
-                        .iter()
-                        .map(|&k| (k, Some(load_one(k))))
-                        .collect::<Vec<_>>()
+                    let mut loaded = Vec::new();
+                    loop {
+                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(_, k)) = by_size.get(taken) else {
+                            return loaded;
+                        };
+                        loaded.push((k, Some(load_one(k))));
+                    }
                 })
             })
             .collect();

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Whole-run benchmark: `indikator run` against DuckDB computing the same figures.
 
-    pip install duckdb==2.0.1        # the version this was written and measured with
-    python3 benches/duckdb_compare.py --data /tmp/nat-data --runs 3
+    python3 benches/duckdb_compare.py --runs 3                         # national scale
     python3 benches/duckdb_compare.py --data data/sample --runs 1      # quick check
 
-Requirements: Python 3.9+, `duckdb==2.0.1` (PyPI), GNU time at /usr/bin/time (for peak memory;
-without it only wall time is measured), the release binary (`cargo build --release`).
+Requirements: Python 3.9+ with venv and pip, cargo, GNU time at /usr/bin/time (for peak
+memory; without it only wall time is measured). The script builds the release binary
+(`cargo build --release`), and installs `duckdb==2.0.1` (PyPI, the version this was written and
+measured with) into a virtual environment of its own (`target/bench/venv`) when the running
+Python does not have it.
 
 What it does
 ------------
+0. Without --data, generates national-scale extracts once and keeps them
+   (`indikator synth --persons 5900000 --seed 2024` into `target/bench/national-5900000-2024`,
+   3.6 GB; a later run reuses them).
 1. Times `indikator run` over the whole shipped rule set (`rules/`) and over a rule set
    restricted to the chosen indicators: the script copies the shipped rule files into a
    temporary directory keeping only the chosen indicators and the definitions they depend on
@@ -556,11 +561,48 @@ def fmt_mib(x):
     return "–" if x is None else (f"{x / 1024:.2f} GiB" if x >= 1024 else f"{x:.0f} MiB")
 
 
+DEFAULT_BINARY = os.path.join(ROOT, "target", "release", "indikator")
+BENCH_DIR = os.path.join(ROOT, "target", "bench")
+
+
+def rerun_with_duckdb():
+    """Runs this script again under a virtual environment that has DuckDB, made once."""
+    venv = os.path.join(BENCH_DIR, "venv")
+    python = os.path.join(venv, "bin", "python")
+    if os.environ.get("INDIKATOR_BENCH_VENV") == "1":
+        sys.exit(f"duckdb=={DUCKDB_VERSION} did not install into {venv}")
+    if not os.path.exists(python):
+        print(f"installing duckdb=={DUCKDB_VERSION} into {venv}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", f"duckdb=={DUCKDB_VERSION}"],
+                   check=True)
+    env = dict(os.environ, INDIKATOR_BENCH_VENV="1")
+    return subprocess.run([python, os.path.abspath(__file__)] + sys.argv[1:], env=env).returncode
+
+
+def national_extracts(binary, persons, seed):
+    """The directory of generated extracts for (persons, seed), generated on first use."""
+    out = os.path.join(BENCH_DIR, f"national-{persons}-{seed}")
+    done = os.path.join(out, ".complete")
+    if not os.path.exists(done):
+        print(f"generating the extracts of {persons:,} persons (seed {seed}) into {out}; "
+              "kept for later runs", file=sys.stderr)
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run([binary, "synth", "--persons", str(persons), "--seed", str(seed),
+                        "--out", out], check=True, stdout=subprocess.DEVNULL)
+        open(done, "w").close()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", required=True, help="the data directory of extracts")
+    ap.add_argument("--data", help="the data directory of extracts (default: national-scale "
+                    "extracts generated once into target/bench/)")
+    ap.add_argument("--persons", type=int, default=5_900_000,
+                    help="persons of the generated extracts (without --data)")
+    ap.add_argument("--seed", type=int, default=2024, help="seed of the generated extracts")
     ap.add_argument("--runs", type=int, default=3, help="runs of each command (median)")
-    ap.add_argument("--indikator", default=os.path.join(ROOT, "target", "release", "indikator"))
+    ap.add_argument("--indikator", default=DEFAULT_BINARY)
     ap.add_argument("--rules", default=os.path.join(ROOT, "rules"))
     ap.add_argument("--duckdb-threads", default="0",
                     help="comma-separated DuckDB thread counts to time; 0 = DuckDB's default (all cores)")
@@ -577,9 +619,13 @@ def main():
     try:
         import duckdb  # noqa: F401
     except ImportError:
-        sys.exit(f"needs the duckdb package: pip install duckdb=={DUCKDB_VERSION}")
+        return rerun_with_duckdb()
+    if args.indikator == DEFAULT_BINARY:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     if not os.path.exists(args.indikator):
         sys.exit(f"no indikator binary at {args.indikator}: cargo build --release")
+    if args.data is None:
+        args.data = national_extracts(args.indikator, args.persons, args.seed)
     data = os.path.abspath(args.data)
     work = args.keep or tempfile.mkdtemp(prefix="duckdb-compare-")
     os.makedirs(work, exist_ok=True)

@@ -62,11 +62,14 @@ impl View {
     }
 }
 
-/// One `let` of a view for all its rows, stored by the type its values turned out to have (a
+/// One `let` of a view for all its rows, stored by the type its values turn out to have (a
 /// let's values are of one type, or missing): 1 to 8 bytes a row instead of 16, which matters
-/// for populations of millions of residents.
+/// for populations of millions of residents. Filled row by row: the first value that is not
+/// missing sets the type; a value of another type turns the column into plain values.
 #[derive(Debug)]
 enum LetColumn {
+    /// This many rows, all missing so far.
+    Missing(usize),
     /// NaN where missing.
     Num(Vec<f64>),
     Date(Vec<i32>),
@@ -76,39 +79,51 @@ enum LetColumn {
 }
 
 impl LetColumn {
-    fn compact(values: Vec<Value>) -> LetColumn {
-        let all = |typed: fn(&Value) -> bool| values.iter().all(|v| v.is_missing() || typed(v));
-        if all(|v| matches!(v, Value::Num(x) if !x.is_nan())) {
-            let num = |v: &Value| match v {
-                Value::Num(x) => *x,
-                _ => f64::NAN,
-            };
-            LetColumn::Num(values.iter().map(num).collect())
-        } else if all(|v| matches!(v, Value::Date(d) if *d != MISSING_DATE)) {
-            let date = |v: &Value| match v {
-                Value::Date(d) => *d,
-                _ => MISSING_DATE,
-            };
-            LetColumn::Date(values.iter().map(date).collect())
-        } else if all(|v| matches!(v, Value::Sym(s) if *s != MISSING_SYM)) {
-            let sym = |v: &Value| match v {
-                Value::Sym(s) => *s,
-                _ => MISSING_SYM,
-            };
-            LetColumn::Sym(values.iter().map(sym).collect())
-        } else if all(|v| matches!(v, Value::Bool(_))) {
-            let flag = |v: &Value| match v {
-                Value::Bool(b) => u8::from(*b),
-                _ => MISSING_BOOL,
-            };
-            LetColumn::Bool(values.iter().map(flag).collect())
-        } else {
-            LetColumn::Any(values)
+    fn len(&self) -> usize {
+        match self {
+            LetColumn::Missing(n) => *n,
+            LetColumn::Num(v) => v.len(),
+            LetColumn::Date(v) => v.len(),
+            LetColumn::Sym(v) => v.len(),
+            LetColumn::Bool(v) => v.len(),
+            LetColumn::Any(v) => v.len(),
+        }
+    }
+
+    fn push(&mut self, value: Value) {
+        match (&mut *self, value) {
+            (LetColumn::Missing(n), Value::Missing) => *n += 1,
+            (LetColumn::Num(v), Value::Num(x)) if !x.is_nan() => v.push(x),
+            (LetColumn::Num(v), Value::Missing) => v.push(f64::NAN),
+            (LetColumn::Date(v), Value::Date(d)) if d != MISSING_DATE => v.push(d),
+            (LetColumn::Date(v), Value::Missing) => v.push(MISSING_DATE),
+            (LetColumn::Sym(v), Value::Sym(s)) if s != MISSING_SYM => v.push(s),
+            (LetColumn::Sym(v), Value::Missing) => v.push(MISSING_SYM),
+            (LetColumn::Bool(v), Value::Bool(b)) => v.push(u8::from(b)),
+            (LetColumn::Bool(v), Value::Missing) => v.push(MISSING_BOOL),
+            (LetColumn::Any(v), value) => v.push(value),
+            (LetColumn::Missing(n), value) => {
+                let n = *n;
+                *self = match value {
+                    Value::Num(x) if !x.is_nan() => LetColumn::Num(vec![f64::NAN; n]),
+                    Value::Date(d) if d != MISSING_DATE => LetColumn::Date(vec![MISSING_DATE; n]),
+                    Value::Sym(s) if s != MISSING_SYM => LetColumn::Sym(vec![MISSING_SYM; n]),
+                    Value::Bool(_) => LetColumn::Bool(vec![MISSING_BOOL; n]),
+                    _ => LetColumn::Any(vec![Value::Missing; n]),
+                };
+                self.push(value);
+            }
+            (_, value) => {
+                let values: Vec<Value> = (0..self.len()).map(|k| self.get(k)).collect();
+                *self = LetColumn::Any(values);
+                self.push(value);
+            }
         }
     }
 
     fn get(&self, k: usize) -> Value {
         match self {
+            LetColumn::Missing(_) => Value::Missing,
             LetColumn::Num(v) => match v[k] {
                 x if x.is_nan() => Value::Missing,
                 x => Value::Num(x),
@@ -453,7 +468,7 @@ impl<'p> Engine<'p> {
             .collect();
         let mut batch_values: Vec<Option<Vec<Value>>> = vec![None; width - own];
         let mut rows = Vec::new();
-        let mut lets: Vec<Vec<Value>> = vec![Vec::new(); width - own];
+        let mut lets: Vec<LetColumn> = (own..width).map(|_| LetColumn::Missing(0)).collect();
         let mut scratch = vec![Value::Missing; width];
         let mut positions = Vec::new();
         let mut consider = |row: u32,
@@ -563,7 +578,6 @@ impl<'p> Engine<'p> {
                 consider(row, k, base_lets, &batch_values, j);
             }
         }
-        let lets = lets.into_iter().map(LetColumn::compact).collect();
         match base_view {
             Some(base) => View {
                 root: pop.root,
@@ -1235,5 +1249,64 @@ pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
             (Some(a), None) | (None, Some(a)) => Value::Date(a),
             _ => Value::Missing,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(values: &[Value]) -> LetColumn {
+        let mut column = LetColumn::Missing(0);
+        for v in values {
+            column.push(*v);
+        }
+        column
+    }
+
+    #[test]
+    fn a_let_column_gives_back_what_it_was_given() {
+        let cases: [&[Value]; 6] = [
+            &[
+                Value::Missing,
+                Value::Num(2.5),
+                Value::Missing,
+                Value::Num(-1.0),
+            ],
+            &[Value::Sym(3), Value::Missing, Value::Sym(0)],
+            &[
+                Value::Missing,
+                Value::Missing,
+                Value::Bool(true),
+                Value::Bool(false),
+            ],
+            &[Value::Date(-5), Value::Date(19000), Value::Missing],
+            // Another type part way: plain values from then on.
+            &[
+                Value::Num(1.0),
+                Value::Missing,
+                Value::Sym(4),
+                Value::Num(2.0),
+            ],
+            &[Value::Missing, Value::Missing],
+        ];
+        for values in cases {
+            let column = filled(values);
+            assert_eq!(column.len(), values.len());
+            let back: Vec<Value> = (0..values.len()).map(|k| column.get(k)).collect();
+            assert_eq!(back, values, "{column:?}");
+        }
+        assert!(matches!(
+            filled(&[Value::Missing, Value::Num(1.0)]),
+            LetColumn::Num(_)
+        ));
+        assert!(matches!(
+            filled(&[Value::Num(1.0), Value::Sym(1)]),
+            LetColumn::Any(_)
+        ));
+        // NaN cannot stand for itself among numbers, where it marks a missing value.
+        let nan = filled(&[Value::Num(1.0), Value::Num(f64::NAN)]);
+        assert!(matches!(nan, LetColumn::Any(_)));
+        assert!(matches!(nan.get(1), Value::Num(x) if x.is_nan()));
     }
 }

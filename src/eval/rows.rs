@@ -462,9 +462,25 @@ impl<'p> Engine<'p> {
             .collect();
         // Own lets that read only the row's columns (and earlier such lets) are computed over
         // the batch too, for the rows its conditions keep.
-        let batch_lets: Vec<Option<Expr>> = pop.lets[own..]
+        // So are own lets that are a relation totalled per person (`Engine::relation_totals`):
+        // each row's value is its person's total.
+        let person_column = self.plan.sources[pop.root].person;
+        let batch_lets: Vec<BatchLet> = pop.lets[own..]
             .iter()
-            .map(|(_, e)| columnar::inline_lets(e, &pop.lets, own).filter(columnar::is_columnar))
+            .map(|(_, e)| {
+                if let Some(g) =
+                    columnar::inline_lets(e, &pop.lets, own).filter(columnar::is_columnar)
+                {
+                    return BatchLet::Columnar(g);
+                }
+                match (e, person_column) {
+                    (Expr::Related(r), Some(column)) => match self.relation_totals(r, period) {
+                        Some(totals) => BatchLet::PersonTotals(totals, r.function, column),
+                        None => BatchLet::RowByRow,
+                    },
+                    _ => BatchLet::RowByRow,
+                }
+            })
             .collect();
         let mut batch_values: Vec<Option<Vec<Value>>> = vec![None; width - own];
         let mut rows = Vec::new();
@@ -565,10 +581,24 @@ impl<'p> Engine<'p> {
                 &mut batch_rows,
                 &mut batch_positions,
             );
-            for (values, e) in batch_values.iter_mut().zip(&batch_lets) {
-                *values = e
-                    .as_ref()
-                    .map(|e| self.eval_batch(e, period, pop.root, &batch_rows));
+            for (values, batch_let) in batch_values.iter_mut().zip(&batch_lets) {
+                *values = match batch_let {
+                    BatchLet::Columnar(e) => {
+                        Some(self.eval_batch(e, period, pop.root, &batch_rows))
+                    }
+                    BatchLet::PersonTotals(totals, function, column) => Some(
+                        batch_rows
+                            .iter()
+                            .map(
+                                |&row| match self.tables[pop.root].value(*column, row as usize) {
+                                    Value::Person(p) => person_total(totals, p, *function),
+                                    _ => fold_empty(*function),
+                                },
+                            )
+                            .collect(),
+                    ),
+                    BatchLet::RowByRow => None,
+                };
             }
             for (j, (&row, &k)) in batch_rows.iter().zip(&batch_positions).enumerate() {
                 let base_lets = match &base_view {
@@ -884,11 +914,7 @@ impl<'p> Engine<'p> {
             let Some(person) = outer_person else {
                 return fold_empty(r.function);
             };
-            let total = totals.get(person as usize).copied().unwrap_or(0.0);
-            return match r.function {
-                RelatedFn::Exists => Value::Bool(total > 0.0),
-                _ => Value::Num(total),
-            };
+            return person_total(&totals, person, r.function);
         }
         let view = match r.rows {
             RowSet::Population(p) => Some(self.view(p, period)),
@@ -1005,6 +1031,25 @@ impl<'p> Engine<'p> {
             Value::Unit(u) => u.to_string(),
         }
     }
+}
+
+/// A relation's value for a person, from its per-person totals.
+fn person_total(totals: &[f64], person: u32, f: RelatedFn) -> Value {
+    let total = totals.get(person as usize).copied().unwrap_or(0.0);
+    match f {
+        RelatedFn::Exists => Value::Bool(total > 0.0),
+        _ => Value::Num(total),
+    }
+}
+
+/// How a population's own let is computed for a batch of rows.
+enum BatchLet {
+    /// Over the batch, by the batch evaluator.
+    Columnar(Expr),
+    /// A relation totalled per person: the total of the row's person (in that column).
+    PersonTotals(PersonTotals, RelatedFn, usize),
+    /// Row by row, after the row's conditions.
+    RowByRow,
 }
 
 fn fold_empty(f: RelatedFn) -> Value {

@@ -1,5 +1,5 @@
 //! Conditions evaluated over a batch of rows at once. A population's conditions that read only
-//! its rows' own columns (and its own simple `let`s, written out in place) are evaluated node
+//! its rows' own columns (and simple `let`s, written out in place) are evaluated node
 //! by node for a few thousand rows together, so that walking the expression costs once per
 //! batch instead of once per row; only the rows that pass go through the row-by-row
 //! evaluator for their other `let`s and conditions. The node operations are the row
@@ -122,17 +122,17 @@ fn rewrite(e: &Expr, leaf: &dyn Fn(&Expr) -> Leaf) -> Option<Expr> {
     })
 }
 
-/// The expression with each of the population's own `let`s (index `own` and up) written out
-/// in place, when those lets are columnar themselves; `None` if it reads another let.
-pub fn inline_lets(e: &Expr, lets: &[(String, Expr)], own: usize) -> Option<Expr> {
+/// The expression with each `let` it reads written out in place, when those lets are columnar
+/// themselves; `None` if it reads another let. A population's lets include its base
+/// population's: they are computed from the same root row in the same period, so writing them
+/// out gives the values the base's view holds.
+pub fn inline_lets(e: &Expr, lets: &[(String, Expr)]) -> Option<Expr> {
     rewrite(e, &|node| match node {
-        Expr::Field(Field::Let(k)) if *k >= own => {
-            match lets.get(*k).and_then(|l| inline_lets(&l.1, lets, own)) {
-                Some(value) if is_columnar(&value) => Leaf::Replace(value),
-                _ => Leaf::Refuse,
-            }
-        }
-        Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => Leaf::Refuse,
+        Expr::Field(Field::Let(k)) => match lets.get(*k).and_then(|l| inline_lets(&l.1, lets)) {
+            Some(value) if is_columnar(&value) => Leaf::Replace(value),
+            _ => Leaf::Refuse,
+        },
+        Expr::Bound { .. } | Expr::Related(_) => Leaf::Refuse,
         _ => Leaf::Keep,
     })
 }

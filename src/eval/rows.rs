@@ -443,14 +443,15 @@ impl<'p> Engine<'p> {
         let pop = &self.plan.populations[id];
         let width = pop.lets.len();
         let own = pop.own_lets_from;
-        // Conditions on the row's own columns (and own simple lets, written out) run first,
-        // over batches of rows (`columnar`); then those that need no `let`, and each other
+        // Conditions on the row's own columns (and simple lets, its own or its base's, written
+        // out) run first, over batches of rows (`columnar`); then those that need no `let`, and
+        // each other
         // condition right after the last let it reads, so costly lets (relations) are
         // computed only for rows that can still be kept.
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {
-            match columnar::inline_lets(f, &pop.lets, own) {
+            match columnar::inline_lets(f, &pop.lets) {
                 Some(g) if columnar::is_columnar(&g) => batched.push(g),
                 _ => rest.push(f),
             }
@@ -468,9 +469,7 @@ impl<'p> Engine<'p> {
         let batch_lets: Vec<BatchLet> = pop.lets[own..]
             .iter()
             .map(|(_, e)| {
-                if let Some(g) =
-                    columnar::inline_lets(e, &pop.lets, own).filter(columnar::is_columnar)
-                {
+                if let Some(g) = columnar::inline_lets(e, &pop.lets).filter(columnar::is_columnar) {
                     return BatchLet::Columnar(g);
                 }
                 match (e, person_column) {
@@ -682,7 +681,7 @@ impl<'p> Engine<'p> {
             RowSet::Source(_) => cohort
                 .filters
                 .iter()
-                .map(|f| columnar::inline_lets(f, &named_lets, 0).filter(columnar::is_columnar))
+                .map(|f| columnar::inline_lets(f, &named_lets).filter(columnar::is_columnar))
                 .collect(),
             RowSet::Population(_) => None,
         };

@@ -445,9 +445,8 @@ impl<'p> Engine<'p> {
         let own = pop.own_lets_from;
         // Conditions on the row's own columns (and simple lets, its own or its base's, written
         // out) run first, over batches of rows (`columnar`); then those that need no `let`, and
-        // each other
-        // condition right after the last let it reads, so costly lets (relations) are
-        // computed only for rows that can still be kept.
+        // each other condition right after the last let it reads, so costly lets (relations)
+        // are computed only for rows that can still be kept.
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {

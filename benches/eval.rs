@@ -1,6 +1,7 @@
 //! The evaluator's hot paths, each on its own: reading an extract (CSV scanning, validation and
 //! interning), interning person ids, the statistics behind every cell (Wilson, direct
-//! standardisation, the life table), and a whole report over the committed sample.
+//! standardisation, the life table), the report stage (markings, suppression, Tabel 1) and a
+//! whole report over the committed sample.
 //!
 //! `cargo bench --bench eval`; whole runs at national scale are timed by the commands in
 //! `docs/performance.md`.
@@ -14,7 +15,8 @@ use indikator::eval::error::Exclusions;
 use indikator::eval::geography::Geography;
 use indikator::eval::load::{BadRows, Loader};
 use indikator::eval::value::{Interner, PersonIds};
-use indikator::plan::{ColumnType, SourcePlan};
+use indikator::plan::{ColumnType, Direction, SourcePlan};
+use indikator::report::markings::mark;
 use indikator::stats;
 
 const SAMPLE: &str = "data/sample";
@@ -151,11 +153,40 @@ fn whole_sample_report(c: &mut Criterion) {
     group.finish();
 }
 
+/// The report stage alone over the sample's figures: both markings of every cell, suppression
+/// (complementary included), Tabel 1.
+fn markings_and_report(c: &mut Criterion) {
+    let options = indikator::pipeline::options(SAMPLE);
+    let outcome =
+        indikator::pipeline::run_paths(&["rules".into()], &options).expect("the sample report");
+    let mut group = c.benchmark_group("report");
+    group.bench_function("build_sample_markings_suppression_tabel_1", |b| {
+        b.iter(|| {
+            let report = indikator::report::build(&outcome.plan, &outcome.evaluation);
+            black_box(report.rows.len())
+        })
+    });
+    group.finish();
+    // The marking rule itself, over 10,000 value pairs around the ±1 % band.
+    let pairs: Vec<(f64, f64)> = (0..10_000)
+        .map(|k| (100.0 + (k % 41) as f64 * 0.1 - 2.0, 100.0))
+        .collect();
+    c.bench_function("mark_10k_pairs", |b| {
+        b.iter(|| {
+            pairs
+                .iter()
+                .filter_map(|&(v, r)| mark(black_box(v), r, Direction::Higher))
+                .count()
+        })
+    });
+}
+
 criterion_group!(
     benches,
     csv_scanning,
     interning,
     statistics,
-    whole_sample_report
+    whole_sample_report,
+    markings_and_report
 );
 criterion_main!(benches);

@@ -316,7 +316,7 @@ impl Loader<'_> {
     ) -> Result<(), String> {
         let missing = bytes.is_empty();
         // Only dates, texts and units are remembered.
-        if !missing && recent.raw.as_slice() == bytes {
+        if !missing && recent.worth_trying() && recent.same(bytes) {
             match column {
                 Column::Date(v) => {
                     v.push(recent.value as i32);
@@ -418,18 +418,40 @@ impl Loader<'_> {
 
 const NOT_UTF8: &str = "the value is not valid UTF-8 text";
 
-/// A column's previous value and what it was read as.
+/// A column's previous value and what it was read as. A column whose values seldom repeat
+/// from one row to the next (a snapshot date in an extract sorted by person) stops comparing
+/// after its first rows.
 #[derive(Debug, Clone, Default)]
 struct Recent {
     raw: Vec<u8>,
     value: i64,
+    tries: u32,
+    hits: u32,
 }
 
+/// Rows a column is watched for before its repeats are judged.
+const RECENT_TRIAL: u32 = 4096;
+
 impl Recent {
+    fn worth_trying(&self) -> bool {
+        self.tries < RECENT_TRIAL || self.hits >= self.tries / 4
+    }
+
+    fn same(&mut self, bytes: &[u8]) -> bool {
+        let same = self.raw.as_slice() == bytes;
+        if self.tries < RECENT_TRIAL {
+            self.tries += 1;
+            self.hits += u32::from(same);
+        }
+        same
+    }
+
     fn remember(&mut self, raw: &[u8], value: i64) {
-        self.raw.clear();
-        self.raw.extend_from_slice(raw);
-        self.value = value;
+        if self.worth_trying() {
+            self.raw.clear();
+            self.raw.extend_from_slice(raw);
+            self.value = value;
+        }
     }
 }
 

@@ -222,17 +222,45 @@ impl Engine<'_> {
             if rows.is_empty() {
                 return;
             }
-            let values = self.eval_batch(condition, period, root, rows);
             let mut kept = 0;
-            for k in 0..rows.len() {
-                if values[k].truthy() {
-                    rows[kept] = rows[k];
-                    tags[kept] = tags[k];
-                    kept += 1;
+            if let Some((days, negated)) = self.date_column_in_period(condition, root) {
+                // The usual first condition (`date in period`), read straight from the
+                // column: the same test as `in_period`, a missing date never in.
+                for k in 0..rows.len() {
+                    let day = days[rows[k] as usize];
+                    if day != MISSING_DATE && period.contains(day) != negated {
+                        rows[kept] = rows[k];
+                        tags[kept] = tags[k];
+                        kept += 1;
+                    }
+                }
+            } else {
+                let values = self.eval_batch(condition, period, root, rows);
+                for k in 0..rows.len() {
+                    if values[k].truthy() {
+                        rows[kept] = rows[k];
+                        tags[kept] = tags[k];
+                        kept += 1;
+                    }
                 }
             }
             rows.truncate(kept);
             tags.truncate(kept);
+        }
+    }
+
+    /// The days of a date column and whether the test is negated, for a condition `column in
+    /// period` (or `not in`) on a column of `root` read as dates.
+    fn date_column_in_period(&self, condition: &Expr, root: usize) -> Option<(&[i32], bool)> {
+        let Expr::InPeriod { value, negated } = condition else {
+            return None;
+        };
+        let Expr::Field(Field::Column(c)) = **value else {
+            return None;
+        };
+        match self.tables[root].columns[c].as_ref()? {
+            Column::Date(days) => Some((days, *negated)),
+            _ => None,
         }
     }
 

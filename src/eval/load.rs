@@ -75,6 +75,55 @@ impl Column {
         }
     }
 
+    /// A column for values of `value`'s type, starting with `missing` missing values; `None`
+    /// for a value no column holds (a missing value, a duration, a number that is NaN, a
+    /// value equal to its type's missing sentinel).
+    pub fn for_value(value: Value, missing: usize) -> Option<Column> {
+        let mut column = match value {
+            Value::Num(_) => Column::Num(vec![f64::NAN; missing]),
+            Value::Date(_) => Column::Date(vec![MISSING_DATE; missing]),
+            Value::Bool(_) => Column::Bool(vec![MISSING_BOOL; missing]),
+            Value::Sym(_) => Column::Sym(vec![MISSING_SYM; missing]),
+            Value::Person(_) => Column::Person(vec![MISSING_SYM; missing]),
+            Value::Unit(_) => Column::Unit(vec![MISSING_SYM; missing]),
+            Value::Missing | Value::Duration(_) => return None,
+        };
+        column.push_value(value).then_some(column)
+    }
+
+    /// Adds `value`; false, adding nothing, when the column cannot hold it as it is.
+    pub fn push_value(&mut self, value: Value) -> bool {
+        match (self, value) {
+            (Column::Num(v), Value::Num(x)) if !x.is_nan() => v.push(x),
+            (Column::Num(v), Value::Missing) => v.push(f64::NAN),
+            (Column::Date(v), Value::Date(d)) if d != MISSING_DATE => v.push(d),
+            (Column::Date(v), Value::Missing) => v.push(MISSING_DATE),
+            (Column::Bool(v), Value::Bool(b)) => v.push(u8::from(b)),
+            (Column::Bool(v), Value::Missing) => v.push(MISSING_BOOL),
+            (Column::Sym(v), Value::Sym(x))
+            | (Column::Person(v), Value::Person(x))
+            | (Column::Unit(v), Value::Unit(x))
+                if x != MISSING_SYM =>
+            {
+                v.push(x)
+            }
+            (Column::Sym(v) | Column::Person(v) | Column::Unit(v), Value::Missing) => {
+                v.push(MISSING_SYM)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Column::Num(v) => v.len(),
+            Column::Date(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Sym(v) | Column::Person(v) | Column::Unit(v) => v.len(),
+        }
+    }
+
     fn truncate(&mut self, len: usize) {
         match self {
             Column::Num(v) => v.truncate(len),

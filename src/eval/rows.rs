@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::columnar;
 use super::geography::Geography;
-use super::load::{MISSING_BOOL, MISSING_DATE, MISSING_SYM, Table};
+use super::load::{Column, Table};
 use super::value::{Interner, Value};
 use crate::plan::{
     BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
@@ -62,84 +62,56 @@ impl View {
     }
 }
 
-/// One `let` of a view for all its rows, stored by the type its values turn out to have (a
-/// let's values are of one type, or missing): 1 to 8 bytes a row instead of 16, which matters
-/// for populations of millions of residents. Filled row by row: the first value that is not
-/// missing sets the type; a value of another type turns the column into plain values.
+/// One `let` of a view for all its rows, stored as a column of the type its values turn out to
+/// have (a let's values are of one type, or missing): 1 to 8 bytes a row instead of 16, which
+/// matters for populations of millions of residents. Filled row by row: the first value that
+/// is not missing sets the type; a value the column cannot hold turns it into plain values.
 #[derive(Debug)]
 enum LetColumn {
     /// This many rows, all missing so far.
     Missing(usize),
-    /// NaN where missing.
-    Num(Vec<f64>),
-    Date(Vec<i32>),
-    Sym(Vec<u32>),
-    Bool(Vec<u8>),
+    Typed(Column),
     Any(Vec<Value>),
 }
 
 impl LetColumn {
+    #[cfg(test)]
     fn len(&self) -> usize {
         match self {
             LetColumn::Missing(n) => *n,
-            LetColumn::Num(v) => v.len(),
-            LetColumn::Date(v) => v.len(),
-            LetColumn::Sym(v) => v.len(),
-            LetColumn::Bool(v) => v.len(),
+            LetColumn::Typed(column) => column.len(),
             LetColumn::Any(v) => v.len(),
         }
     }
 
     fn push(&mut self, value: Value) {
-        match (&mut *self, value) {
-            (LetColumn::Missing(n), Value::Missing) => *n += 1,
-            (LetColumn::Num(v), Value::Num(x)) if !x.is_nan() => v.push(x),
-            (LetColumn::Num(v), Value::Missing) => v.push(f64::NAN),
-            (LetColumn::Date(v), Value::Date(d)) if d != MISSING_DATE => v.push(d),
-            (LetColumn::Date(v), Value::Missing) => v.push(MISSING_DATE),
-            (LetColumn::Sym(v), Value::Sym(s)) if s != MISSING_SYM => v.push(s),
-            (LetColumn::Sym(v), Value::Missing) => v.push(MISSING_SYM),
-            (LetColumn::Bool(v), Value::Bool(b)) => v.push(u8::from(b)),
-            (LetColumn::Bool(v), Value::Missing) => v.push(MISSING_BOOL),
-            (LetColumn::Any(v), value) => v.push(value),
-            (LetColumn::Missing(n), value) => {
-                let n = *n;
-                *self = match value {
-                    Value::Num(x) if !x.is_nan() => LetColumn::Num(vec![f64::NAN; n]),
-                    Value::Date(d) if d != MISSING_DATE => LetColumn::Date(vec![MISSING_DATE; n]),
-                    Value::Sym(s) if s != MISSING_SYM => LetColumn::Sym(vec![MISSING_SYM; n]),
-                    Value::Bool(_) => LetColumn::Bool(vec![MISSING_BOOL; n]),
-                    _ => LetColumn::Any(vec![Value::Missing; n]),
-                };
-                self.push(value);
+        match self {
+            LetColumn::Missing(n) if value.is_missing() => *n += 1,
+            LetColumn::Missing(n) => {
+                *self = match Column::for_value(value, *n) {
+                    Some(column) => LetColumn::Typed(column),
+                    None => {
+                        let mut values = vec![Value::Missing; *n];
+                        values.push(value);
+                        LetColumn::Any(values)
+                    }
+                }
             }
-            (_, value) => {
-                let values: Vec<Value> = (0..self.len()).map(|k| self.get(k)).collect();
-                *self = LetColumn::Any(values);
-                self.push(value);
+            LetColumn::Typed(column) => {
+                if !column.push_value(value) {
+                    let mut values: Vec<Value> = (0..column.len()).map(|k| column.get(k)).collect();
+                    values.push(value);
+                    *self = LetColumn::Any(values);
+                }
             }
+            LetColumn::Any(v) => v.push(value),
         }
     }
 
     fn get(&self, k: usize) -> Value {
         match self {
             LetColumn::Missing(_) => Value::Missing,
-            LetColumn::Num(v) => match v[k] {
-                x if x.is_nan() => Value::Missing,
-                x => Value::Num(x),
-            },
-            LetColumn::Date(v) => match v[k] {
-                MISSING_DATE => Value::Missing,
-                d => Value::Date(d),
-            },
-            LetColumn::Sym(v) => match v[k] {
-                MISSING_SYM => Value::Missing,
-                s => Value::Sym(s),
-            },
-            LetColumn::Bool(v) => match v[k] {
-                MISSING_BOOL => Value::Missing,
-                b => Value::Bool(b == 1),
-            },
+            LetColumn::Typed(column) => column.get(k),
             LetColumn::Any(v) => v[k],
         }
     }
@@ -606,23 +578,13 @@ impl<'p> Engine<'p> {
                 consider(row, k, base_lets, &batch_values, j);
             }
         }
-        match base_view {
-            Some(base) => View {
-                root: pop.root,
-                rows,
-                base: Some((base, positions)),
-                lets,
-                own,
-                width,
-            },
-            None => View {
-                root: pop.root,
-                rows,
-                base: None,
-                lets,
-                own,
-                width,
-            },
+        View {
+            root: pop.root,
+            rows,
+            base: base_view.map(|base| (base, positions)),
+            lets,
+            own,
+            width,
         }
     }
 
@@ -1341,7 +1303,7 @@ mod tests {
         }
         assert!(matches!(
             filled(&[Value::Missing, Value::Num(1.0)]),
-            LetColumn::Num(_)
+            LetColumn::Typed(Column::Num(_))
         ));
         assert!(matches!(
             filled(&[Value::Num(1.0), Value::Sym(1)]),

@@ -6,7 +6,9 @@
 //! evaluator's own (`super::rows`), so both give the same values.
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
-use super::rows::{Engine, band, binary, call, equal, in_cohort, in_period, negative, not, within};
+use super::rows::{
+    Engine, View, band, binary, call, equal, in_cohort, in_period, negative, not, within,
+};
 use super::value::Value;
 use crate::plan::{BinOp, Expr, Field, Period};
 
@@ -15,19 +17,27 @@ pub const BATCH: usize = 4096;
 
 /// Whether an expression reads nothing but the current row's columns and constants.
 pub fn is_columnar(e: &Expr) -> bool {
+    reads_only_row(e, false)
+}
+
+/// Whether an expression reads nothing but the current row's columns, constants and, when
+/// `lets` is true, the `let`s a population's view holds for the row.
+pub fn reads_only_row(e: &Expr, lets: bool) -> bool {
+    let each = |x: &Expr| reads_only_row(x, lets);
     match e {
         Expr::Field(Field::Column(_)) => true,
-        Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => false,
-        Expr::Not(x) | Expr::Neg(x) => is_columnar(x),
-        Expr::Binary(_, a, b) => is_columnar(a) && is_columnar(b),
-        Expr::InList { value, items, .. } => is_columnar(value) && items.iter().all(is_columnar),
+        Expr::Field(Field::Let(_)) => lets,
+        Expr::Bound { .. } | Expr::Related(_) => false,
+        Expr::Not(x) | Expr::Neg(x) => each(x),
+        Expr::Binary(_, a, b) => each(a) && each(b),
+        Expr::InList { value, items, .. } => each(value) && items.iter().all(each),
         Expr::InCodes { value, .. }
         | Expr::InCohort { value, .. }
         | Expr::InPeriod { value, .. }
         | Expr::IsMissing { value, .. }
-        | Expr::Band { value, .. } => is_columnar(value),
-        Expr::Within { value, anchor, .. } => is_columnar(value) && is_columnar(anchor),
-        Expr::Call(_, args) => args.iter().all(is_columnar),
+        | Expr::Band { value, .. } => each(value),
+        Expr::Within { value, anchor, .. } => each(value) && each(anchor),
+        Expr::Call(_, args) => args.iter().all(each),
         Expr::Missing
         | Expr::Bool(_)
         | Expr::Number(_)
@@ -159,7 +169,7 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 }
 
 /// A column's values at `rows`, read with one decision on the column's type for the batch.
-fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
+pub(super) fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
     let at = |r: &u32| *r as usize;
     match column {
         None => vec![Value::Missing; rows.len()],
@@ -198,18 +208,21 @@ impl Engine<'_> {
             rows.clear();
             rows.extend(first as u32..(first + BATCH).min(count) as u32);
             tags.clone_from(&rows);
-            self.retain_batch(conditions, period, source, &mut rows, &mut tags);
+            self.retain_batch(conditions, period, source, None, &mut rows, &mut tags);
             kept(&rows);
         }
     }
 
     /// Keeps in `rows` (and at the same places in `tags`) only the rows for which every
-    /// condition holds; the conditions must be columnar ([`is_columnar`]).
+    /// condition holds. The conditions must be columnar ([`is_columnar`]), or, given the view
+    /// the rows belong to (`tags` then being their positions in it), read only the view's rows
+    /// ([`reads_only_row`]).
     pub fn retain_batch(
         &self,
         conditions: &[Expr],
         period: Period,
         root: usize,
+        view: Option<&View>,
         rows: &mut Vec<u32>,
         tags: &mut Vec<u32>,
     ) {
@@ -235,7 +248,8 @@ impl Engine<'_> {
                     }
                 }
             } else {
-                let values = self.eval_batch(condition, period, root, rows);
+                let lets = view.map(|v| (v, &tags[..]));
+                let values = self.eval_batch(condition, period, root, rows, lets);
                 for k in 0..rows.len() {
                     if values[k].truthy() {
                         rows[kept] = rows[k];
@@ -264,10 +278,18 @@ impl Engine<'_> {
         }
     }
 
-    /// The values of a columnar expression for each of `rows` of the source `root`.
-    pub fn eval_batch(&self, e: &Expr, period: Period, root: usize, rows: &[u32]) -> Vec<Value> {
+    /// The values of a columnar expression for each of `rows` of the source `root`; given a
+    /// view and the rows' positions in it, the expression may also read the view's lets.
+    pub fn eval_batch(
+        &self,
+        e: &Expr,
+        period: Period,
+        root: usize,
+        rows: &[u32],
+        lets: Option<(&View, &[u32])>,
+    ) -> Vec<Value> {
         let n = rows.len();
-        let each = |x: &Expr| self.eval_batch(x, period, root, rows);
+        let each = |x: &Expr| self.eval_batch(x, period, root, rows, lets);
         // Generic, so that each node's operation is inlined into its loop.
         fn map(mut v: Vec<Value>, f: impl Fn(Value) -> Value) -> Vec<Value> {
             for value in &mut v {
@@ -366,9 +388,11 @@ impl Engine<'_> {
                 limits,
                 labels,
             } => map(each(value), |v| band(v, limits, labels)),
-            Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => {
-                unreachable!("not a columnar expression")
-            }
+            Expr::Field(Field::Let(i)) => match lets {
+                Some((view, positions)) => view.let_values(*i, positions),
+                None => unreachable!("a let read without its view"),
+            },
+            Expr::Bound { .. } | Expr::Related(_) => unreachable!("not a columnar expression"),
         }
     }
 }

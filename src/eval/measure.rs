@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use super::columnar;
 use super::geography::Unit;
-use super::rows::{Ctx, Engine};
+use super::rows::{Ctx, Engine, View};
 use super::value::Value;
 use crate::plan::{
     Aggregate, Aggregation, BinOp, Expr, IndicatorPlan, Level, LevelPlan, MeasureKind, Period,
@@ -62,8 +63,143 @@ impl Acc {
 /// allocating.
 const SMALL_KEY: usize = 4;
 
-type SmallSums =
-    HashMap<(Slot, [Sym; SMALL_KEY]), Acc, std::hash::BuildHasherDefault<super::value::FastHash>>;
+/// What a row that passed an aggregation's filter brings to its cells.
+struct Contribution<'a> {
+    /// `None` when the row has no municipality.
+    slot: Option<Slot>,
+    key: &'a [Value],
+    weight: Option<Value>,
+    /// The value averaged, or summed (`None` for a count).
+    measured: Option<Value>,
+    /// The row's person, for `count persons`.
+    person: Option<Value>,
+}
+
+/// An aggregation's cells as rows come in. Sums under keys of up to `SMALL_KEY` parts are kept
+/// in a dense array, by the key's number (in order of first appearance) and the slot, so a row
+/// costs no hashing when its key is the previous row's; the ordered map is filled once at the
+/// end. Each cell's rows are added in row order either way, so the sums are the same numbers.
+struct Tally {
+    cells: Cells,
+    key_len: usize,
+    means: bool,
+    persons: bool,
+    slot_count: usize,
+    key_numbers:
+        HashMap<[Sym; SMALL_KEY], usize, std::hash::BuildHasherDefault<super::value::FastHash>>,
+    keys: Vec<[Sym; SMALL_KEY]>,
+    /// `sums[key number * slot_count + slot]`, with whether any row came to the cell.
+    sums: Vec<(Acc, bool)>,
+    last_key: Option<([Sym; SMALL_KEY], usize)>,
+}
+
+impl Tally {
+    fn new(key_len: usize, means: bool, persons: bool, slot_count: usize) -> Tally {
+        Tally {
+            cells: Cells::default(),
+            key_len,
+            means,
+            persons,
+            slot_count,
+            key_numbers: HashMap::default(),
+            keys: Vec::new(),
+            sums: Vec::new(),
+            last_key: None,
+        }
+    }
+
+    fn add(&mut self, row: Contribution<'_>) {
+        let slot = match row.slot {
+            Some(slot) => slot,
+            None => {
+                self.cells.without_residence += 1;
+                0
+            }
+        };
+        let small = self.key_len <= SMALL_KEY;
+        let mut small_key = [0; SMALL_KEY];
+        let mut key = Vec::new();
+        for (k, value) in row.key.iter().enumerate() {
+            match *value {
+                Value::Sym(s) if small => small_key[k] = s,
+                Value::Sym(s) => key.push(s),
+                // A row outside every stratum or band cannot be placed: it is left out.
+                _ => return,
+            }
+        }
+        let weight = match row.weight {
+            Some(Value::Num(x)) if x >= 0.0 => x,
+            Some(_) => return,
+            None => 1.0,
+        };
+        if self.means {
+            if let Some(x) = row.measured.and_then(Value::number) {
+                self.cells.values.push((slot, x, weight));
+            }
+            return;
+        }
+        let amount = match row.measured {
+            None => 1.0,
+            Some(v) => match v.number() {
+                Some(x) => x,
+                None => return,
+            },
+        };
+        if self.persons {
+            if let Some(Value::Person(p)) = row.person {
+                if small {
+                    key.extend_from_slice(&small_key[..self.key_len]);
+                }
+                self.cells.persons.push((slot, key, p));
+            }
+            return;
+        }
+        if small {
+            let number = self.key_number(small_key);
+            self.sums[number * self.slot_count + slot as usize]
+                .0
+                .add(amount, weight);
+            self.sums[number * self.slot_count + slot as usize].1 = true;
+        } else {
+            self.cells
+                .sums
+                .entry((slot, key))
+                .or_default()
+                .add(amount, weight);
+        }
+    }
+
+    fn key_number(&mut self, key: [Sym; SMALL_KEY]) -> usize {
+        if let Some((last, number)) = self.last_key
+            && last == key
+        {
+            return number;
+        }
+        let next = self.keys.len();
+        let number = *self.key_numbers.entry(key).or_insert(next);
+        if number == next {
+            self.keys.push(key);
+            self.sums
+                .resize((next + 1) * self.slot_count, (Acc::default(), false));
+        }
+        self.last_key = Some((key, number));
+        number
+    }
+
+    fn finish(mut self) -> Cells {
+        for (number, key) in self.keys.iter().enumerate() {
+            let cells = &self.sums[number * self.slot_count..(number + 1) * self.slot_count];
+            for (slot, (acc, touched)) in cells.iter().enumerate() {
+                if *touched {
+                    self.cells
+                        .sums
+                        .insert((slot as Slot, key[..self.key_len].to_vec()), *acc);
+                }
+            }
+        }
+        self.cells
+    }
+}
 
 /// An aggregation's result for one period, before rolling up.
 #[derive(Debug, Default)]
@@ -142,15 +278,54 @@ impl Engine<'_> {
         keys: &[Expr],
         values: Option<&Expr>,
     ) -> Cells {
-        let mut cells = Cells::default();
-        let persons = matches!(a.function, Aggregate::Count { persons: true });
+        let measured = match (&a.function, values) {
+            (_, Some(v)) => Some(v),
+            (Aggregate::Sum(e), None) => Some(e),
+            (Aggregate::Count { .. }, None) => None,
+        };
+        let mut tally = Tally::new(
+            keys.len(),
+            values.is_some(),
+            matches!(a.function, Aggregate::Count { persons: true }),
+            self.geography.municipalities.len() + 1,
+        );
+        let view = match a.rows {
+            RowSet::Population(p) => Some(self.view(p, period)),
+            RowSet::Source(_) => None,
+        };
+        let batched = [a.filter.as_ref(), a.weight.as_ref(), measured]
+            .into_iter()
+            .flatten()
+            .chain(keys)
+            .all(|e| columnar::reads_only_row(e, view.is_some()));
+        if batched {
+            self.tally_batches(a, period, view.as_deref(), keys, measured, &mut tally);
+        } else {
+            self.tally_rows(a, period, keys, measured, &mut tally);
+        }
+        let cells = tally.finish();
+        let residence = self.residence(a.rows);
+        if cells.without_residence > 0
+            && let Some(col) = residence
+        {
+            let root = self.root_of(a.rows);
+            self.note_without_residence(root, col, period, cells.without_residence);
+        }
+        cells
+    }
+
+    /// Tallies the rows one by one, through the row evaluator.
+    fn tally_rows(
+        &self,
+        a: &Aggregation,
+        period: Period,
+        keys: &[Expr],
+        measured: Option<&Expr>,
+        tally: &mut Tally,
+    ) {
         let person_column = self.plan.sources[self.root_of(a.rows)].person;
         let residence = self.residence(a.rows);
-        // Sums are gathered under keys of fixed size, hashed, with no allocation per row; the
-        // ordered map is filled once at the end. Each cell's rows are added in row order
-        // either way, so the sums are the same numbers.
-        let small_keys = keys.len() <= SMALL_KEY;
-        let mut small_sums: SmallSums = SmallSums::default();
+        let mut key = Vec::with_capacity(keys.len());
         self.for_each_row(a.rows, period, |r| {
             let mut ctx = Ctx {
                 period,
@@ -162,77 +337,79 @@ impl Engine<'_> {
             {
                 return;
             }
-            let slot = match self.slot(residence, r) {
-                Some(slot) => slot,
-                None => {
-                    cells.without_residence += 1;
-                    0
-                }
+            key.clear();
+            for e in keys {
+                key.push(self.eval(e, &mut ctx));
+            }
+            let row = Contribution {
+                slot: self.slot(residence, r),
+                key: &key,
+                weight: a.weight.as_ref().map(|w| self.eval(w, &mut ctx)),
+                measured: measured.map(|m| self.eval(m, &mut ctx)),
+                person: person_column.map(|pc| self.tables[r.root].value(pc, r.row as usize)),
             };
-            let mut small_key = [0; SMALL_KEY];
-            let mut key = Vec::new();
-            for (k, e) in keys.iter().enumerate() {
-                match self.eval(e, &mut ctx) {
-                    Value::Sym(s) if small_keys => small_key[k] = s,
-                    Value::Sym(s) => key.push(s),
-                    // A row outside every stratum or band cannot be placed: it is left out.
-                    _ => return,
-                }
-            }
-            let weight = match &a.weight {
-                Some(w) => match self.eval(w, &mut ctx) {
-                    Value::Num(x) if x >= 0.0 => x,
-                    _ => return,
-                },
-                None => 1.0,
-            };
-            if let Some(v) = values {
-                if let Some(x) = self.eval(v, &mut ctx).number() {
-                    cells.values.push((slot, x, weight));
-                }
-                return;
-            }
-            let amount = match &a.function {
-                Aggregate::Count { .. } => 1.0,
-                Aggregate::Sum(e) => match self.eval(e, &mut ctx).number() {
-                    Some(x) => x,
-                    None => return,
-                },
-            };
-            if persons {
-                if let Some(pc) = person_column
-                    && let Value::Person(p) = self.tables[r.root].value(pc, r.row as usize)
-                {
-                    if small_keys {
-                        key.extend_from_slice(&small_key[..keys.len()]);
-                    }
-                    cells.persons.push((slot, key, p));
-                }
-                return;
-            }
-            if small_keys {
-                small_sums
-                    .entry((slot, small_key))
-                    .or_default()
-                    .add(amount, weight);
-            } else {
-                cells
-                    .sums
-                    .entry((slot, key))
-                    .or_default()
-                    .add(amount, weight);
-            }
+            tally.add(row);
         });
-        for ((slot, key), acc) in small_sums {
-            cells.sums.insert((slot, key[..keys.len()].to_vec()), acc);
+    }
+
+    /// Tallies the rows a few thousand at a time, through the batch evaluator: for
+    /// aggregations whose every expression reads only the row's columns and lets. The rows
+    /// reach the tally in the same order as one by one.
+    fn tally_batches(
+        &self,
+        a: &Aggregation,
+        period: Period,
+        view: Option<&View>,
+        keys: &[Expr],
+        measured: Option<&Expr>,
+        tally: &mut Tally,
+    ) {
+        let root = self.root_of(a.rows);
+        let table = &self.tables[root];
+        let person_column = self.plan.sources[root].person;
+        let residence = self.residence(a.rows);
+        let count = view.map_or(table.rows, |v| v.len());
+        let filter: Vec<Expr> = a.filter.iter().cloned().collect();
+        let mut rows = Vec::with_capacity(columnar::BATCH);
+        let mut positions = Vec::with_capacity(columnar::BATCH);
+        let mut key = Vec::with_capacity(keys.len());
+        for first in (0..count).step_by(columnar::BATCH) {
+            positions.clear();
+            positions.extend(first as u32..(first + columnar::BATCH).min(count) as u32);
+            rows.clear();
+            match view {
+                Some(v) => rows.extend(positions.iter().map(|&k| v.rows[k as usize])),
+                None => rows.extend_from_slice(&positions),
+            }
+            self.retain_batch(&filter, period, root, view, &mut rows, &mut positions);
+            let lets = view.map(|v| (v, &positions[..]));
+            let batch = |e: &Expr| self.eval_batch(e, period, root, &rows, lets);
+            let column =
+                |c: Option<usize>| c.map(|c| columnar::gather(table.columns[c].as_ref(), &rows));
+            let residences = column(residence);
+            let key_values: Vec<Vec<Value>> = keys.iter().map(batch).collect();
+            let weights = a.weight.as_ref().map(batch);
+            let measures = measured.map(batch);
+            let persons = if tally.persons {
+                column(person_column)
+            } else {
+                None
+            };
+            for k in 0..rows.len() {
+                key.clear();
+                key.extend(key_values.iter().map(|v| v[k]));
+                tally.add(Contribution {
+                    slot: match &residences {
+                        None => Some(0),
+                        Some(r) => self.municipality_of(r[k]).map(|m| m as Slot + 1),
+                    },
+                    key: &key,
+                    weight: weights.as_ref().map(|w| w[k]),
+                    measured: measures.as_ref().map(|m| m[k]),
+                    person: persons.as_ref().map(|p| p[k]),
+                });
+            }
         }
-        if cells.without_residence > 0
-            && let Some(col) = residence
-        {
-            let root = self.root_of(a.rows);
-            self.note_without_residence(root, col, period, cells.without_residence);
-        }
-        cells
     }
 
     /// The slots that make up a unit.

@@ -47,6 +47,27 @@ impl View {
         }
     }
 
+    /// Let `i` of the rows at `positions`, read with one decision on its column's type.
+    pub fn let_values(&self, i: usize, positions: &[u32]) -> Vec<Value> {
+        if i >= self.own {
+            match self.lets.get(i - self.own) {
+                Some(LetColumn::Typed(column)) => columnar::gather(Some(column), positions),
+                Some(LetColumn::Any(values)) => {
+                    positions.iter().map(|&k| values[k as usize]).collect()
+                }
+                Some(LetColumn::Missing(_)) | None => vec![Value::Missing; positions.len()],
+            }
+        } else {
+            match &self.base {
+                Some((base, in_base)) => {
+                    let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
+                    base.let_values(i, &mapped)
+                }
+                None => vec![Value::Missing; positions.len()],
+            }
+        }
+    }
+
     /// Let `i` of row `k`.
     fn let_value(&self, k: usize, i: usize) -> Value {
         if i >= self.own {
@@ -387,7 +408,7 @@ impl<'p> Engine<'p> {
                 self.for_each_kept_batch(&conditions, period, source, |rows| {
                     let projected = projection
                         .as_ref()
-                        .map(|p| self.eval_batch(p, period, source, rows));
+                        .map(|p| self.eval_batch(p, period, source, rows, None));
                     for (k, &row) in rows.iter().enumerate() {
                         let row = RowRef {
                             root: source,
@@ -548,13 +569,14 @@ impl<'p> Engine<'p> {
                 &batched,
                 period,
                 pop.root,
+                None,
                 &mut batch_rows,
                 &mut batch_positions,
             );
             for (values, batch_let) in batch_values.iter_mut().zip(&batch_lets) {
                 *values = match batch_let {
                     BatchLet::Columnar(e) => {
-                        Some(self.eval_batch(e, period, pop.root, &batch_rows))
+                        Some(self.eval_batch(e, period, pop.root, &batch_rows, None))
                     }
                     BatchLet::PersonTotals(totals, function, column) => Some(
                         batch_rows

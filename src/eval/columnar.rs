@@ -231,6 +231,9 @@ impl Engine<'_> {
         for condition in conditions {
             conjuncts(condition, &mut parts);
         }
+        // Dates in the period first: the cheapest test, and it leaves the fewest rows for the
+        // others. The parts have no effects, so their order changes nothing but the work.
+        parts.sort_by_key(|part| self.date_column_in_period(part, root).is_none());
         for condition in parts {
             if rows.is_empty() {
                 return;

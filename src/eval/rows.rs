@@ -478,11 +478,24 @@ impl<'p> Engine<'p> {
         let mut lets: Vec<LetColumn> = (own..width).map(|_| LetColumn::Missing(0)).collect();
         let mut scratch = vec![Value::Missing; width];
         let mut positions = Vec::new();
+        // With every condition and own let done over the batch, a row the batch kept is in,
+        // with the batch's values; the base's lets need not be read.
+        let all_batched = early.is_empty()
+            && late.is_empty()
+            && batch_lets.iter().all(|l| !matches!(l, BatchLet::RowByRow));
         let mut consider = |row: u32,
                             position: u32,
                             base_lets: Lets<'_>,
                             batch_values: &[Option<Vec<Value>>],
                             in_batch: usize| {
+            if all_batched {
+                rows.push(row);
+                positions.push(position);
+                for (column, values) in lets.iter_mut().zip(batch_values) {
+                    column.push(values.as_ref().map_or(Value::Missing, |v| v[in_batch]));
+                }
+                return;
+            }
             for (i, v) in scratch[..own].iter_mut().enumerate() {
                 *v = base_lets.get(i);
             }

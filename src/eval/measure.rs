@@ -3,7 +3,7 @@
 //! and suppression.
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::columnar;
 use super::geography::Unit;
@@ -255,7 +255,7 @@ impl Engine<'_> {
         period: Period,
         keys: &[Expr],
         values: Option<&Expr>,
-    ) -> Rc<Cells> {
+    ) -> Arc<Cells> {
         // Plan nodes stay put for the whole run, so an aggregation's address names it; the
         // keys are compared by content, since each level holds its own copy of its strata.
         let key = (
@@ -263,12 +263,9 @@ impl Engine<'_> {
             period,
             format!("{keys:?}|{values:?}"),
         );
-        if let Some(cells) = self.cells_cache.borrow().get(&key) {
-            return cells.clone();
-        }
-        let cells = Rc::new(self.compute_cells(a, period, keys, values));
-        self.cells_cache.borrow_mut().insert(key, cells.clone());
-        cells
+        self.caches
+            .cells
+            .get_or_build(key, || self.compute_cells(a, period, keys, values))
     }
 
     fn compute_cells(
@@ -554,7 +551,7 @@ impl Engine<'_> {
         let den_cells = if has_denominator {
             self.cells(den, input.period, den_keys, None)
         } else {
-            Rc::new(Cells::default())
+            Arc::new(Cells::default())
         };
         let weights: Option<BTreeMap<Vec<Sym>, f64>> = std.map(|s| match &s.standard {
             StandardRef::National => by_key(&den_cells, &self.slots(Unit::National))

@@ -16,21 +16,23 @@ pub mod measure;
 mod records;
 pub mod rows;
 mod schedule;
+mod shared;
 pub mod value;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use error::{DataError, Exclusion, Exclusions};
 pub use geography::{Geography, Unit};
 pub use load::BadRows;
 pub use measure::Figure;
 
-use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, Step};
+use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, PopulationId};
 use measure::LevelInput;
 use rows::Engine;
+use shared::{RunCaches, UnitFigures};
 use value::{Interner, PersonIds, PersonKey};
 
 pub struct Options {
@@ -135,7 +137,8 @@ pub fn with_engine<R>(
     // The ids themselves are not needed after numbering: free their table (hundreds of MB at
     // national scale) before the evaluation.
     drop(persons);
-    let engine = Engine::new(plan, &geography, &tables, &symbols, person_count);
+    let caches = RunCaches::default();
+    let engine = Engine::new(plan, &geography, &tables, &symbols, person_count, &caches);
     let loaded = Loaded {
         sources,
         exclusions,
@@ -243,36 +246,35 @@ pub fn compute_all(
         sources,
         mut exclusions,
     } = loaded;
-    let threads = cores();
-    let groups = schedule::groups(plan, engine.tables, threads);
-    let mut indicators: Vec<(usize, IndicatorFigures)> = if groups.len() < 2 {
-        let all = groups.into_iter().flatten().collect::<Vec<_>>();
-        compute_group(engine, &all, progress)
+    let queue = Queue::new(plan, engine.tables);
+    let threads = cores().min(queue.shown.len()).max(1);
+    let mut indicators: Vec<(usize, IndicatorFigures)> = if threads < 2 {
+        compute_from(engine, &queue, progress)
     } else {
-        // Each further group on a thread of its own, with an engine of its own over the same
-        // loaded extracts; the first group here, reporting progress.
-        let (geography, tables, symbols, person_count) = (
+        // The other threads with an engine each over the same loaded extracts and the same
+        // run-wide caches; this one too, reporting progress.
+        let (geography, tables, symbols, person_count, caches) = (
             engine.geography,
             engine.tables,
             engine.symbols,
             engine.person_count,
+            engine.caches,
         );
         // The other threads' steps reach the display through this thread, which passes them on
         // with its own.
         let (steps, heard) = std::sync::mpsc::channel::<String>();
         std::thread::scope(|scope| {
-            let (first, rest) = groups.split_first().expect("two groups or more");
-            let handles: Vec<_> = rest
-                .iter()
-                .enumerate()
-                .map(|(k, group)| {
+            let queue = &queue;
+            let handles: Vec<_> = (2..=threads)
+                .map(|thread| {
                     let steps = steps.clone();
                     scope.spawn(move || {
-                        let other = Engine::new(plan, geography, tables, symbols, person_count);
+                        let other =
+                            Engine::new(plan, geography, tables, symbols, person_count, caches);
                         let mut tell = |step: &str| {
-                            let _ = steps.send(format!("{step} (thread {})", k + 2));
+                            let _ = steps.send(format!("{step} (thread {thread})"));
                         };
-                        let figures = compute_group(&other, group, &mut tell);
+                        let figures = compute_from(&other, queue, &mut tell);
                         (figures, other.residence_counts())
                     })
                 })
@@ -284,7 +286,7 @@ pub fn compute_all(
                 }
                 progress(step);
             };
-            let mut all = compute_group(engine, first, &mut relay);
+            let mut all = compute_from(engine, queue, &mut relay);
             for other in heard.iter() {
                 progress(&other);
             }
@@ -308,34 +310,61 @@ pub fn compute_all(
     }
 }
 
-/// Computes the figures of `group` (positions in the plan's order, indicators) with one
-/// engine, in that order.
-fn compute_group(
+/// The shown indicators, taken one at a time by the run's threads, and for each population the
+/// number of indicators not yet finished that need it.
+struct Queue {
+    shown: Vec<schedule::Work>,
+    next: AtomicUsize,
+    users_left: Vec<AtomicUsize>,
+}
+
+impl Queue {
+    fn new(plan: &Plan, tables: &[load::Table]) -> Queue {
+        let shown = schedule::costliest_first(plan, tables);
+        let mut users = vec![0; plan.populations.len()];
+        for work in &shown {
+            for &p in &work.populations {
+                users[p] += 1;
+            }
+        }
+        Queue {
+            shown,
+            next: AtomicUsize::new(0),
+            users_left: users.into_iter().map(AtomicUsize::new).collect(),
+        }
+    }
+}
+
+/// Computes indicators taken from `queue` with one engine until none is left. After each,
+/// the populations no indicator still to finish needs are forgotten: at national scale the
+/// views of all populations of all periods would not fit in memory together.
+fn compute_from(
     engine: &Engine<'_>,
-    group: &[(usize, IndicatorId)],
+    queue: &Queue,
     progress: &mut dyn FnMut(&str),
 ) -> Vec<(usize, IndicatorFigures)> {
     let plan = engine.plan;
-    let evaluator = Evaluator {
-        engine,
-        memo: RefCell::new(HashMap::new()),
-    };
+    let evaluator = Evaluator { engine };
     let mut indicators = Vec::new();
-    let last_use = population_last_use(plan, group);
-    for &(position, id) in group {
-        let ind = &plan.indicators[id];
-        // A population's rows are kept while a later indicator of the group still needs them:
-        // at national scale the views of all populations of all periods would not fit in
-        // memory together.
-        engine.evict_views(|population| last_use[population].is_some_and(|last| last >= position));
+    loop {
+        let taken = queue.next.fetch_add(1, Ordering::Relaxed);
+        let Some(schedule::Work {
+            position,
+            indicator: id,
+            populations,
+        }) = queue.shown.get(taken)
+        else {
+            return indicators;
+        };
+        let ind = &plan.indicators[*id];
         progress(&format!("computing {}", ind.name));
         let mut levels = Vec::new();
         for level_plan in &ind.levels {
-            let current = evaluator.figures(id, level_plan.level, level_plan.period);
+            let current = evaluator.figures(*id, level_plan.level, level_plan.period);
             let previous = level_plan
                 .compare
-                .map(|p| evaluator.figures(id, level_plan.level, p));
-            let national = evaluator.national(id, level_plan.period);
+                .map(|p| evaluator.figures(*id, level_plan.level, p));
+            let national = evaluator.national(*id, level_plan.period);
             levels.push(LevelFigures {
                 level: level_plan.level,
                 period: level_plan.period,
@@ -346,48 +375,47 @@ fn compute_group(
             });
         }
         indicators.push((
-            position,
+            *position,
             IndicatorFigures {
-                indicator: id,
+                indicator: *id,
                 levels,
             },
         ));
-    }
-    indicators
-}
-
-/// For each population, the position in the plan's order of the last indicator of `group`
-/// that needs it, directly or through other definitions (hidden indicators, populations built
-/// on others, relations).
-fn population_last_use(plan: &Plan, group: &[(usize, IndicatorId)]) -> Vec<Option<usize>> {
-    let needs = schedule::Needs::new(plan);
-    let mut last = vec![None; plan.populations.len()];
-    for &(position, id) in group {
-        for p in needs.populations(Step::Indicator(id)) {
-            last[p] = Some(position);
+        let done: Vec<PopulationId> = populations
+            .iter()
+            .copied()
+            .filter(|&p| queue.users_left[p].fetch_sub(1, Ordering::AcqRel) == 1)
+            .collect();
+        if !done.is_empty() {
+            engine
+                .caches
+                .views
+                .forget(|(population, _)| done.contains(population));
         }
+        engine.forget_views();
     }
-    last
 }
-
-/// Every unit's figure at one level for one period.
-type UnitFigures = Vec<(Unit, Figure)>;
 
 struct Evaluator<'e, 'p> {
     engine: &'e Engine<'p>,
-    memo: RefCell<HashMap<(IndicatorId, Level, Period), Rc<UnitFigures>>>,
 }
 
 impl Evaluator<'_, '_> {
-    /// An indicator's figures at a level for a period, computed once. The level's own rules
-    /// (standardisation, suppression) apply whatever the period asked for.
-    fn figures(&self, id: IndicatorId, level: Level, period: Period) -> Rc<UnitFigures> {
-        if let Some(f) = self.memo.borrow().get(&(id, level, period)) {
-            return f.clone();
-        }
+    /// An indicator's figures at a level for a period, computed once for the run. The level's
+    /// own rules (standardisation, suppression) apply whatever the period asked for.
+    fn figures(&self, id: IndicatorId, level: Level, period: Period) -> Arc<UnitFigures> {
+        self.engine
+            .caches
+            .figures
+            .get_or_build((id, level, period), || {
+                self.compute_figures(id, level, period)
+            })
+    }
+
+    fn compute_figures(&self, id: IndicatorId, level: Level, period: Period) -> UnitFigures {
         let plan = self.engine.plan;
         let ind = &plan.indicators[id];
-        let figures = match ind.levels.iter().find(|l| l.level == level) {
+        match ind.levels.iter().find(|l| l.level == level) {
             None => Vec::new(),
             Some(level_plan) => {
                 let tallies = self.engine.tallies(ind, level, period);
@@ -401,12 +429,7 @@ impl Evaluator<'_, '_> {
                 };
                 self.engine.compute(&input)
             }
-        };
-        let figures = Rc::new(figures);
-        self.memo
-            .borrow_mut()
-            .insert((id, level, period), figures.clone());
-        figures
+        }
     }
 
     fn national(&self, id: IndicatorId, period: Period) -> Option<Figure> {

@@ -4,10 +4,12 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::columnar;
 use super::geography::Geography;
 use super::load::{Column, Table};
+use super::shared::RunCaches;
 use super::value::{Interner, Value};
 use crate::plan::{
     BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
@@ -23,7 +25,7 @@ pub struct View {
     /// For a population built on another, the base's view and each row's position in it: the
     /// base's lets are read there, not copied (at national scale a population of residents
     /// holds millions of rows, and a population built on it would copy its lets for each).
-    base: Option<(Rc<View>, Vec<u32>)>,
+    base: Option<(Arc<View>, Vec<u32>)>,
     /// The lets from `own` on, a column each.
     lets: Vec<LetColumn>,
     own: usize,
@@ -206,18 +208,20 @@ pub struct Engine<'p> {
     pub tables: &'p [Table],
     pub symbols: &'p Interner,
     pub person_count: usize,
+    /// What the run's engines build once for all of them.
+    pub caches: &'p RunCaches,
     /// Municipality code → index in the geography, dense for speed.
     pub municipality_index: Vec<u32>,
     code_memo: RefCell<Vec<Vec<u8>>>,
-    // Looked up for every row that evaluates a relation: hashed with the fast hash.
-    views: RefCell<FastMap<(PopulationId, Period), Rc<View>>>,
-    cohorts: RefCell<FastMap<(CohortId, Period), Rc<Members>>>,
+    // The views and cohorts of `caches` this engine has used since `forget_views`, at hand
+    // without locking: looked up for every row that evaluates a relation, so hashed with the
+    // fast hash.
+    views: RefCell<FastMap<(PopulationId, Period), Arc<View>>>,
+    cohorts: RefCell<FastMap<(CohortId, Period), Arc<Members>>>,
     person_indexes: RefCell<FastMap<PersonIndexKey, Rc<PersonIndex>>>,
     /// Per-person totals of relations that read only their own rows, by (relation, period):
     /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
     relation_totals: RefCell<FastMap<(usize, Period), Option<PersonTotals>>>,
-    /// Aggregations already evaluated, by (aggregation, period, keys): see `Engine::cells`.
-    pub(super) cells_cache: RefCell<HashMap<(usize, Period, String), Rc<super::measure::Cells>>>,
     /// Rows without a municipality value, per (source, residence column, period).
     without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
 }
@@ -227,7 +231,7 @@ pub struct Engine<'p> {
 pub struct BoundRow {
     root: usize,
     row: u32,
-    view: Option<(Rc<View>, usize)>,
+    view: Option<(Arc<View>, usize)>,
 }
 
 impl BoundRow {
@@ -258,6 +262,7 @@ impl<'p> Engine<'p> {
         tables: &'p [Table],
         symbols: &'p Interner,
         person_count: usize,
+        caches: &'p RunCaches,
     ) -> Engine<'p> {
         let max_code = geography
             .municipalities
@@ -275,13 +280,13 @@ impl<'p> Engine<'p> {
             tables,
             symbols,
             person_count,
+            caches,
             municipality_index,
             code_memo: RefCell::new(vec![Vec::new(); plan.code_lists.len()]),
             views: RefCell::new(FastMap::default()),
             cohorts: RefCell::new(FastMap::default()),
             person_indexes: RefCell::new(FastMap::default()),
             relation_totals: RefCell::new(FastMap::default()),
-            cells_cache: RefCell::new(HashMap::new()),
             without_residence: RefCell::new(BTreeMap::new()),
         }
     }
@@ -331,21 +336,24 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// The rows of a population in a period, computed once.
-    pub fn view(&self, id: PopulationId, period: Period) -> Rc<View> {
+    /// The rows of a population in a period, computed once for the run.
+    pub fn view(&self, id: PopulationId, period: Period) -> Arc<View> {
         if let Some(v) = self.views.borrow().get(&(id, period)) {
             return v.clone();
         }
-        let view = Rc::new(self.build_view(id, period));
+        let view = self
+            .caches
+            .views
+            .get_or_build((id, period), || self.build_view(id, period));
         self.views.borrow_mut().insert((id, period), view.clone());
         view
     }
 
-    /// Drops the cached rows of every population for which `keep` is false; they are
-    /// rebuilt if asked for again.
-    pub fn evict_views(&self, keep: impl Fn(PopulationId) -> bool) {
-        self.views.borrow_mut().retain(|(id, _), _| keep(*id));
-        // Relation totals are computed for the lets of one population; they go with it.
+    /// Lets go of the views this engine has at hand, so that those the run forgets are freed
+    /// (the others are fetched again when asked for).
+    pub fn forget_views(&self) {
+        self.views.borrow_mut().clear();
+        // Relation totals are computed for the lets of a population; they go with it.
         self.relation_totals.borrow_mut().clear();
     }
 
@@ -651,11 +659,23 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// The members of a cohort in a period, as a bitset over persons.
-    pub fn cohort(&self, id: CohortId, period: Period) -> Rc<Members> {
+    /// The members of a cohort in a period, as a bitset over persons, computed once for the
+    /// run.
+    pub fn cohort(&self, id: CohortId, period: Period) -> Arc<Members> {
         if let Some(c) = self.cohorts.borrow().get(&(id, period)) {
             return c.clone();
         }
+        let members = self
+            .caches
+            .cohorts
+            .get_or_build((id, period), || self.build_cohort(id, period));
+        self.cohorts
+            .borrow_mut()
+            .insert((id, period), members.clone());
+        members
+    }
+
+    fn build_cohort(&self, id: CohortId, period: Period) -> Members {
         let cohort = &self.plan.cohorts[id];
         let mut bits = vec![0u64; self.person_count.div_ceil(64)];
         let person_column = self.plan.sources[cohort.root].person;
@@ -687,8 +707,6 @@ impl<'p> Engine<'p> {
                     add(source, row);
                 }
             });
-            let bits = Rc::new(bits);
-            self.cohorts.borrow_mut().insert((id, period), bits.clone());
             return bits;
         }
         let mut scratch: Vec<Value> = Vec::new();
@@ -718,8 +736,6 @@ impl<'p> Engine<'p> {
                 add(r.root, r.row);
             }
         });
-        let bits = Rc::new(bits);
-        self.cohorts.borrow_mut().insert((id, period), bits.clone());
         bits
     }
 

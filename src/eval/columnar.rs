@@ -137,14 +137,46 @@ fn rewrite(e: &Expr, leaf: &dyn Fn(&Expr) -> Leaf) -> Option<Expr> {
 /// population's: they are computed from the same root row in the same period, so writing them
 /// out gives the values the base's view holds.
 pub fn inline_lets(e: &Expr, lets: &[(String, Expr)]) -> Option<Expr> {
+    inline_lets_except(e, lets, &|_| false)
+}
+
+/// As [`inline_lets`], but the lets `at_hand` picks are left as they are, to be read from
+/// the batch ([`BatchLets`]) instead of computed again.
+pub fn inline_lets_except(
+    e: &Expr,
+    lets: &[(String, Expr)],
+    at_hand: &dyn Fn(usize) -> bool,
+) -> Option<Expr> {
     rewrite(e, &|node| match node {
-        Expr::Field(Field::Let(k)) => match lets.get(*k).and_then(|l| inline_lets(&l.1, lets)) {
-            Some(value) if is_columnar(&value) => Leaf::Replace(value),
-            _ => Leaf::Refuse,
-        },
+        Expr::Field(Field::Let(k)) if at_hand(*k) => Leaf::Keep,
+        Expr::Field(Field::Let(k)) => {
+            match lets
+                .get(*k)
+                .and_then(|l| inline_lets_except(&l.1, lets, at_hand))
+            {
+                Some(value) if reads_only_row(&value, true) => Leaf::Replace(value),
+                _ => Leaf::Refuse,
+            }
+        }
         Expr::Bound { .. } | Expr::Related(_) => Leaf::Refuse,
         _ => Leaf::Keep,
     })
+}
+
+/// Where the rows of a batch find their lets.
+#[derive(Clone, Copy)]
+pub enum BatchLets<'a> {
+    /// Rows of a source: they have none.
+    None,
+    /// Rows of a view, at these positions in it.
+    View(&'a View, &'a [u32]),
+    /// Rows of a population being built: the lets before `own` are its base's, read from the
+    /// base's view at these positions; the others are the batch's values computed so far.
+    Building {
+        base: Option<(&'a View, &'a [u32])>,
+        own: usize,
+        computed: &'a [Option<Vec<Value>>],
+    },
 }
 
 /// A relation's condition or projection as an expression over the related row itself, when
@@ -251,7 +283,7 @@ impl Engine<'_> {
                     }
                 }
             } else {
-                let lets = view.map(|v| (v, &tags[..]));
+                let lets = view.map_or(BatchLets::None, |v| BatchLets::View(v, &tags[..]));
                 let values = self.eval_batch(condition, period, root, rows, lets);
                 for k in 0..rows.len() {
                     if values[k].truthy() {
@@ -281,15 +313,15 @@ impl Engine<'_> {
         }
     }
 
-    /// The values of a columnar expression for each of `rows` of the source `root`; given a
-    /// view and the rows' positions in it, the expression may also read the view's lets.
+    /// The values of a columnar expression for each of `rows` of the source `root`; with
+    /// `lets` other than `None`, the expression may also read the rows' lets.
     pub fn eval_batch(
         &self,
         e: &Expr,
         period: Period,
         root: usize,
         rows: &[u32],
-        lets: Option<(&View, &[u32])>,
+        lets: BatchLets<'_>,
     ) -> Vec<Value> {
         let n = rows.len();
         let each = |x: &Expr| self.eval_batch(x, period, root, rows, lets);
@@ -392,8 +424,15 @@ impl Engine<'_> {
                 labels,
             } => map(each(value), |v| band(v, limits, labels)),
             Expr::Field(Field::Let(i)) => match lets {
-                Some((view, positions)) => view.let_values(*i, positions),
-                None => unreachable!("a let read without its view"),
+                BatchLets::View(view, positions) => view.let_values(*i, positions),
+                BatchLets::Building { base, own, .. } if *i < own => match base {
+                    Some((view, positions)) => view.let_values(*i, positions),
+                    None => vec![Value::Missing; n],
+                },
+                BatchLets::Building { own, computed, .. } => computed[*i - own]
+                    .clone()
+                    .expect("a let read over the batch is computed over it first"),
+                BatchLets::None => unreachable!("a let read without its view"),
             },
             Expr::Bound { .. } | Expr::Related(_) => unreachable!("not a columnar expression"),
         }

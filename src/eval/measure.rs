@@ -379,7 +379,9 @@ impl Engine<'_> {
                 None => rows.extend_from_slice(&positions),
             }
             self.retain_batch(&filter, period, root, view, &mut rows, &mut positions);
-            let lets = view.map(|v| (v, &positions[..]));
+            let lets = view.map_or(columnar::BatchLets::None, |v| {
+                columnar::BatchLets::View(v, &positions[..])
+            });
             let batch = |e: &Expr| self.eval_batch(e, period, root, &rows, lets);
             let column =
                 |c: Option<usize>| c.map(|c| columnar::gather(table.columns[c].as_ref(), &rows));

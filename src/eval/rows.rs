@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::columnar;
+use super::columnar::{self, BatchLets};
 use super::geography::Geography;
 use super::load::{Column, Table};
 use super::shared::RunCaches;
@@ -416,7 +416,7 @@ impl<'p> Engine<'p> {
                 self.for_each_kept_batch(&conditions, period, source, |rows| {
                     let projected = projection
                         .as_ref()
-                        .map(|p| self.eval_batch(p, period, source, rows, None));
+                        .map(|p| self.eval_batch(p, period, source, rows, BatchLets::None));
                     for (k, &row) in rows.iter().enumerate() {
                         let row = RowRef {
                             root: source,
@@ -448,11 +448,12 @@ impl<'p> Engine<'p> {
         // out) run first, over batches of rows (`columnar`); then those that need no `let`, and
         // each other condition right after the last let it reads, so costly lets (relations)
         // are computed only for rows that can still be kept.
+        // The base's lets are read from the base's view, not computed again.
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {
-            match columnar::inline_lets(f, &pop.lets) {
-                Some(g) if columnar::is_columnar(&g) => batched.push(g),
+            match columnar::inline_lets_except(f, &pop.lets, &|k| k < own) {
+                Some(g) if columnar::reads_only_row(&g, true) => batched.push(g),
                 _ => rest.push(f),
             }
         }
@@ -465,22 +466,27 @@ impl<'p> Engine<'p> {
         // the batch too, for the rows its conditions keep.
         // So are own lets that are a relation totalled per person (`Engine::relation_totals`):
         // each row's value is its person's total.
+        // A let computed over the batch reads the base's lets and the own lets computed before
+        // it from the batch.
         let person_column = self.plan.sources[pop.root].person;
-        let batch_lets: Vec<BatchLet> = pop.lets[own..]
-            .iter()
-            .map(|(_, e)| {
-                if let Some(g) = columnar::inline_lets(e, &pop.lets).filter(columnar::is_columnar) {
-                    return BatchLet::Columnar(g);
-                }
-                match (e, person_column) {
+        let mut at_hand: Vec<bool> = (0..width).map(|k| k < own).collect();
+        let mut batch_lets: Vec<BatchLet> = Vec::with_capacity(width - own);
+        for (k, (_, e)) in pop.lets.iter().enumerate().skip(own) {
+            let batch_let = match columnar::inline_lets_except(e, &pop.lets, &|j| at_hand[j])
+                .filter(|g| columnar::reads_only_row(g, true))
+            {
+                Some(g) => BatchLet::Columnar(g),
+                None => match (e, person_column) {
                     (Expr::Related(r), Some(column)) => match self.relation_totals(r, period) {
                         Some(totals) => BatchLet::PersonTotals(totals, r.function, column),
                         None => BatchLet::RowByRow,
                     },
                     _ => BatchLet::RowByRow,
-                }
-            })
-            .collect();
+                },
+            };
+            at_hand[k] = !matches!(batch_let, BatchLet::RowByRow);
+            batch_lets.push(batch_let);
+        }
         let mut batch_values: Vec<Option<Vec<Value>>> = vec![None; width - own];
         let mut rows = Vec::new();
         let mut lets: Vec<LetColumn> = (own..width).map(|_| LetColumn::Missing(0)).collect();
@@ -590,14 +596,19 @@ impl<'p> Engine<'p> {
                 &batched,
                 period,
                 pop.root,
-                None,
+                base_view.as_deref(),
                 &mut batch_rows,
                 &mut batch_positions,
             );
-            for (values, batch_let) in batch_values.iter_mut().zip(&batch_lets) {
-                *values = match batch_let {
+            for (k, batch_let) in batch_lets.iter().enumerate() {
+                let lets = BatchLets::Building {
+                    base: base_view.as_deref().map(|v| (v, &batch_positions[..])),
+                    own,
+                    computed: &batch_values[..k],
+                };
+                batch_values[k] = match batch_let {
                     BatchLet::Columnar(e) => {
-                        Some(self.eval_batch(e, period, pop.root, &batch_rows, None))
+                        Some(self.eval_batch(e, period, pop.root, &batch_rows, lets))
                     }
                     BatchLet::PersonTotals(totals, function, column) => Some(
                         batch_rows

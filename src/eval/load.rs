@@ -543,19 +543,26 @@ pub fn parse_date(text: &str) -> Result<i32, String> {
 }
 
 fn parse_date_bytes(b: &[u8]) -> Result<i32, String> {
-    let shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
+    // Read at every row of every date column: the shape is checked in one branch, without
+    // iterating.
+    let shape = match b {
+        &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] => {
+            let digits = [y0, y1, y2, y3, m0, m1, d0, d1].map(|c| c.wrapping_sub(b'0'));
+            if digits.iter().fold(0, |any, &d| any | u8::from(d > 9)) == 0 {
+                Some(digits)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    let Some(d) = shape else {
         return Err("expected a date written YYYY-MM-DD".to_string());
-    }
-    let digit = |i: usize| u32::from(b[i] - b'0');
-    let y = (digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)) as i32;
-    let m = digit(5) * 10 + digit(6);
-    let d = digit(8) * 10 + digit(9);
+    };
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = d.map(u32::from);
+    let y = (y0 * 1000 + y1 * 100 + y2 * 10 + y3) as i32;
+    let m = m0 * 10 + m1;
+    let d = d0 * 10 + d1;
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days_in_month = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -568,4 +575,52 @@ fn parse_date_bytes(b: &[u8]) -> Result<i32, String> {
         return Err("no such day".to_string());
     }
     Ok(days_from_civil(y, m, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::civil_from_days;
+
+    #[test]
+    fn every_day_of_four_centuries_reads_back_as_itself() {
+        let first = days_from_civil(1800, 1, 1);
+        let last = days_from_civil(2200, 12, 31);
+        for day in first..=last {
+            let (y, m, d) = civil_from_days(day);
+            let text = format!("{y:04}-{m:02}-{d:02}");
+            assert_eq!(parse_date(&text), Ok(day), "{text}");
+        }
+    }
+
+    #[test]
+    fn dates_of_another_shape_or_no_such_day_are_refused() {
+        let shape = Err("expected a date written YYYY-MM-DD".to_string());
+        let no_day = Err("no such day".to_string());
+        for text in [
+            "2023/01/01",
+            "20230101",
+            "2023-1-01",
+            "2023-01-0a",
+            "2023-01-01 ",
+            "+023-01-01",
+            "2023-01-1",
+            "",
+            "2023-０1-01",
+        ] {
+            assert_eq!(parse_date(text), shape, "{text:?}");
+        }
+        for text in [
+            "2023-02-29",
+            "2100-02-29",
+            "2023-13-01",
+            "2023-00-10",
+            "2023-04-31",
+            "2023-01-00",
+        ] {
+            assert_eq!(parse_date(text), no_day, "{text:?}");
+        }
+        assert_eq!(parse_date("2024-02-29"), Ok(days_from_civil(2024, 2, 29)));
+        assert_eq!(parse_date("2000-02-29"), Ok(days_from_civil(2000, 2, 29)));
+    }
 }

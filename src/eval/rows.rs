@@ -13,7 +13,7 @@ use super::shared::RunCaches;
 use super::value::{Interner, Value};
 use crate::plan::{
     BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
-    civil_from_days,
+    civil_from_days, year_and_place,
 };
 
 /// The rows of a population in one period, with the values of its `let` fields.
@@ -1267,10 +1267,10 @@ pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
     match f {
         Builtin::Age => match (date(0), date(1)) {
             (Some(birth), Some(at)) => {
-                let (by, bm, bd) = civil_from_days(birth);
-                let (ay, am, ad) = civil_from_days(at);
-                let mut years = ay - by;
-                if (am, ad) < (bm, bd) {
+                let (birth_year, birth_place) = year_and_place(birth);
+                let (year, place) = year_and_place(at);
+                let mut years = year - birth_year;
+                if place < birth_place {
                     years -= 1;
                 }
                 Value::Num(years as f64)
@@ -1288,15 +1288,12 @@ pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
             }
             _ => Value::Missing,
         },
-        Builtin::Year | Builtin::Month => match date(0) {
-            Some(d) => {
-                let (y, m, _) = civil_from_days(d);
-                Value::Num(if f == Builtin::Year {
-                    y as f64
-                } else {
-                    m as f64
-                })
-            }
+        Builtin::Year => match date(0) {
+            Some(d) => Value::Num(year_and_place(d).0 as f64),
+            None => Value::Missing,
+        },
+        Builtin::Month => match date(0) {
+            Some(d) => Value::Num(civil_from_days(d).1 as f64),
             None => Value::Missing,
         },
         Builtin::Coalesce => {

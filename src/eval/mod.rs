@@ -29,7 +29,7 @@ pub use geography::{Geography, Unit};
 pub use load::BadRows;
 pub use measure::Figure;
 
-use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, PopulationId};
+use crate::plan::{BinOp, Formula, IndicatorId, Level, Period, Plan, PopulationId, RowSet};
 use measure::LevelInput;
 use rows::Engine;
 use shared::{RunCaches, UnitFigures};
@@ -387,10 +387,13 @@ fn compute_from(
             .filter(|&p| queue.users_left[p].fetch_sub(1, Ordering::AcqRel) == 1)
             .collect();
         if !done.is_empty() {
-            engine
-                .caches
+            let caches = engine.caches;
+            caches
                 .views
                 .forget(|(population, _)| done.contains(population));
+            caches
+                .person_indexes
+                .forget(|(rows, _)| matches!(rows, RowSet::Population(p) if done.contains(p)));
         }
         engine.forget_views();
     }

@@ -191,12 +191,12 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<super::value::F
 type PersonTotals = Rc<Vec<f64>>;
 
 /// A source's person index serves every period; a population's is per period.
-type PersonIndexKey = (RowSet, Option<Period>);
+pub type PersonIndexKey = (RowSet, Option<Period>);
 
 /// Rows of a row set grouped by person: `order[start[p]..start[p + 1]]` are the positions of
 /// person `p`'s rows.
 #[derive(Debug)]
-struct PersonIndex {
+pub struct PersonIndex {
     start: Vec<u32>,
     order: Vec<u32>,
 }
@@ -218,7 +218,7 @@ pub struct Engine<'p> {
     // fast hash.
     views: RefCell<FastMap<(PopulationId, Period), Arc<View>>>,
     cohorts: RefCell<FastMap<(CohortId, Period), Arc<Members>>>,
-    person_indexes: RefCell<FastMap<PersonIndexKey, Rc<PersonIndex>>>,
+    person_indexes: RefCell<FastMap<PersonIndexKey, Arc<PersonIndex>>>,
     /// Per-person totals of relations that read only their own rows, by (relation, period):
     /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
     relation_totals: RefCell<FastMap<(usize, Period), Option<PersonTotals>>>,
@@ -353,6 +353,7 @@ impl<'p> Engine<'p> {
     /// (the others are fetched again when asked for).
     pub fn forget_views(&self) {
         self.views.borrow_mut().clear();
+        self.person_indexes.borrow_mut().clear();
         // Relation totals are computed for the lets of a population; they go with it.
         self.relation_totals.borrow_mut().clear();
     }
@@ -758,7 +759,8 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn person_index(&self, rows: RowSet, period: Period) -> Rc<PersonIndex> {
+    /// The rows of a row set by person, built once for the run.
+    fn person_index(&self, rows: RowSet, period: Period) -> Arc<PersonIndex> {
         // A source's rows do not depend on the period.
         let key = (
             rows,
@@ -767,6 +769,15 @@ impl<'p> Engine<'p> {
         if let Some(i) = self.person_indexes.borrow().get(&key) {
             return i.clone();
         }
+        let index = self
+            .caches
+            .person_indexes
+            .get_or_build(key, || self.build_person_index(rows, period));
+        self.person_indexes.borrow_mut().insert(key, index.clone());
+        index
+    }
+
+    fn build_person_index(&self, rows: RowSet, period: Period) -> PersonIndex {
         let mut persons: Vec<(u32, u32)> = Vec::new();
         let mut position = 0u32;
         self.for_each_row(rows, period, |r| {
@@ -788,9 +799,7 @@ impl<'p> Engine<'p> {
             order[fill[p as usize] as usize] = pos;
             fill[p as usize] += 1;
         }
-        let index = Rc::new(PersonIndex { start, order });
-        self.person_indexes.borrow_mut().insert(key, index.clone());
-        index
+        PersonIndex { start, order }
     }
 
     fn field(&self, r: RowRef<'_>, field: Field) -> Value {

@@ -1,5 +1,5 @@
-//! What the run's threads compute once for all of them: populations' views, cohorts,
-//! aggregations' cells and indicators' figures. Each thread evaluates with an engine of its
+//! What the run's threads compute once for all of them: populations' views, cohorts, person
+//! indexes, aggregations' cells and indicators' figures. Each thread evaluates with an engine of its
 //! own (its caches of the moment are not shared), but whichever thread first needs one of
 //! these builds it while any other thread that needs it waits, and both read the same result.
 
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::geography::Unit;
 use super::measure::{Cells, Figure};
-use super::rows::{Members, View};
+use super::rows::{Members, PersonIndex, PersonIndexKey, View};
 use crate::plan::{CohortId, IndicatorId, Level, Period, PopulationId};
 
 /// Every unit's figure at one level for one period.
@@ -59,6 +59,8 @@ impl<K: Eq + Hash, V> OnceMap<K, V> {
 pub struct RunCaches {
     pub views: OnceMap<(PopulationId, Period), View>,
     pub cohorts: OnceMap<(CohortId, Period), Members>,
+    /// Rows by person, for relations `of same person`.
+    pub person_indexes: OnceMap<PersonIndexKey, PersonIndex>,
     /// By (aggregation's address in the plan, period, keys and values as written).
     pub cells: OnceMap<(usize, Period, String), Cells>,
     pub figures: OnceMap<(IndicatorId, Level, Period), UnitFigures>,

@@ -31,6 +31,7 @@ population rows {
   from events
   where day in period
   let age_band = band(age, 0, 40, 70)
+  let age_next_year = age + 1
 }
 
 indicator crude {
@@ -63,6 +64,7 @@ indicator standardised {
 population older_rows {
   from rows
   where age_band != "0-39"
+  where year(day) - age * 1 >= 1940 and age_next_year != 50 and age < 90
   let older = age >= 60
   let older_flagged = older and flag
 }
@@ -70,6 +72,7 @@ population older_rows {
 population older_rows_one_by_one {
   from rows
   where age_band != "0-39" and exists(x in events of same person)
+  where (year(day) - age * 1 >= 1940 and age_next_year != 50 and age < 90) and exists(x in events of same person)
   let older = age >= 60
   let older_flagged = older and flag
 }

@@ -10,7 +10,7 @@ use super::rows::{
     Engine, View, band, binary, call, equal, in_cohort, in_period, negative, not, within,
 };
 use super::value::Value;
-use crate::plan::{BinOp, Expr, Field, Period};
+use crate::plan::{BinOp, Builtin, Expr, Field, Period, year_and_place};
 
 /// Rows evaluated together.
 pub const BATCH: usize = 4096;
@@ -189,6 +189,24 @@ pub fn as_related_row(e: &Expr) -> Option<Expr> {
     })
 }
 
+/// Numbers of a batch's rows, with which of them are missing.
+struct Numbers {
+    values: Vec<f64>,
+    missing: Vec<bool>,
+}
+
+impl Numbers {
+    /// A number column's values at `rows`: NaN, the column's missing value, is missing.
+    fn from_column(column: &[f64], rows: &[u32]) -> Numbers {
+        Numbers::from_values(rows.iter().map(|&r| column[r as usize]).collect())
+    }
+
+    fn from_values(values: Vec<f64>) -> Numbers {
+        let missing = values.iter().map(|x| x.is_nan()).collect();
+        Numbers { values, missing }
+    }
+}
+
 /// The parts of a chain of `and`s.
 fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match e {
@@ -284,18 +302,117 @@ impl Engine<'_> {
                 }
             } else {
                 let lets = view.map_or(BatchLets::None, |v| BatchLets::View(v, &tags[..]));
-                let values = self.eval_batch(condition, period, root, rows, lets);
-                for k in 0..rows.len() {
-                    if values[k].truthy() {
-                        rows[kept] = rows[k];
-                        tags[kept] = tags[k];
-                        kept += 1;
+                if let Some(holds) = self.compare_numbers(condition, root, rows, lets) {
+                    for k in 0..rows.len() {
+                        if holds[k] {
+                            rows[kept] = rows[k];
+                            tags[kept] = tags[k];
+                            kept += 1;
+                        }
+                    }
+                } else {
+                    let values = self.eval_batch(condition, period, root, rows, lets);
+                    for k in 0..rows.len() {
+                        if values[k].truthy() {
+                            rows[kept] = rows[k];
+                            tags[kept] = tags[k];
+                            kept += 1;
+                        }
                     }
                 }
             }
             rows.truncate(kept);
             tags.truncate(kept);
         }
+    }
+
+    /// For a comparison of two numeric expressions of the kind [`Engine::numbers`] reads,
+    /// whether it holds for each row, computed on plain numbers: the same answers as the
+    /// batch evaluator's (a comparison with a missing value does not hold).
+    fn compare_numbers(
+        &self,
+        condition: &Expr,
+        root: usize,
+        rows: &[u32],
+        lets: BatchLets<'_>,
+    ) -> Option<Vec<bool>> {
+        let Expr::Binary(op, a, b) = condition else {
+            return None;
+        };
+        let test: fn(f64, f64) -> bool = match op {
+            BinOp::Eq => |x, y| x == y,
+            BinOp::Ne => |x, y| x != y,
+            BinOp::Lt => |x, y| x < y,
+            BinOp::Le => |x, y| x <= y,
+            BinOp::Gt => |x, y| x > y,
+            BinOp::Ge => |x, y| x >= y,
+            _ => return None,
+        };
+        let x = self.numbers(a, root, rows, lets)?;
+        let y = self.numbers(b, root, rows, lets)?;
+        Some(
+            (0..rows.len())
+                .map(|k| !x.missing[k] && !y.missing[k] && test(x.values[k], y.values[k]))
+                .collect(),
+        )
+    }
+
+    /// The values of a numeric expression made of numbers, number columns, number lets of a
+    /// view, `year()` of a date column, and `+`, `-`, `*` of these; `None` for any other
+    /// expression. The arithmetic is the batch evaluator's: a missing operand makes the
+    /// result missing.
+    fn numbers(&self, e: &Expr, root: usize, rows: &[u32], lets: BatchLets<'_>) -> Option<Numbers> {
+        let n = rows.len();
+        Some(match e {
+            Expr::Number(x) => Numbers {
+                values: vec![*x; n],
+                missing: vec![false; n],
+            },
+            Expr::Field(Field::Column(c)) => match self.tables[root].columns[*c].as_ref()? {
+                Column::Num(v) => Numbers::from_column(v, rows),
+                _ => return None,
+            },
+            Expr::Field(Field::Let(i)) => match lets {
+                BatchLets::View(view, positions) => {
+                    Numbers::from_values(view.let_numbers(*i, positions)?)
+                }
+                _ => return None,
+            },
+            Expr::Call(Builtin::Year, args) if args.len() == 1 => {
+                let Expr::Field(Field::Column(c)) = args[0] else {
+                    return None;
+                };
+                let Column::Date(days) = self.tables[root].columns[c].as_ref()? else {
+                    return None;
+                };
+                let mut values = Vec::with_capacity(n);
+                let mut missing = Vec::with_capacity(n);
+                for &r in rows {
+                    let day = days[r as usize];
+                    missing.push(day == MISSING_DATE);
+                    values.push(if day == MISSING_DATE {
+                        0.0
+                    } else {
+                        f64::from(year_and_place(day).0)
+                    });
+                }
+                Numbers { values, missing }
+            }
+            Expr::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {
+                let mut x = self.numbers(a, root, rows, lets)?;
+                let y = self.numbers(b, root, rows, lets)?;
+                for k in 0..n {
+                    x.missing[k] |= y.missing[k];
+                    x.values[k] = match op {
+                        BinOp::Add => x.values[k] + y.values[k],
+                        BinOp::Sub => x.values[k] - y.values[k],
+                        _ => x.values[k] * y.values[k],
+                    };
+                }
+                x
+            }
+            _ => return None,
+        })
     }
 
     /// The days of a date column and whether the test is negated, for a condition `column in

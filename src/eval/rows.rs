@@ -70,6 +70,24 @@ impl View {
         }
     }
 
+    /// Let `i` of the rows at `positions` as numbers (NaN for missing), when the let's column
+    /// holds numbers or only missing values; `None` otherwise.
+    pub fn let_numbers(&self, i: usize, positions: &[u32]) -> Option<Vec<f64>> {
+        if i >= self.own {
+            match self.lets.get(i - self.own)? {
+                LetColumn::Typed(Column::Num(v)) => {
+                    Some(positions.iter().map(|&k| v[k as usize]).collect())
+                }
+                LetColumn::Missing(_) => Some(vec![f64::NAN; positions.len()]),
+                _ => None,
+            }
+        } else {
+            let (base, in_base) = self.base.as_ref()?;
+            let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
+            base.let_numbers(i, &mapped)
+        }
+    }
+
     /// Let `i` of row `k`.
     fn let_value(&self, k: usize, i: usize) -> Value {
         if i >= self.own {

@@ -85,8 +85,8 @@ indicator older_flagged {
   levels national, region, municipality
   period 2023 compare 2022
   measure proportion
-  numerator count of older_rows where older_flagged
-  denominator count of older_rows
+  numerator count of older_rows where older_flagged and sex != "M"
+  denominator count of older_rows where sex in ["F", "M"]
   standardise by sex, age_band using national
 }
 
@@ -98,8 +98,8 @@ indicator older_flagged_row_by_row {
   levels national, region, municipality
   period 2023 compare 2022
   measure proportion
-  numerator count of older_rows_one_by_one where older_flagged and exists(x in events of same person)
-  denominator count of older_rows_one_by_one where exists(x in events of same person)
+  numerator count of older_rows_one_by_one where older_flagged and sex != "M" and exists(x in events of same person)
+  denominator count of older_rows_one_by_one where sex in ["F", "M"] and exists(x in events of same person)
   standardise by sex, age_band using national
 }
 

@@ -302,7 +302,10 @@ impl Engine<'_> {
                 }
             } else {
                 let lets = view.map_or(BatchLets::None, |v| BatchLets::View(v, &tags[..]));
-                if let Some(holds) = self.compare_numbers(condition, root, rows, lets) {
+                let typed = self
+                    .compare_numbers(condition, root, rows, lets)
+                    .or_else(|| self.test_symbols(condition, period, root, rows));
+                if let Some(holds) = typed {
                     for k in 0..rows.len() {
                         if holds[k] {
                             rows[kept] = rows[k];
@@ -323,6 +326,86 @@ impl Engine<'_> {
             }
             rows.truncate(kept);
             tags.truncate(kept);
+        }
+    }
+
+    /// For a test of a text or person column against constants (`column == "text"`, `!=`,
+    /// `column in ["a", "b"]`, `column in codes`, `person in cohort`), whether it holds for
+    /// each row, read straight from the column's numbers: the same answers as the batch
+    /// evaluator's (a missing value passes no test, negated or not).
+    fn test_symbols(
+        &self,
+        condition: &Expr,
+        period: Period,
+        root: usize,
+        rows: &[u32],
+    ) -> Option<Vec<bool>> {
+        let column = |e: &Expr| match e {
+            Expr::Field(Field::Column(c)) => self.tables[root].columns[*c].as_ref(),
+            _ => None,
+        };
+        let each = |v: &[u32], test: &dyn Fn(u32) -> bool| -> Vec<bool> {
+            rows.iter()
+                .map(|&r| {
+                    let x = v[r as usize];
+                    x != MISSING_SYM && test(x)
+                })
+                .collect()
+        };
+        match condition {
+            Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                let (col, text) = match (column(a), &**b, column(b), &**a) {
+                    (Some(Column::Sym(v)), Expr::Text(t), _, _)
+                    | (_, _, Some(Column::Sym(v)), Expr::Text(t)) => (v, *t),
+                    _ => return None,
+                };
+                let equal = *op == BinOp::Eq;
+                Some(each(col, &|x| (x == text) == equal))
+            }
+            Expr::InList {
+                value,
+                items,
+                negated,
+            } => {
+                let Some(Column::Sym(col)) = column(value) else {
+                    return None;
+                };
+                let texts: Vec<u32> = items
+                    .iter()
+                    .map(|i| match i {
+                        Expr::Text(t) => Some(*t),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?;
+                Some(each(col, &|x| texts.contains(&x) != *negated))
+            }
+            Expr::InCodes {
+                value,
+                codes,
+                negated,
+            } => {
+                let Some(Column::Sym(col)) = column(value) else {
+                    return None;
+                };
+                Some(each(col, &|x| self.in_codes(*codes, x) != *negated))
+            }
+            Expr::InCohort {
+                value,
+                cohort,
+                negated,
+            } => {
+                let Some(Column::Person(col)) = column(value) else {
+                    return None;
+                };
+                let members = self.cohort(*cohort, period);
+                Some(each(col, &|p| {
+                    let member = members
+                        .get(p as usize / 64)
+                        .is_some_and(|w| w & (1 << (p % 64)) != 0);
+                    member != *negated
+                }))
+            }
+            _ => None,
         }
     }
 

@@ -835,7 +835,7 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn in_codes(&self, codes: usize, sym: u32) -> bool {
+    pub(super) fn in_codes(&self, codes: usize, sym: u32) -> bool {
         let mut memo = self.code_memo.borrow_mut();
         let memo = &mut memo[codes];
         if memo.len() <= sym as usize {

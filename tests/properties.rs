@@ -24,7 +24,19 @@ source events {
     age: integer
     flag: bool
     municipality: municipality
+    score: integer
+    kind: category("a", "b")
+    diagnosis: code(icd10)
   }
+}
+
+codes marked icd10 {
+  "DF0*"
+}
+
+cohort flagged_persons {
+  persons of events
+  where flag and day in period
 }
 
 population rows {
@@ -103,6 +115,56 @@ indicator older_flagged_row_by_row {
   standardise by sex, age_band using national
 }
 
+# Conditions on columns with missing values (a number, a category, a code) and on a cohort,
+# over batches and, with a relation that always holds, row by row.
+indicator mixed {
+  title "Mixed"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where diagnosis in marked and score * 2 - 1 >= 3 and person in flagged_persons and kind != "a"
+  denominator count of rows where diagnosis not in marked or kind not in ["b"] or score != 2
+}
+
+indicator mixed_row_by_row {
+  title "Mixed, row by row"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where diagnosis in marked and score * 2 - 1 >= 3 and person in flagged_persons and kind != "a" and exists(x in events of same person)
+  denominator count of rows where (diagnosis not in marked or kind not in ["b"] or score != 2) and exists(x in events of same person)
+}
+
+indicator mixed_parts {
+  title "Mixed, each part its own condition"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where diagnosis not in marked and score < 4 and person not in flagged_persons and kind in ["b"]
+  denominator count of rows where kind == "b" and score != 2
+}
+
+indicator mixed_parts_row_by_row {
+  title "Mixed, each part its own condition, row by row"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where diagnosis not in marked and score < 4 and person not in flagged_persons and kind in ["b"] and exists(x in events of same person)
+  denominator count of rows where kind == "b" and score != 2 and exists(x in events of same person)
+}
+
 # The same figures again, with conditions that hold for every row but read a relation, so
 # these aggregations are tallied row by row instead of over batches.
 indicator standardised_row_by_row {
@@ -170,25 +232,36 @@ struct Event {
     age: u32,
     flag: bool,
     municipality: usize,
+    /// A number, or missing.
+    score: Option<u32>,
+    /// "a", "b" or missing.
+    kind: Option<&'static str>,
+    /// A diagnosis code, or missing.
+    diagnosis: Option<&'static str>,
 }
 
 fn events() -> impl Strategy<Value = Vec<Event>> {
     let event = (
-        0u32..60,
-        prop::bool::ANY,
-        prop::bool::ANY,
-        0u32..95,
-        prop::bool::ANY,
-        0usize..6,
+        (0u32..60, prop::bool::ANY, prop::bool::ANY, 0u32..95),
+        (prop::bool::ANY, 0usize..6, prop::option::of(0u32..6)),
+        (
+            prop::option::of(prop::sample::select(vec!["a", "b"])),
+            prop::option::of(prop::sample::select(vec!["DF01", "DF02", "DI21"])),
+        ),
     )
         .prop_map(
-            |(person, this_year, female, age, flag, municipality)| Event {
-                person,
-                year: if this_year { 2023 } else { 2022 },
-                female,
-                age,
-                flag,
-                municipality,
+            |((person, this_year, female, age), (flag, municipality, score), (kind, diagnosis))| {
+                Event {
+                    person,
+                    year: if this_year { 2023 } else { 2022 },
+                    female,
+                    age,
+                    flag,
+                    municipality,
+                    score,
+                    kind,
+                    diagnosis,
+                }
             },
         );
     prop::collection::vec(event, 1..120)
@@ -211,17 +284,20 @@ fn write_data(events: &[Event]) -> Dir {
     ));
     fs::create_dir_all(dir.join("reference")).unwrap();
     fs::write(dir.join("reference/municipalities.csv"), GEOGRAPHY).unwrap();
-    let mut csv = String::from("person,day,sex,age,flag,municipality\n");
+    let mut csv = String::from("person,day,sex,age,flag,municipality,score,kind,diagnosis\n");
     for (k, e) in events.iter().enumerate() {
         let day = 1 + (k % 28);
         csv.push_str(&format!(
-            "{},{}-03-{day:02},{},{},{},{}\n",
+            "{},{}-03-{day:02},{},{},{},{},{},{},{}\n",
             e.person,
             e.year,
             if e.female { "F" } else { "M" },
             e.age,
             e.flag,
-            MUNICIPALITIES[e.municipality]
+            MUNICIPALITIES[e.municipality],
+            e.score.map_or(String::new(), |s| s.to_string()),
+            e.kind.unwrap_or(""),
+            e.diagnosis.unwrap_or(""),
         ));
     }
     fs::write(dir.join("events.csv"), csv).unwrap();
@@ -332,6 +408,8 @@ proptest! {
             ("standardised", "standardised_row_by_row"),
             ("mean_age", "mean_age_row_by_row"),
             ("older_flagged", "older_flagged_row_by_row"),
+            ("mixed", "mixed_row_by_row"),
+            ("mixed_parts", "mixed_parts_row_by_row"),
         ] {
             for period in ["2023", "2022"] {
                 let figures = |name| -> Vec<_> {

@@ -1,9 +1,12 @@
-//! Conditions evaluated over a batch of rows at once. A population's conditions that read only
-//! its rows' own columns (and simple `let`s, written out in place) are evaluated node
-//! by node for a few thousand rows together, so that walking the expression costs once per
-//! batch instead of once per row; only the rows that pass go through the row-by-row
-//! evaluator for their other `let`s and conditions. The node operations are the row
-//! evaluator's own (`super::rows`), so both give the same values.
+//! Expressions evaluated over a batch of rows at once: a population's conditions and lets, a
+//! cohort's conditions, a relation's per-person totals and an aggregation's filter, keys and
+//! values, when they read only the rows' own columns and lets (a base population's lets from
+//! its view, earlier lets from the batch, other simple lets written out in place). They are
+//! evaluated node by node for a few thousand rows together, so that walking the expression
+//! costs once per batch instead of once per row. The node operations are the row evaluator's
+//! own (`super::rows`), so both give the same values; conditions of a few common shapes
+//! (numbers compared, a text or person column tested against constants, a date in the period)
+//! are tested straight on the columns, with the same answers.
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
 use super::rows::{
@@ -189,6 +192,19 @@ pub fn as_related_row(e: &Expr) -> Option<Expr> {
     })
 }
 
+/// Whether an expression is built only of what [`Engine::numbers`] reads (whether its columns
+/// and lets hold numbers is seen when it reads them).
+fn numeric_shape(e: &Expr) -> bool {
+    match e {
+        Expr::Number(_) | Expr::Field(_) => true,
+        Expr::Call(Builtin::Year, args) => matches!(args[..], [Expr::Field(Field::Column(_))]),
+        Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul, a, b) => {
+            numeric_shape(a) && numeric_shape(b)
+        }
+        _ => false,
+    }
+}
+
 /// Numbers of a batch's rows, with which of them are missing.
 struct Numbers {
     values: Vec<f64>,
@@ -281,51 +297,63 @@ impl Engine<'_> {
         for condition in conditions {
             conjuncts(condition, &mut parts);
         }
-        // Dates in the period first: the cheapest test, and it leaves the fewest rows for the
-        // others. The parts have no effects, so their order changes nothing but the work.
+        // Dates in the period first: the cheapest test, and usually the one that leaves the
+        // fewest rows for the others. The parts have no effects, so their order changes
+        // nothing but the work.
         parts.sort_by_key(|part| self.date_column_in_period(part, root).is_none());
         for condition in parts {
             if rows.is_empty() {
                 return;
             }
-            let mut kept = 0;
-            if let Some((days, negated)) = self.date_column_in_period(condition, root) {
-                // The usual first condition (`date in period`), read straight from the
-                // column: the same test as `in_period`, a missing date never in.
-                for k in 0..rows.len() {
-                    let day = days[rows[k] as usize];
-                    if day != MISSING_DATE && period.contains(day) != negated {
-                        rows[kept] = rows[k];
-                        tags[kept] = tags[k];
-                        kept += 1;
-                    }
-                }
-            } else {
-                let lets = view.map_or(BatchLets::None, |v| BatchLets::View(v, &tags[..]));
-                let typed = self
-                    .compare_numbers(condition, root, rows, lets)
-                    .or_else(|| self.test_symbols(condition, period, root, rows));
-                if let Some(holds) = typed {
-                    for k in 0..rows.len() {
-                        if holds[k] {
-                            rows[kept] = rows[k];
-                            tags[kept] = tags[k];
-                            kept += 1;
-                        }
-                    }
+            let holds: Vec<bool> =
+                if let Some((days, negated)) = self.date_column_in_period(condition, root) {
+                    // The usual first condition (`date in period`), read straight from the
+                    // column: the same test as `in_period`, a missing date never in.
+                    rows.iter()
+                        .map(|&r| {
+                            let day = days[r as usize];
+                            day != MISSING_DATE && period.contains(day) != negated
+                        })
+                        .collect()
                 } else {
-                    let values = self.eval_batch(condition, period, root, rows, lets);
-                    for k in 0..rows.len() {
-                        if values[k].truthy() {
-                            rows[kept] = rows[k];
-                            tags[kept] = tags[k];
-                            kept += 1;
-                        }
+                    let lets = view.map_or(BatchLets::None, |v| BatchLets::View(v, &tags[..]));
+                    match self
+                        .compare_numbers(condition, root, rows, lets)
+                        .or_else(|| self.test_symbols(condition, period, root, rows))
+                    {
+                        Some(holds) => holds,
+                        None => self
+                            .eval_batch(condition, period, root, rows, lets)
+                            .iter()
+                            .map(|v| v.truthy())
+                            .collect(),
                     }
+                };
+            let mut kept = 0;
+            for k in 0..rows.len() {
+                if holds[k] {
+                    rows[kept] = rows[k];
+                    tags[kept] = tags[k];
+                    kept += 1;
                 }
             }
             rows.truncate(kept);
             tags.truncate(kept);
+        }
+    }
+
+    /// The days of a date column and whether the test is negated, for a condition `column in
+    /// period` (or `not in`) on a column of `root` read as dates.
+    fn date_column_in_period(&self, condition: &Expr, root: usize) -> Option<(&[i32], bool)> {
+        let Expr::InPeriod { value, negated } = condition else {
+            return None;
+        };
+        let Expr::Field(Field::Column(c)) = **value else {
+            return None;
+        };
+        match self.tables[root].columns[c].as_ref()? {
+            Column::Date(days) => Some((days, *negated)),
+            _ => None,
         }
     }
 
@@ -399,10 +427,7 @@ impl Engine<'_> {
                 };
                 let members = self.cohort(*cohort, period);
                 Some(each(col, &|p| {
-                    let member = members
-                        .get(p as usize / 64)
-                        .is_some_and(|w| w & (1 << (p % 64)) != 0);
-                    member != *negated
+                    in_cohort(&members, Value::Person(p), *negated).truthy()
                 }))
             }
             _ => None,
@@ -431,6 +456,9 @@ impl Engine<'_> {
             BinOp::Ge => |x, y| x >= y,
             _ => return None,
         };
+        if !numeric_shape(a) || !numeric_shape(b) {
+            return None;
+        }
         let x = self.numbers(a, root, rows, lets)?;
         let y = self.numbers(b, root, rows, lets)?;
         Some(
@@ -496,21 +524,6 @@ impl Engine<'_> {
             }
             _ => return None,
         })
-    }
-
-    /// The days of a date column and whether the test is negated, for a condition `column in
-    /// period` (or `not in`) on a column of `root` read as dates.
-    fn date_column_in_period(&self, condition: &Expr, root: usize) -> Option<(&[i32], bool)> {
-        let Expr::InPeriod { value, negated } = condition else {
-            return None;
-        };
-        let Expr::Field(Field::Column(c)) = **value else {
-            return None;
-        };
-        match self.tables[root].columns[c].as_ref()? {
-            Column::Date(days) => Some((days, *negated)),
-            _ => None,
-        }
     }
 
     /// The values of a columnar expression for each of `rows` of the source `root`; with

@@ -63,6 +63,9 @@ impl Acc {
 /// allocating.
 const SMALL_KEY: usize = 4;
 
+/// Keys summed in a tally's dense array; further keys go to the ordered map.
+const DENSE_KEYS: usize = 1024;
+
 /// What a row that passed an aggregation's filter brings to its cells.
 struct Contribution<'a> {
     /// `None` when the row has no municipality.
@@ -154,13 +157,20 @@ impl Tally {
             }
             return;
         }
-        if small {
-            let number = self.key_number(small_key);
+        let number = if small {
+            self.key_number(small_key)
+        } else {
+            None
+        };
+        if let Some(number) = number {
             self.sums[number * self.slot_count + slot as usize]
                 .0
                 .add(amount, weight);
             self.sums[number * self.slot_count + slot as usize].1 = true;
         } else {
+            if small {
+                key.extend_from_slice(&small_key[..self.key_len]);
+            }
             self.cells
                 .sums
                 .entry((slot, key))
@@ -169,21 +179,29 @@ impl Tally {
         }
     }
 
-    fn key_number(&mut self, key: [Sym; SMALL_KEY]) -> usize {
+    /// The key's number in the dense array; `None` for a key met after `DENSE_KEYS` others,
+    /// which is summed in the ordered map instead (a key of many values would make the array
+    /// as large as the number of keys times the slots).
+    fn key_number(&mut self, key: [Sym; SMALL_KEY]) -> Option<usize> {
         if let Some((last, number)) = self.last_key
             && last == key
         {
-            return number;
+            return Some(number);
         }
         let next = self.keys.len();
-        let number = *self.key_numbers.entry(key).or_insert(next);
-        if number == next {
-            self.keys.push(key);
-            self.sums
-                .resize((next + 1) * self.slot_count, (Acc::default(), false));
-        }
+        let number = match self.key_numbers.get(&key) {
+            Some(&number) => number,
+            None if next >= DENSE_KEYS => return None,
+            None => {
+                self.key_numbers.insert(key, next);
+                self.keys.push(key);
+                self.sums
+                    .resize((next + 1) * self.slot_count, (Acc::default(), false));
+                next
+            }
+        };
         self.last_key = Some((key, number));
-        number
+        Some(number)
     }
 
     fn finish(mut self) -> Cells {
@@ -338,11 +356,15 @@ impl Engine<'_> {
             for e in keys {
                 key.push(self.eval(e, &mut ctx));
             }
+            // A row outside every stratum is left out whatever else it holds: its other values
+            // (relations, perhaps) are not worth evaluating.
+            let placed = key.iter().all(|v| matches!(v, Value::Sym(_)));
+            let mut value_of = |e: &Expr| placed.then(|| self.eval(e, &mut ctx));
             let row = Contribution {
                 slot: self.slot(residence, r),
                 key: &key,
-                weight: a.weight.as_ref().map(|w| self.eval(w, &mut ctx)),
-                measured: measured.map(|m| self.eval(m, &mut ctx)),
+                weight: a.weight.as_ref().and_then(&mut value_of),
+                measured: measured.and_then(&mut value_of),
                 person: person_column.map(|pc| self.tables[r.root].value(pc, r.row as usize)),
             };
             tally.add(row);

@@ -325,7 +325,13 @@ impl<'p> Engine<'p> {
     /// Takes in another engine's counts: the same population in the same period counts the
     /// same rows, whichever engine built it.
     pub fn add_residence_counts(&self, counts: BTreeMap<(usize, usize, Period), usize>) {
-        self.without_residence.borrow_mut().extend(counts);
+        // The same rows may have been counted by several aggregations on several threads:
+        // the largest count holds them all, whichever thread counted it.
+        let mut notes = self.without_residence.borrow_mut();
+        for (key, rows) in counts {
+            let entry = notes.entry(key).or_insert(0);
+            *entry = (*entry).max(rows);
+        }
     }
 
     /// The rows without a municipality, as data-quality entries.

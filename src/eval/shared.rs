@@ -31,8 +31,9 @@ impl<K, V> Default for OnceMap<K, V> {
 impl<K: Eq + Hash, V> OnceMap<K, V> {
     /// The value of `key`, built by `build` if no thread has built it yet; a thread asking while
     /// another builds it waits for that one. The map is not locked while building, so `build`
-    /// may ask for other keys (the plan's dependencies have no cycles, so no two builds wait
-    /// for each other).
+    /// may ask for other keys. The planner refuses cycles among definitions, so no build waits
+    /// for itself or for a build that waits for it (one that did would wait for ever, not
+    /// fail).
     pub fn get_or_build(&self, key: K, build: impl FnOnce() -> V) -> Arc<V> {
         let slot = self
             .slots

@@ -257,10 +257,13 @@ impl Engine<'_> {
     pub fn slot(&self, residence: Option<usize>, r: super::rows::RowRef<'_>) -> Option<Slot> {
         match residence {
             None => Some(0),
-            Some(col) => self
-                .municipality_of(self.tables[r.root].value(col, r.row as usize))
-                .map(|m| m as Slot + 1),
+            Some(col) => self.slot_of(self.tables[r.root].value(col, r.row as usize)),
         }
+    }
+
+    /// The slot of a residence value; `None` when it is no municipality.
+    fn slot_of(&self, residence: Value) -> Option<Slot> {
+        self.municipality_of(residence).map(|m| m as Slot + 1)
     }
 
     /// Evaluates an aggregation over a period's rows, divided by `keys`.
@@ -422,7 +425,7 @@ impl Engine<'_> {
                 tally.add(Contribution {
                     slot: match &residences {
                         None => Some(0),
-                        Some(r) => self.municipality_of(r[k]).map(|m| m as Slot + 1),
+                        Some(r) => self.slot_of(r[k]),
                     },
                     key: &key,
                     weight: weights.as_ref().map(|w| w[k]),

@@ -1,6 +1,7 @@
 //! The row engine: evaluates compiled expressions over rows, materialises populations and
 //! cohorts for a period (once each, cached), and indexes rows by person for relations.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -49,42 +50,40 @@ impl View {
         }
     }
 
+    /// The column of let `i` and the rows at `positions` as positions in that column's view
+    /// (the view itself, or the base that holds the let); `None` for a let no view holds.
+    fn let_column<'v, 'p>(
+        &'v self,
+        i: usize,
+        positions: &'p [u32],
+    ) -> Option<(&'v LetColumn, Cow<'p, [u32]>)> {
+        if i >= self.own {
+            return Some((self.lets.get(i - self.own)?, Cow::Borrowed(positions)));
+        }
+        let (base, in_base) = self.base.as_ref()?;
+        let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
+        let (column, at) = base.let_column(i, &mapped)?;
+        Some((column, Cow::Owned(at.into_owned())))
+    }
+
     /// Let `i` of the rows at `positions`, read with one decision on its column's type.
     pub fn let_values(&self, i: usize, positions: &[u32]) -> Vec<Value> {
-        if i >= self.own {
-            match self.lets.get(i - self.own) {
-                Some(LetColumn::Typed(column)) => columnar::gather(Some(column), positions),
-                Some(LetColumn::Any(values)) => {
-                    positions.iter().map(|&k| values[k as usize]).collect()
-                }
-                Some(LetColumn::Missing(_)) | None => vec![Value::Missing; positions.len()],
-            }
-        } else {
-            match &self.base {
-                Some((base, in_base)) => {
-                    let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
-                    base.let_values(i, &mapped)
-                }
-                None => vec![Value::Missing; positions.len()],
-            }
+        match self.let_column(i, positions) {
+            Some((LetColumn::Typed(column), at)) => columnar::gather(Some(column), &at),
+            Some((LetColumn::Any(values), at)) => at.iter().map(|&k| values[k as usize]).collect(),
+            Some((LetColumn::Missing(_), _)) | None => vec![Value::Missing; positions.len()],
         }
     }
 
     /// Let `i` of the rows at `positions` as numbers (NaN for missing), when the let's column
     /// holds numbers or only missing values; `None` otherwise.
     pub fn let_numbers(&self, i: usize, positions: &[u32]) -> Option<Vec<f64>> {
-        if i >= self.own {
-            match self.lets.get(i - self.own)? {
-                LetColumn::Typed(Column::Num(v)) => {
-                    Some(positions.iter().map(|&k| v[k as usize]).collect())
-                }
-                LetColumn::Missing(_) => Some(vec![f64::NAN; positions.len()]),
-                _ => None,
+        match self.let_column(i, positions)? {
+            (LetColumn::Typed(Column::Num(v)), at) => {
+                Some(at.iter().map(|&k| v[k as usize]).collect())
             }
-        } else {
-            let (base, in_base) = self.base.as_ref()?;
-            let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
-            base.let_numbers(i, &mapped)
+            (LetColumn::Missing(_), _) => Some(vec![f64::NAN; positions.len()]),
+            _ => None,
         }
     }
 
@@ -469,11 +468,10 @@ impl<'p> Engine<'p> {
         let pop = &self.plan.populations[id];
         let width = pop.lets.len();
         let own = pop.own_lets_from;
-        // Conditions on the row's own columns (and simple lets, its own or its base's, written
-        // out) run first, over batches of rows (`columnar`); then those that need no `let`, and
-        // each other condition right after the last let it reads, so costly lets (relations)
-        // are computed only for rows that can still be kept.
-        // The base's lets are read from the base's view, not computed again.
+        // Conditions on the row's own columns, its base's lets (read from the base's view) and
+        // its own simple lets (written out) run first, over batches of rows (`columnar`); then
+        // those that need no `let`, and each other condition right after the last let it reads,
+        // so costly lets (relations) are computed only for rows that can still be kept.
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {
@@ -487,12 +485,10 @@ impl<'p> Engine<'p> {
             .into_iter()
             .map(|f| (last_let(f).unwrap_or(0).max(own), f))
             .collect();
-        // Own lets that read only the row's columns (and earlier such lets) are computed over
-        // the batch too, for the rows its conditions keep.
-        // So are own lets that are a relation totalled per person (`Engine::relation_totals`):
-        // each row's value is its person's total.
-        // A let computed over the batch reads the base's lets and the own lets computed before
-        // it from the batch.
+        // Own lets that read only the row's columns, the base's lets and own lets computed
+        // before them are computed over the batch too, for the rows its conditions keep (reading
+        // those lets from the batch); so are own lets that are a relation totalled per person
+        // (`Engine::relation_totals`): each row's value is its person's total.
         let person_column = self.plan.sources[pop.root].person;
         let mut at_hand: Vec<bool> = (0..width).map(|k| k < own).collect();
         let mut batch_lets: Vec<BatchLet> = Vec::with_capacity(width - own);

@@ -260,3 +260,43 @@ fn a_row_without_municipality_counts_nationally_and_is_reported() {
     assert_eq!(note.rows, 1);
     assert_eq!(note.column.as_deref(), Some("municipality"));
 }
+
+/// Rows are read many at a time, column by column; a bad value among thousands of good ones
+/// is still reported at its own line and column, and under `skip` only its row is left out.
+#[test]
+fn a_bad_value_among_many_rows_is_found_at_its_line() {
+    let mut rows = String::from(HEADER);
+    for k in 0..5000 {
+        let date = if k == 3210 {
+            "2023-13-01"
+        } else {
+            "2023-03-01"
+        };
+        // Padded and missing values take the general path within the same rows.
+        let municipality = match k % 3 {
+            0 => "101",
+            1 => " 147 ",
+            _ => "",
+        };
+        rows.push_str(&format!("{k},{date},somatic,1,{municipality}\n"));
+    }
+    let dir = data_dir("many", &rows);
+    let message = data_error(&dir.0);
+    assert!(message.contains("admissions.csv:3212:"), "{message}");
+    assert!(message.contains("column `admitted`"), "{message}");
+    assert!(message.contains("`2023-13-01`: no such day"), "{message}");
+    let outcome = run(&dir.0, BadRows::Skip).expect("the run succeeds with the row left out");
+    let quality = &outcome.report.data_quality;
+    let left_out: Vec<_> = quality.iter().filter(|q| q.first_line > 0).collect();
+    assert_eq!(left_out.len(), 1, "{quality:?}");
+    assert_eq!((left_out[0].rows, left_out[0].first_line), (1, 3212));
+    let value = |unit: u32| {
+        let row = outcome.report.rows.iter().find(|r| r.unit_code == unit);
+        row.and_then(|r| r.value)
+    };
+    // Rows 0, 3, … live in 101 (but 3210); 1, 4, … (padded) in 147; the rest only count
+    // nationally.
+    assert_eq!(value(0), Some(4999.0));
+    assert_eq!(value(101), Some(1666.0));
+    assert_eq!(value(147), Some(1667.0));
+}

@@ -6,9 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::{DataError, Exclusions};
 use super::geography::Geography;
-use super::records::Records;
+use super::records::{Records, Run};
 use super::value::{Interner, PersonIds, Value};
-use crate::plan::{ColumnType, SourcePlan, days_from_civil};
+use crate::plan::{ColumnType, SourcePlan, checked_day};
 
 pub const MISSING_DATE: i32 = i32::MIN;
 pub const MISSING_SYM: u32 = u32::MAX;
@@ -212,6 +212,31 @@ pub fn resolve(data_dir: &Path, file: &str) -> Result<PathBuf, DataError> {
     Ok(joined)
 }
 
+/// Records read in a run of [`Records::next_run`] at a time, column by column.
+const RUN_ROWS: usize = 1024;
+
+/// An extract being read: where its used columns stand, their values so far and the state
+/// of each column's reading.
+struct Reading<'a> {
+    source: &'a SourcePlan,
+    file: &'a str,
+    width: usize,
+    positions: &'a [Option<usize>],
+    categories: &'a [Option<Vec<u32>>],
+    columns: Vec<Option<Column>>,
+    recent: Vec<Recent>,
+    rows: usize,
+}
+
+impl Reading<'_> {
+    /// Takes back the values added after the last whole row.
+    fn undo(&mut self) {
+        for column in self.columns.iter_mut().flatten() {
+            column.truncate(self.rows);
+        }
+    }
+}
+
 pub struct Loader<'a> {
     pub geography: &'a Geography,
     pub symbols: &'a mut Interner,
@@ -251,7 +276,7 @@ impl Loader<'_> {
                 }
             }
         }
-        let mut columns: Vec<Option<Column>> = source
+        let columns: Vec<Option<Column>> = source
             .columns
             .iter()
             .zip(&positions)
@@ -268,53 +293,176 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
-        let mut recent: Vec<Recent> = vec![Recent::default(); source.columns.len()];
-        let mut rows = 0usize;
-        while let Some(record) = records.next_record().map_err(unreadable)? {
-            let line = record.line;
-            if record.field_count() != width {
-                let error = DataError::line(
-                    &file,
-                    line,
-                    format!(
-                        "the row has {} fields, the header has {width}",
-                        record.field_count()
-                    ),
-                );
-                self.bad_row(error)?;
+        let mut reading = Reading {
+            source,
+            file: &file,
+            width,
+            positions: &positions,
+            categories: &categories,
+            columns,
+            recent: vec![Recent::default(); source.columns.len()],
+            rows: 0,
+        };
+        loop {
+            let run = records.next_run(width, RUN_ROWS);
+            if run.rows > 0 {
+                if !self.push_run(&mut reading, &run) {
+                    // A bad value: the run again row by row, to report or leave out its rows
+                    // as single rows are.
+                    for row in 0..run.rows {
+                        let fields = |k: usize| Some(run.field(row, k));
+                        self.push_row(&mut reading, run.first_line + row, width, &fields)?;
+                    }
+                }
                 continue;
             }
-            let mut ok = true;
-            for (k, position) in positions.iter().enumerate() {
-                let Some(position) = *position else { continue };
-                let raw = record.get(position).unwrap_or(b"");
-                let (name, ty) = &source.columns[k];
-                let column = columns[k].as_mut().expect("a used column has storage");
-                if let Err(problem) =
-                    self.push(column, ty, categories[k].as_deref(), &mut recent[k], raw)
-                {
-                    let mut error = DataError::line(&file, line, problem);
-                    error.column = Some(name.clone());
-                    error.value = Some(String::from_utf8_lossy(raw).into_owned());
-                    error.source = Some(source.name.clone());
-                    ok = false;
-                    // Undo the values this row already added.
-                    for c in columns.iter_mut().flatten() {
-                        c.truncate(rows);
-                    }
-                    self.bad_row(error)?;
-                    break;
-                }
-            }
-            if ok {
-                rows += 1;
-            }
+            let Some(record) = records.next_record().map_err(unreadable)? else {
+                break;
+            };
+            let fields = |k: usize| record.get(k);
+            self.push_row(&mut reading, record.line, record.field_count(), &fields)?;
         }
         Ok(Table {
-            rows,
-            columns,
+            rows: reading.rows,
+            columns: reading.columns,
             file,
         })
+    }
+
+    /// Adds one record's values, or reports it (stopping the run or leaving the record out).
+    fn push_row<'f>(
+        &mut self,
+        reading: &mut Reading,
+        line: usize,
+        field_count: usize,
+        fields: &dyn Fn(usize) -> Option<&'f [u8]>,
+    ) -> Result<(), DataError> {
+        let width = reading.width;
+        if field_count != width {
+            let error = DataError::line(
+                reading.file,
+                line,
+                format!("the row has {field_count} fields, the header has {width}"),
+            );
+            return self.bad_row(error);
+        }
+        for (k, position) in reading.positions.iter().enumerate() {
+            let Some(position) = *position else { continue };
+            let raw = fields(position).unwrap_or(b"");
+            let (name, ty) = &reading.source.columns[k];
+            let column = reading.columns[k]
+                .as_mut()
+                .expect("a used column has storage");
+            let allowed = reading.categories[k].as_deref();
+            if let Err(problem) = self.push(column, ty, allowed, &mut reading.recent[k], raw) {
+                let mut error = DataError::line(reading.file, line, problem);
+                error.column = Some(name.clone());
+                error.value = Some(String::from_utf8_lossy(raw).into_owned());
+                error.source = Some(reading.source.name.clone());
+                // Undo the values this row already added.
+                reading.undo();
+                return self.bad_row(error);
+            }
+        }
+        reading.rows += 1;
+        Ok(())
+    }
+
+    /// Adds a run's records column by column, the usual values read by a path of their own
+    /// type; false, having added nothing, when a value is bad.
+    fn push_run(&mut self, reading: &mut Reading, run: &Run) -> bool {
+        for (k, position) in reading.positions.iter().enumerate() {
+            let Some(position) = *position else { continue };
+            let ty = &reading.source.columns[k].1;
+            let allowed = reading.categories[k].as_deref();
+            let recent = &mut reading.recent[k];
+            let column = reading.columns[k]
+                .as_mut()
+                .expect("a used column has storage");
+            let pushed = (0..run.rows).all(|row| {
+                let raw = run.field(row, position);
+                self.push_usual(column, ty, allowed, recent, raw)
+                    || self.push(column, ty, allowed, recent, raw).is_ok()
+            });
+            if !pushed {
+                reading.undo();
+                return false;
+            }
+        }
+        reading.rows += run.rows;
+        true
+    }
+
+    /// Adds a value of the usual shape (no padding, valid) as [`Loader::push`] would, with
+    /// less checking for what it cannot be; false, adding nothing, for anything else.
+    #[inline]
+    fn push_usual(
+        &mut self,
+        column: &mut Column,
+        ty: &ColumnType,
+        allowed: Option<&[u32]>,
+        recent: &mut Recent,
+        raw: &[u8],
+    ) -> bool {
+        // Without blanks or bytes beyond ASCII at either end, trimming changes nothing.
+        let unpadded = raw.first().is_some_and(u8::is_ascii_graphic)
+            && raw.last().is_some_and(u8::is_ascii_graphic);
+        match column {
+            Column::Date(days) => {
+                if raw.is_empty() {
+                    days.push(MISSING_DATE);
+                } else if recent.worth_trying() && recent.same(raw) {
+                    days.push(recent.value as i32);
+                } else {
+                    let Some(day) = day_of(raw) else {
+                        return false;
+                    };
+                    recent.remember(raw, i64::from(day));
+                    days.push(day);
+                }
+            }
+            Column::Person(ids) if unpadded => match self.persons.id_bytes(raw) {
+                Some(id) => ids.push(id),
+                None => return false,
+            },
+            Column::Unit(units) if unpadded && *ty == ColumnType::Municipality => {
+                if recent.worth_trying() && recent.same(raw) {
+                    units.push(recent.value as u32);
+                } else {
+                    let Some(code) = parse_code(raw) else {
+                        return false;
+                    };
+                    if self.geography.municipality(code).is_none() {
+                        return false;
+                    }
+                    recent.remember(raw, i64::from(code));
+                    units.push(code);
+                }
+            }
+            Column::Sym(symbols) if unpadded => {
+                if recent.worth_trying() && recent.same(raw) {
+                    symbols.push(recent.value as u32);
+                } else {
+                    let Ok(text) = std::str::from_utf8(raw) else {
+                        return false;
+                    };
+                    let sym = self.symbols.intern(text);
+                    if allowed.is_some_and(|allowed| !allowed.contains(&sym)) {
+                        return false;
+                    }
+                    recent.remember(raw, i64::from(sym));
+                    symbols.push(sym);
+                }
+            }
+            Column::Num(numbers) if unpadded && *ty == ColumnType::Integer => {
+                match parse_whole(raw) {
+                    Some(n) => numbers.push(n as f64),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn bad_row(&mut self, error: DataError) -> Result<(), DataError> {
@@ -487,7 +635,7 @@ impl Recent {
     }
 
     fn same(&mut self, bytes: &[u8]) -> bool {
-        let same = self.raw.as_slice() == bytes;
+        let same = same_bytes(&self.raw, bytes);
         if self.tries < RECENT_TRIAL {
             self.tries += 1;
             self.hits += u32::from(same);
@@ -501,6 +649,24 @@ impl Recent {
             self.raw.extend_from_slice(raw);
             self.value = value;
         }
+    }
+}
+
+/// Whether two short texts are equal, compared as words rather than through `memcmp`: the
+/// values compared are a few bytes long, at every row.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Fixed-size reads, overlapping when the length is not their size.
+    let u64_at = |s: &[u8], from: usize| u64::from_le_bytes(s[from..from + 8].try_into().unwrap());
+    let u32_at = |s: &[u8], from: usize| u32::from_le_bytes(s[from..from + 4].try_into().unwrap());
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
+        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -543,44 +709,35 @@ pub fn parse_date(text: &str) -> Result<i32, String> {
 }
 
 fn parse_date_bytes(b: &[u8]) -> Result<i32, String> {
-    // Read at every row of every date column: the shape is checked in one branch, without
-    // iterating.
-    let shape = match b {
-        &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] => {
-            let digits = [y0, y1, y2, y3, m0, m1, d0, d1].map(|c| c.wrapping_sub(b'0'));
-            if digits.iter().fold(0, |any, &d| any | u8::from(d > 9)) == 0 {
-                Some(digits)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    };
-    let Some(d) = shape else {
-        return Err("expected a date written YYYY-MM-DD".to_string());
-    };
-    let [y0, y1, y2, y3, m0, m1, d0, d1] = d.map(u32::from);
-    let y = (y0 * 1000 + y1 * 100 + y2 * 10 + y3) as i32;
-    let m = m0 * 10 + m1;
-    let d = d0 * 10 + d1;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    };
-    if d == 0 || d > days_in_month {
-        return Err("no such day".to_string());
+    match date_digits(b) {
+        None => Err("expected a date written YYYY-MM-DD".to_string()),
+        Some(_) => day_of(b).ok_or_else(|| "no such day".to_string()),
     }
-    Ok(days_from_civil(y, m, d))
+}
+
+/// The eight digits of a date written `YYYY-MM-DD`, checked in one branch without iterating.
+#[inline]
+fn date_digits(b: &[u8]) -> Option<[u8; 8]> {
+    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = b else {
+        return None;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1].map(|c| c.wrapping_sub(b'0'));
+    (digits.iter().fold(0, |any, &d| any | u8::from(d > 9)) == 0).then_some(digits)
+}
+
+/// The day of a date written `YYYY-MM-DD`, `None` for another shape or no such day: read at
+/// every row of every date column.
+#[inline]
+fn day_of(b: &[u8]) -> Option<i32> {
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = date_digits(b)?.map(u32::from);
+    let y = (y0 * 1000 + y1 * 100 + y2 * 10 + y3) as i32;
+    checked_day(y, m0 * 10 + m1, d0 * 10 + d1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::civil_from_days;
+    use crate::plan::{civil_from_days, days_from_civil};
 
     #[test]
     fn every_day_of_four_centuries_reads_back_as_itself() {

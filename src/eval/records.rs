@@ -3,6 +3,10 @@
 //! lines are skipped), reading the file in blocks of a few megabytes. A record without quotes,
 //! as nearly every row of a register extract is, is split where it lies in the block, with no
 //! copying; a record with quotes is unquoted into a buffer of its own.
+//!
+//! Most rows are read as [`Run`]s: many records at once, each without quotes, with the
+//! header's number of fields and ending its line, found eight bytes at a time. Anything else
+//! (a quote, an empty line, a short row, the end of a block) is left to [`Records::next_record`].
 
 use std::io::{self, Read};
 
@@ -22,6 +26,8 @@ pub struct Records<R> {
     unquoted: Vec<u8>,
     /// The current record's fields, as ranges of its bytes.
     fields: Vec<(usize, usize)>,
+    /// The field offsets of the current run.
+    bounds: Vec<u32>,
 }
 
 /// One record: its fields and the line it starts on.
@@ -39,6 +45,25 @@ impl Record<'_> {
     pub fn get(&self, field: usize) -> Option<&[u8]> {
         let &(start, end) = self.fields.get(field)?;
         Some(&self.bytes[start..end])
+    }
+}
+
+/// Consecutive records read at once, each with the same number of fields, no quotes and a
+/// line end of its own: record `r` starts on line `first_line + r`.
+pub struct Run<'a> {
+    pub first_line: usize,
+    pub rows: usize,
+    width: usize,
+    bytes: &'a [u8],
+    /// `width + 1` offsets into `bytes` a record: where each field starts, then one past the
+    /// record's end, as if a separator followed it.
+    bounds: &'a [u32],
+}
+
+impl Run<'_> {
+    pub fn field(&self, row: usize, field: usize) -> &[u8] {
+        let at = row * (self.width + 1) + field;
+        &self.bytes[self.bounds[at] as usize..self.bounds[at + 1] as usize - 1]
     }
 }
 
@@ -78,6 +103,25 @@ impl<R: Read> Records<R> {
             line: 1,
             unquoted: Vec::new(),
             fields: Vec::new(),
+            bounds: Vec::new(),
+        }
+    }
+
+    /// Up to `max_rows` records of `width` fields from the bytes at hand, none if the next
+    /// record is not of that kind or not read whole yet: [`Records::next_record`] takes it.
+    pub fn next_run(&mut self, width: usize, max_rows: usize) -> Run<'_> {
+        let available = (self.end - self.start).min(u32::MAX as usize - 1);
+        let bytes = &self.block[self.start..self.start + available];
+        let (rows, length) = split_run(bytes, width, max_rows, &mut self.bounds);
+        let first_line = self.line;
+        self.line += rows;
+        self.start += length;
+        Run {
+            first_line,
+            rows,
+            width,
+            bytes,
+            bounds: &self.bounds,
         }
     }
 
@@ -296,6 +340,84 @@ impl<R: Read> Records<R> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` below `limit` (at most 128): the bytes that may be
+/// special, every special byte being below `,`+1.
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    // Adding 128 - limit to a byte's low seven bits sets its high bit when they are at least
+    // `limit`, with no carry into the next byte.
+    let at_least = (word & !HIGH).wrapping_add(ONES * u64::from(128 - limit));
+    !(at_least | word) & HIGH
+}
+
+/// Splits whole records of `width` fields without quotes from the start of `bytes`, at most
+/// `max_rows`: the records found and the bytes they take, terminators included; `bounds`
+/// gets `width + 1` offsets a record (see [`Run`]).
+fn split_run(bytes: &[u8], width: usize, max_rows: usize, bounds: &mut Vec<u32>) -> (usize, usize) {
+    bounds.clear();
+    if width == 0 || max_rows == 0 {
+        return (0, 0);
+    }
+    let mut rows = 0;
+    let mut row_start = 0;
+    let mut separators = 0;
+    bounds.push(0);
+    let mut offset = 0;
+    'scan: while offset < bytes.len() {
+        let word = match bytes.get(offset..offset + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
+            None => {
+                // The last few bytes, padded with a byte that is not special.
+                let mut word = [b'x'; 8];
+                word[..bytes.len() - offset].copy_from_slice(&bytes[offset..]);
+                u64::from_le_bytes(word)
+            }
+        };
+        let mut candidates = bytes_below(word, b',' + 1);
+        while candidates != 0 {
+            let at = offset + (candidates.trailing_zeros() / 8) as usize;
+            candidates &= candidates - 1;
+            match bytes[at] {
+                b',' => {
+                    separators += 1;
+                    if separators >= width {
+                        break 'scan;
+                    }
+                    bounds.push(at as u32 + 1);
+                }
+                b'\n' if at < row_start => {} // the `\n` of a `\r\n` already taken
+                end @ (b'\n' | b'\r') => {
+                    let terminator = if end == b'\n' {
+                        1
+                    } else if bytes.get(at + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        break 'scan;
+                    };
+                    if separators + 1 != width || at == row_start {
+                        break 'scan;
+                    }
+                    bounds.push(at as u32 + 1);
+                    rows += 1;
+                    row_start = at + terminator;
+                    separators = 0;
+                    if rows == max_rows {
+                        break 'scan;
+                    }
+                    bounds.push(row_start as u32);
+                }
+                b'"' => break 'scan,
+                _ => {}
+            }
+        }
+        offset += 8;
+    }
+    bounds.truncate(rows * (width + 1));
+    (rows, row_start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +490,82 @@ mod tests {
             let (expected, actual) = both(input);
             assert_eq!(actual, expected, "input {input:?}");
         }
+    }
+
+    /// Every record with its line, read by runs of `width` fields (at most `max_rows` at a
+    /// time) where they can be, and record by record elsewhere.
+    fn by_runs(
+        input: &[u8],
+        width: usize,
+        max_rows: usize,
+        trickle: bool,
+    ) -> Vec<(usize, Vec<String>)> {
+        let reader: Box<dyn Read + '_> = if trickle {
+            Box::new(Trickle(input))
+        } else {
+            Box::new(input)
+        };
+        let mut records = Records::new(reader);
+        let text = |f: &[u8]| String::from_utf8_lossy(f).into_owned();
+        let mut read = Vec::new();
+        loop {
+            let run = records.next_run(width, max_rows);
+            if run.rows > 0 {
+                for row in 0..run.rows {
+                    let fields = (0..width).map(|k| text(run.field(row, k))).collect();
+                    read.push((run.first_line + row, fields));
+                }
+                continue;
+            }
+            let Some(r) = records.next_record().expect("reads") else {
+                return read;
+            };
+            let fields = (0..r.field_count())
+                .map(|k| text(r.get(k).expect("a field")))
+                .collect();
+            read.push((r.line, fields));
+        }
+    }
+
+    #[test]
+    fn runs_read_the_records_and_lines_that_single_records_do() {
+        let inputs = [
+            "a,b,c\n1,2,3\n4,5,6\n7,8,9",
+            "a,,c\n,,\n\n\n4,5,6\n",
+            "a,b\r\n1,2\r\n\r\n3,4\r\n5,6\r\n",
+            "a,b\r1,2\r3,4\n5,6\n",
+            "x,\"quoted, with comma\",y\n1,2,3\n1,\"a \"\"quote\"\"\",3\n4,5,6\n",
+            "x,\"two\nlines\",y\nnext,row,here\nand,one,more\n",
+            "a,b,c\n1,2\n1,2,3,4\n5,6,7\n\n8,9,10\n",
+            "a\nb\n\nc\n",
+            "naïve,ünïcode,ok\n1,2,3\n",
+            "",
+            "\n\n",
+        ];
+        for input in inputs {
+            let expected = by_runs(input.as_bytes(), 0, 0, false);
+            for width in 1..=4 {
+                for max_rows in [1, 3, 1024] {
+                    for trickle in [false, true] {
+                        let actual = by_runs(input.as_bytes(), width, max_rows, trickle);
+                        assert_eq!(actual, expected, "{input:?} width {width} by {max_rows}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_extract_is_read_in_runs_across_blocks() {
+        let mut input = String::from("person,date,code\n");
+        for k in 0..400_000 {
+            input.push_str(&format!("{k},2023-01-{:02},C{}\n", k % 28 + 1, k % 7));
+        }
+        let read = by_runs(input.as_bytes(), 3, 1024, false);
+        assert_eq!(read.len(), 400_001);
+        assert_eq!(read, by_runs(input.as_bytes(), 0, 0, false));
+        assert_eq!(read[400_000].0, 400_001);
+        assert_eq!(read[400_000].1, ["399999", "2023-01-20", "C5"]);
     }
 
     /// Lines are the file's own: `csv` does not count the empty lines it skips, which would

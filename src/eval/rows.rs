@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::columnar::{self, BatchLets};
 use super::geography::Geography;
 use super::load::{Column, Table};
-use super::shared::RunCaches;
+use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
 use crate::plan::{
     BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
@@ -420,7 +420,7 @@ impl<'p> Engine<'p> {
             _ => None,
         };
         let counting = r.function != RelatedFn::Sum;
-        let mut totals = vec![0.0; self.person_count];
+        let mut totals = filled(self.person_count, 0.0);
         let mut add = |row: RowRef<'_>, projected: Option<Value>| {
             if let Some(p) = self.person_of(row)
                 && let Some(total) = totals.get_mut(p as usize)
@@ -709,7 +709,7 @@ impl<'p> Engine<'p> {
 
     fn build_cohort(&self, id: CohortId, period: Period) -> Members {
         let cohort = &self.plan.cohorts[id];
-        let mut bits = vec![0u64; self.person_count.div_ceil(64)];
+        let mut bits = filled(self.person_count.div_ceil(64), 0u64);
         let person_column = self.plan.sources[cohort.root].person;
         let mut add = |root: usize, row: u32| {
             if let Some(pc) = person_column
@@ -806,7 +806,7 @@ impl<'p> Engine<'p> {
             }
             position += 1;
         });
-        let mut start = vec![0u32; self.person_count + 1];
+        let mut start = filled(self.person_count + 1, 0u32);
         for &(p, _) in &persons {
             start[p as usize + 1] += 1;
         }

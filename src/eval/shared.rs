@@ -67,6 +67,16 @@ pub struct RunCaches {
     pub figures: OnceMap<(IndicatorId, Level, Period), UnitFigures>,
 }
 
+/// `n` copies of `value`, written at once. A vector of zeros is otherwise allocated as pages
+/// the system fills on first touch: one read before the first write (`+=`, `|=`) maps the
+/// shared zero page, and the write after it costs a second fault and, with the run's threads
+/// about, a flush of every core's address cache.
+pub fn filled<T: Clone>(n: usize, value: T) -> Vec<T> {
+    let mut values = Vec::with_capacity(n);
+    values.resize(n, value);
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,6 +146,34 @@ pub fn year_and_place(z: i32) -> (i32, u32) {
     (TABLE_FIRST_YEAR + k as i32, place)
 }
 
+/// Days before each month's first in a common year (index 1 for January).
+const DAYS_BEFORE_MONTH: [u16; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+/// Days of each month in a common year (index 1 for January).
+const DAYS_IN_MONTH: [u8; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/// The day number of a date, `None` if there is no such day: the check and the arithmetic of
+/// every date read from an extract.
+pub fn checked_day(y: i32, m: u32, d: u32) -> Option<i32> {
+    if !(1..=12).contains(&m) {
+        return None;
+    }
+    let k = y - TABLE_FIRST_YEAR;
+    let (start, leap) = if k >= 0 && (k as usize) + 1 < TABLE_YEARS {
+        let k = k as usize;
+        (YEAR_STARTS[k], YEAR_STARTS[k + 1] - YEAR_STARTS[k] == 366)
+    } else {
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        (days_from_civil(y, 1, 1), leap)
+    };
+    let late_in_leap_year = u32::from(leap && m > 2);
+    let month_days = u32::from(DAYS_IN_MONTH[m as usize]) + u32::from(leap && m == 2);
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let day_of_year = u32::from(DAYS_BEFORE_MONTH[m as usize]) + late_in_leap_year + d - 1;
+    Some(start + day_of_year as i32)
+}
+
 /// The date of a day number.
 pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let z = z + 719468;
@@ -584,6 +612,21 @@ mod tests {
     fn reference(z: i32) -> (i32, (u32, u32)) {
         let (y, m, d) = civil_from_days(z);
         (y, (m, d))
+    }
+
+    #[test]
+    fn checked_day_agrees_with_the_calendar_and_refuses_what_is_not_a_day() {
+        for y in (1500..=2700).chain([-4, 0, 1, 9999]) {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let real = (1..=12).contains(&m)
+                        && d >= 1
+                        && civil_from_days(days_from_civil(y, m, d)) == (y, m, d);
+                    let expected = real.then(|| days_from_civil(y, m, d));
+                    assert_eq!(checked_day(y, m, d), expected, "{y}-{m}-{d}");
+                }
+            }
+        }
     }
 
     #[test]

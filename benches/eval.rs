@@ -49,6 +49,7 @@ fn admissions() -> SourcePlan {
         used: vec![true; columns.len()],
         columns,
         person: Some(0),
+        window: None,
     }
 }
 
@@ -68,6 +69,7 @@ fn csv_scanning(c: &mut Criterion) {
                 symbols: &mut symbols,
                 persons: &mut persons,
                 bad_rows: BadRows::Stop,
+                read_all_rows: true,
                 exclusions: &mut exclusions,
             };
             let table = loader.load(&source, Path::new(SAMPLE)).expect("loads");

@@ -87,7 +87,8 @@ pub struct Explanation {
     pub unit_code: u32,
     pub unit_name: String,
     pub period: String,
-    pub sources: Vec<(String, String, usize)>,
+    /// Source, file, rows read, rows dated outside the periods and left unread.
+    pub sources: Vec<(String, String, usize, usize)>,
     pub parts: Vec<PartTrace>,
     pub standard: Option<String>,
     pub strata: Vec<StratumRow>,
@@ -455,10 +456,10 @@ pub fn explain_figure(
             .find(|l| l.level == level)
             .ok_or_else(|| format!("`{indicator}` is not computed at {} level", level.name()))?;
         let period = level_plan.period;
-        let sources: Vec<(String, String, usize)> = loaded
+        let sources: Vec<(String, String, usize, usize)> = loaded
             .sources
             .iter()
-            .map(|s| (s.source.clone(), s.file.clone(), s.rows))
+            .map(|s| (s.source.clone(), s.file.clone(), s.rows, s.unread))
             .collect();
         let evaluation = eval::compute_all(engine, loaded, &mut |_| {});
         let report = report::build(plan, &evaluation);
@@ -611,8 +612,14 @@ impl Explanation {
             );
         }
         out.push_str("Records read\n");
-        for (source, file, rows) in &self.sources {
-            out.push_str(&format!("  {source:<28} {rows:>12}  ({file})\n"));
+        for (source, file, rows, unread) in &self.sources {
+            out.push_str(&format!("  {source:<28} {rows:>12}  ({file})"));
+            if *unread > 0 {
+                out.push_str(&format!(
+                    "; {unread} more dated outside the periods, not read"
+                ));
+            }
+            out.push('\n');
         }
         for part in &self.parts {
             out.push_str(&format!("\n{} — rows kept, step by step\n", part.part));

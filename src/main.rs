@@ -46,6 +46,10 @@ enum Command {
         /// What to do with a row that does not match its source's declaration
         #[arg(long, value_enum, default_value_t = OnBadRow::Stop)]
         on_bad_row: OnBadRow,
+        /// Read and check every row, also rows dated outside every period of the run (which
+        /// are otherwise left unread where no rule can keep them; `plan` shows where)
+        #[arg(long)]
+        read_all_rows: bool,
         /// The title of report.html
         #[arg(long, default_value = "Nationale mål for sundhedsvæsenet")]
         title: String,
@@ -204,8 +208,17 @@ fn main() -> ExitCode {
             out,
             geography,
             on_bad_row,
+            read_all_rows,
             title,
-        } => run(&paths, data, &out, geography, on_bad_row, &title),
+        } => run(
+            &paths,
+            data,
+            &out,
+            geography,
+            on_bad_row,
+            read_all_rows,
+            &title,
+        ),
         Command::ExplainError { code } => explain_error(&code),
     }
 }
@@ -326,6 +339,7 @@ fn run(
     out: &std::path::Path,
     geography: Option<PathBuf>,
     on_bad_row: OnBadRow,
+    read_all_rows: bool,
     title: &str,
 ) -> ExitCode {
     let checked = match checked_rules(paths) {
@@ -340,6 +354,7 @@ fn run(
         OnBadRow::Stop => indikator::eval::BadRows::Stop,
         OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
+    options.read_all_rows = read_all_rows;
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut progress = |step: &str| {
@@ -368,8 +383,16 @@ fn run(
                 .iter()
                 .filter(|r| r.suppressed.is_some())
                 .count();
+            let unread: usize = outcome.evaluation.sources.iter().map(|s| s.unread).sum();
+            let unread = if unread > 0 {
+                format!(
+                    " ({unread} rows dated outside the run's periods left unread; --read-all-rows reads them)"
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "ok: {} figures of {} indicators ({} not shown) from {} extracts; {} data-quality notes; wrote {} to {}",
+                "ok: {} figures of {} indicators ({} not shown) from {} extracts{unread}; {} data-quality notes; wrote {} to {}",
                 report.rows.len(),
                 outcome.evaluation.indicators.len(),
                 suppressed,

@@ -87,5 +87,6 @@ pub fn options(data_dir: impl Into<PathBuf>) -> Options {
         geography: data_dir.join("reference").join("municipalities.csv"),
         data_dir,
         bad_rows: eval::BadRows::Stop,
+        read_all_rows: false,
     }
 }

@@ -8,7 +8,7 @@ use super::error::{DataError, Exclusions};
 use super::geography::Geography;
 use super::records::{Records, Run};
 use super::value::{Interner, PersonIds, Value};
-use crate::plan::{ColumnType, SourcePlan, checked_day};
+use crate::plan::{ColumnType, RowWindow, SourcePlan, checked_day};
 
 pub const MISSING_DATE: i32 = i32::MIN;
 pub const MISSING_SYM: u32 = u32::MAX;
@@ -138,6 +138,8 @@ impl Column {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub rows: usize,
+    /// Rows outside the source's window of needed rows, left unread.
+    pub unread: usize,
     pub columns: Vec<Option<Column>>,
     /// The file as shown in messages.
     pub file: String,
@@ -223,12 +225,25 @@ struct Reading<'a> {
     width: usize,
     positions: &'a [Option<usize>],
     categories: &'a [Option<Vec<u32>>],
+    /// The used columns in the order they are read: the window's column first.
+    order: Vec<usize>,
+    /// The rows to keep, by a date column, when the run needs no others.
+    window: Option<RowWindow>,
     columns: Vec<Option<Column>>,
     recent: Vec<Recent>,
     rows: usize,
+    /// Rows outside the window, left unread.
+    unread: usize,
+    /// The rows of the current run inside the window.
+    kept: Vec<u32>,
 }
 
 impl Reading<'_> {
+    fn within(&self, day: i32) -> bool {
+        self.window
+            .is_none_or(|w| w.first_day <= day && day <= w.last_day)
+    }
+
     /// Takes back the values added after the last whole row.
     fn undo(&mut self) {
         for column in self.columns.iter_mut().flatten() {
@@ -242,6 +257,8 @@ pub struct Loader<'a> {
     pub symbols: &'a mut Interner,
     pub persons: &'a mut PersonIds,
     pub bad_rows: BadRows,
+    /// Read every row, also those outside the source's window of needed rows.
+    pub read_all_rows: bool,
     pub exclusions: &'a mut Exclusions,
 }
 
@@ -293,25 +310,57 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
+        let window = source.window.filter(|w| {
+            !self.read_all_rows
+                && positions[w.column].is_some()
+                && source.columns[w.column].1 == ColumnType::Date
+        });
+        let mut order: Vec<usize> = (0..positions.len())
+            .filter(|&k| positions[k].is_some())
+            .collect();
+        if let Some(w) = window {
+            order.retain(|&k| k != w.column);
+            order.insert(0, w.column);
+        }
         let mut reading = Reading {
             source,
             file: &file,
             width,
             positions: &positions,
             categories: &categories,
+            order,
+            window,
             columns,
             recent: vec![Recent::default(); source.columns.len()],
             rows: 0,
+            unread: 0,
+            kept: Vec::new(),
         };
+        self.read_rows(&mut reading, &mut records, &unreadable)?;
+        Ok(Table {
+            rows: reading.rows,
+            unread: reading.unread,
+            columns: reading.columns,
+            file,
+        })
+    }
+
+    fn read_rows<R: std::io::Read>(
+        &mut self,
+        reading: &mut Reading,
+        records: &mut Records<R>,
+        unreadable: &dyn Fn(std::io::Error) -> DataError,
+    ) -> Result<(), DataError> {
+        let width = reading.width;
         loop {
             let run = records.next_run(width, RUN_ROWS);
             if run.rows > 0 {
-                if !self.push_run(&mut reading, &run) {
+                if !self.push_run(reading, &run) {
                     // A bad value: the run again row by row, to report or leave out its rows
                     // as single rows are.
                     for row in 0..run.rows {
                         let fields = |k: usize| Some(run.field(row, k));
-                        self.push_row(&mut reading, run.first_line + row, width, &fields)?;
+                        self.push_row(reading, run.first_line + row, width, &fields)?;
                     }
                 }
                 continue;
@@ -320,13 +369,9 @@ impl Loader<'_> {
                 break;
             };
             let fields = |k: usize| record.get(k);
-            self.push_row(&mut reading, record.line, record.field_count(), &fields)?;
+            self.push_row(reading, record.line, record.field_count(), &fields)?;
         }
-        Ok(Table {
-            rows: reading.rows,
-            columns: reading.columns,
-            file,
-        })
+        Ok(())
     }
 
     /// Adds one record's values, or reports it (stopping the run or leaving the record out).
@@ -346,8 +391,10 @@ impl Loader<'_> {
             );
             return self.bad_row(error);
         }
-        for (k, position) in reading.positions.iter().enumerate() {
-            let Some(position) = *position else { continue };
+        for (i, &k) in reading.order.iter().enumerate() {
+            let Some(position) = reading.positions[k] else {
+                continue;
+            };
             let raw = fields(position).unwrap_or(b"");
             let (name, ty) = &reading.source.columns[k];
             let column = reading.columns[k]
@@ -363,6 +410,15 @@ impl Loader<'_> {
                 reading.undo();
                 return self.bad_row(error);
             }
+            if i == 0
+                && reading.window.is_some()
+                && let Some(Column::Date(days)) = &reading.columns[k]
+                && !reading.within(days[reading.rows])
+            {
+                reading.undo();
+                reading.unread += 1;
+                return Ok(());
+            }
         }
         reading.rows += 1;
         Ok(())
@@ -371,25 +427,58 @@ impl Loader<'_> {
     /// Adds a run's records column by column, the usual values read by a path of their own
     /// type; false, having added nothing, when a value is bad.
     fn push_run(&mut self, reading: &mut Reading, run: &Run) -> bool {
-        for (k, position) in reading.positions.iter().enumerate() {
-            let Some(position) = *position else { continue };
+        let mut kept = std::mem::take(&mut reading.kept);
+        kept.clear();
+        let mut every_row = true;
+        for (i, &k) in reading.order.iter().enumerate() {
+            let Some(position) = reading.positions[k] else {
+                continue;
+            };
             let ty = &reading.source.columns[k].1;
             let allowed = reading.categories[k].as_deref();
             let recent = &mut reading.recent[k];
             let column = reading.columns[k]
                 .as_mut()
                 .expect("a used column has storage");
-            let pushed = (0..run.rows).all(|row| {
+            let mut push = |row: usize| {
                 let raw = run.field(row, position);
                 self.push_usual(column, ty, allowed, recent, raw)
                     || self.push(column, ty, allowed, recent, raw).is_ok()
-            });
+            };
+            let pushed = if every_row {
+                (0..run.rows).all(push)
+            } else {
+                kept.iter().all(|&row| push(row as usize))
+            };
             if !pushed {
                 reading.undo();
+                reading.kept = kept;
                 return false;
             }
+            if i == 0 && reading.window.is_some() {
+                // The window's column is read first: the other columns are read only for the
+                // rows dated inside it.
+                let first = reading.rows;
+                let days = match &reading.columns[k] {
+                    Some(Column::Date(days)) => &days[first..],
+                    _ => unreachable!("a window's column holds dates"),
+                };
+                kept.extend((0..run.rows as u32).filter(|&row| reading.within(days[row as usize])));
+                if kept.len() < run.rows {
+                    every_row = false;
+                    if let Some(Column::Date(days)) = &mut reading.columns[k] {
+                        for (to, &row) in kept.iter().enumerate() {
+                            days[first + to] = days[first + row as usize];
+                        }
+                        days.truncate(first + kept.len());
+                    }
+                }
+            }
         }
-        reading.rows += run.rows;
+        let rows = if every_row { run.rows } else { kept.len() };
+        reading.rows += rows;
+        reading.unread += run.rows - rows;
+        reading.kept = kept;
         true
     }
 

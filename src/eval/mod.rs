@@ -39,6 +39,9 @@ pub struct Options {
     pub data_dir: PathBuf,
     pub geography: PathBuf,
     pub bad_rows: BadRows,
+    /// Read every row of every extract, also those outside the periods of the run (which are
+    /// otherwise left unread where the plan proves no rule can keep them).
+    pub read_all_rows: bool,
 }
 
 /// The figures of one indicator at one level.
@@ -65,6 +68,9 @@ pub struct SourceSummary {
     pub source: String,
     pub file: String,
     pub rows: usize,
+    /// Rows left unread: dated outside every period of the run, by `window`'s column.
+    pub unread: usize,
+    pub window: Option<crate::plan::RowWindow>,
 }
 
 pub struct Evaluation {
@@ -105,6 +111,7 @@ pub fn with_engine<R>(
             // Declared but read by no rule: nothing to scan.
             tables.push(load::Table {
                 rows: 0,
+                unread: 0,
                 columns: vec![None; source.columns.len()],
                 file: source.file.clone(),
             });
@@ -130,6 +137,8 @@ pub fn with_engine<R>(
             source: source.name.clone(),
             file: source.file.clone(),
             rows: table.rows,
+            unread: table.unread,
+            window: source.window.filter(|_| !options.read_all_rows),
         });
         tables.insert(k, table);
     }
@@ -184,6 +193,7 @@ fn load_in_parallel(
             symbols: &mut symbols,
             persons: &mut persons,
             bad_rows: options.bad_rows,
+            read_all_rows: options.read_all_rows,
             exclusions: &mut exclusions,
         };
         let table = loader.load(&plan.sources[k], &options.data_dir);

@@ -115,6 +115,7 @@ mod tests {
         (0..plan.sources.len())
             .map(|k| Table {
                 rows: rows(k),
+                unread: 0,
                 columns: vec![None; plan.sources[k].columns.len()],
                 file: plan.sources[k].file.clone(),
             })

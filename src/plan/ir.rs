@@ -217,6 +217,17 @@ pub struct SourcePlan {
     pub used: Vec<bool>,
     /// Index of the person column, if any.
     pub person: Option<usize>,
+    /// The rows the run needs, when every use keeps only rows dated in a period
+    /// ([`super::windows`]); `None` when every row may matter.
+    pub window: Option<RowWindow>,
+}
+
+/// The rows of a source a run needs: those whose date `column` lies in `first_day..=last_day`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowWindow {
+    pub column: usize,
+    pub first_day: i32,
+    pub last_day: i32,
 }
 
 /// Where a field of a row comes from.

@@ -7,6 +7,7 @@
 
 pub mod ir;
 mod lower;
+pub mod windows;
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -21,10 +22,20 @@ pub use ir::*;
 
 use crate::syntax::ast::RuleFile;
 
+/// A day number as `YYYY-MM-DD`.
+pub fn format_day(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Builds the plan of a checked rule set.
 pub fn plan(files: &[RuleFile]) -> Result<Plan, String> {
     let mut plan = lower::lower(files)?;
     plan.order = order(&plan)?;
+    let windows = windows::row_windows(&plan);
+    for (source, window) in plan.sources.iter_mut().zip(windows) {
+        source.window = window;
+    }
     Ok(plan)
 }
 
@@ -104,8 +115,17 @@ impl Plan {
                     .filter(|(_, u)| **u)
                     .map(|((n, _), _)| n.as_str())
                     .collect();
+                let rows = match s.window {
+                    Some(w) => format!(
+                        "; only rows with {} from {} to {} (the periods of the run)",
+                        s.columns[w.column].0,
+                        format_day(w.first_day),
+                        format_day(w.last_day)
+                    ),
+                    None => String::new(),
+                };
                 format!(
-                    "scan `{}` once, reading {}",
+                    "scan `{}` once, reading {}{rows}",
                     s.file,
                     if used.is_empty() {
                         "no columns".to_string()

@@ -55,6 +55,9 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub tabel_1: Vec<GoalCount>,
     pub rows_read: Vec<(String, usize)>,
+    /// Rows of each extract dated outside every period of the run, left unread (only the
+    /// extracts that had such rows).
+    pub rows_unread: Vec<(String, usize)>,
     pub data_quality: Vec<Exclusion>,
 }
 
@@ -237,6 +240,12 @@ pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) 
             .sources
             .iter()
             .map(|s| (s.file.clone(), s.rows))
+            .collect(),
+        rows_unread: evaluation
+            .sources
+            .iter()
+            .filter(|s| s.unread > 0)
+            .map(|s| (s.file.clone(), s.unread))
             .collect(),
         data_quality,
     }

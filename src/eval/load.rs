@@ -500,13 +500,10 @@ impl Loader<'_> {
             Column::Date(days) => {
                 if raw.is_empty() {
                     days.push(MISSING_DATE);
-                } else if recent.worth_trying() && recent.same(raw) {
-                    days.push(recent.value as i32);
                 } else {
-                    let Some(day) = day_of(raw) else {
+                    let Some(day) = recent.day_of(raw) else {
                         return false;
                     };
-                    recent.remember(raw, i64::from(day));
                     days.push(day);
                 }
             }
@@ -713,12 +710,38 @@ struct Recent {
     value: i64,
     tries: u32,
     hits: u32,
+    /// A date column's days by date met: (the date's digits, its day); 0 for no entry.
+    days: Vec<(u64, i32)>,
 }
+
+/// Entries of a date column's cache of days: a column's dates mostly come from a few years.
+const DAY_CACHE_BITS: u32 = 12;
 
 /// Rows a column is watched for before its repeats are judged.
 const RECENT_TRIAL: u32 = 4096;
 
 impl Recent {
+    /// The day of a date written `YYYY-MM-DD`, from the cache if the date was met before.
+    #[inline]
+    fn day_of(&mut self, raw: &[u8]) -> Option<i32> {
+        let Ok(&[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]) = <&[u8; 10]>::try_from(raw) else {
+            return day_of(raw);
+        };
+        // The eight digits are the key, one to one; none is zero, so 0 marks a free entry.
+        let key = u64::from_le_bytes([y0, y1, y2, y3, m0, m1, d0, d1]);
+        if self.days.is_empty() {
+            self.days = vec![(0, 0); 1 << DAY_CACHE_BITS];
+        }
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DAY_CACHE_BITS)) as usize;
+        let (cached, day) = self.days[slot];
+        if cached == key {
+            return Some(day);
+        }
+        let day = day_of(raw)?;
+        self.days[slot] = (key, day);
+        Some(day)
+    }
+
     fn worth_trying(&self) -> bool {
         self.tries < RECENT_TRIAL || self.hits >= self.tries / 4
     }
@@ -836,6 +859,24 @@ mod tests {
             let (y, m, d) = civil_from_days(day);
             let text = format!("{y:04}-{m:02}-{d:02}");
             assert_eq!(parse_date(&text), Ok(day), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_date_column_s_cache_gives_each_date_its_own_day() {
+        let mut recent = Recent::default();
+        let first = days_from_civil(1990, 1, 1);
+        let last = days_from_civil(2030, 12, 31);
+        // Twice over more dates than the cache has entries: hits, misses and collisions.
+        for _ in 0..2 {
+            for day in first..=last {
+                let (y, m, d) = civil_from_days(day);
+                let text = format!("{y:04}-{m:02}-{d:02}");
+                assert_eq!(recent.day_of(text.as_bytes()), Some(day), "{text}");
+            }
+            for text in ["2023-02-29", "2023-13-01", "2023/01/01", "2023-01-1", ""] {
+                assert_eq!(recent.day_of(text.as_bytes()), None, "{text:?}");
+            }
         }
     }
 

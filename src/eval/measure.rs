@@ -277,13 +277,9 @@ impl Engine<'_> {
         keys: &[Expr],
         values: Option<&Expr>,
     ) -> Arc<Cells> {
-        // Plan nodes stay put for the whole run, so an aggregation's address names it; the
-        // keys are compared by content, since each level holds its own copy of its strata.
-        let key = (
-            a as *const Aggregation as usize,
-            period,
-            format!("{keys:?}|{values:?}"),
-        );
+        // Compared by content: indicators often share an aggregation (`count of` the residents
+        // as a rate's denominator), and each level holds its own copy of its strata.
+        let key = (period, format!("{a:?}|{keys:?}|{values:?}"));
         self.caches
             .cells
             .get_or_build(key, || self.compute_cells(a, period, keys, values))

@@ -63,7 +63,7 @@ pub struct RunCaches {
     /// Rows by person, for relations `of same person`.
     pub person_indexes: OnceMap<PersonIndexKey, PersonIndex>,
     /// By (aggregation's address in the plan, period, keys and values as written).
-    pub cells: OnceMap<(usize, Period, String), Cells>,
+    pub cells: OnceMap<(Period, String), Cells>,
     pub figures: OnceMap<(IndicatorId, Level, Period), UnitFigures>,
 }
 

@@ -179,6 +179,24 @@ impl Tally {
         }
     }
 
+    /// What [`Tally::add`] does with a row of no key, no weight and `amount` (a count's 1),
+    /// when the tally neither averages nor counts persons.
+    fn add_unkeyed(&mut self, slot: Option<Slot>, amount: f64) {
+        let slot = match slot {
+            Some(slot) => slot as usize,
+            None => {
+                self.cells.without_residence += 1;
+                0
+            }
+        };
+        let number = self
+            .key_number([0; SMALL_KEY])
+            .expect("the first key has a number");
+        let cell = &mut self.sums[number * self.slot_count + slot];
+        cell.0.add(amount, 1.0);
+        cell.1 = true;
+    }
+
     /// The key's number in the dense array; `None` for a key met after `DENSE_KEYS` others,
     /// which is summed in the ordered map instead (a key of many values would make the array
     /// as large as the number of keys times the slots).
@@ -415,6 +433,24 @@ impl Engine<'_> {
             } else {
                 None
             };
+            if keys.is_empty() && weights.is_none() && !tally.means && !tally.persons {
+                // A count or sum by municipality alone, the usual aggregation.
+                for k in 0..rows.len() {
+                    let slot = match &residences {
+                        None => Some(0),
+                        Some(r) => self.slot_of(r[k]),
+                    };
+                    let amount = match &measures {
+                        None => 1.0,
+                        Some(m) => match m[k].number() {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                    };
+                    tally.add_unkeyed(slot, amount);
+                }
+                continue;
+            }
             for k in 0..rows.len() {
                 key.clear();
                 key.extend(key_values.iter().map(|v| v[k]));

@@ -528,6 +528,9 @@ impl Loader<'_> {
             Column::Sym(symbols) if unpadded => {
                 if recent.worth_trying() && recent.same(raw) {
                     symbols.push(recent.value as u32);
+                } else if let Some(sym) = recent.known_text(raw) {
+                    recent.remember(raw, i64::from(sym));
+                    symbols.push(sym);
                 } else {
                     let Ok(text) = std::str::from_utf8(raw) else {
                         return false;
@@ -537,6 +540,7 @@ impl Loader<'_> {
                         return false;
                     }
                     recent.remember(raw, i64::from(sym));
+                    recent.know_text(raw, sym);
                     symbols.push(sym);
                 }
             }
@@ -712,7 +716,54 @@ struct Recent {
     hits: u32,
     /// A date column's days by date met: (the date's digits, its day); 0 for no entry.
     days: Vec<(u64, i32)>,
+    /// A text column's numbers by short text met (codes, categories), bypassing the interner.
+    texts: Vec<KnownText>,
 }
+
+/// A text of at most 16 bytes, as two words read from its start and its end (overlapping
+/// for a shorter text) and its length: one to one with the text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ShortText {
+    head: u64,
+    tail: u64,
+    len: u64,
+}
+
+impl ShortText {
+    #[inline]
+    fn of(raw: &[u8]) -> Option<ShortText> {
+        let n = raw.len();
+        let u64_at = |from: usize| u64::from_le_bytes(raw[from..from + 8].try_into().unwrap());
+        let u32_at =
+            |from: usize| u64::from(u32::from_le_bytes(raw[from..from + 4].try_into().unwrap()));
+        let (head, tail) = match n {
+            1..4 => (raw.iter().fold(0, |w, &b| w << 8 | u64::from(b)), 0),
+            4..8 => (u32_at(0), u32_at(n - 4)),
+            8..=16 => (u64_at(0), u64_at(n - 8)),
+            _ => return None,
+        };
+        Some(ShortText {
+            head,
+            tail,
+            len: n as u64,
+        })
+    }
+
+    fn slot(&self) -> usize {
+        let mixed = self.head ^ self.tail.rotate_left(29) ^ self.len;
+        (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TEXT_CACHE_BITS)) as usize
+    }
+}
+
+/// A short text's number; `len` 0 for a free entry.
+#[derive(Debug, Clone, Copy, Default)]
+struct KnownText {
+    text: ShortText,
+    sym: u32,
+}
+
+/// Entries of a text column's cache of numbers.
+const TEXT_CACHE_BITS: u32 = 10;
 
 /// Entries of a date column's cache of days: a column's dates mostly come from a few years.
 const DAY_CACHE_BITS: u32 = 12;
@@ -740,6 +791,24 @@ impl Recent {
         let day = day_of(raw)?;
         self.days[slot] = (key, day);
         Some(day)
+    }
+
+    /// The number of a short text met before in the column (valid where it was met).
+    #[inline]
+    fn known_text(&self, raw: &[u8]) -> Option<u32> {
+        let text = ShortText::of(raw)?;
+        let known = self.texts.get(text.slot())?;
+        (known.text == text).then_some(known.sym)
+    }
+
+    fn know_text(&mut self, raw: &[u8], sym: u32) {
+        let Some(text) = ShortText::of(raw) else {
+            return;
+        };
+        if self.texts.is_empty() {
+            self.texts = vec![KnownText::default(); 1 << TEXT_CACHE_BITS];
+        }
+        self.texts[text.slot()] = KnownText { text, sym };
     }
 
     fn worth_trying(&self) -> bool {

@@ -94,53 +94,49 @@ pub fn with_engine<R>(
     work: impl FnOnce(&Engine<'_>, Loaded, &mut dyn FnMut(&str)) -> R,
 ) -> Result<R, DataError> {
     let geography = Geography::load(&options.geography)?;
-    let mut symbols = Interner::new(&plan.symbols);
-    let mut persons = PersonIds::default();
-    let mut exclusions = Exclusions::default();
-    let mut tables = Vec::new();
-    let mut sources = Vec::new();
     let used: Vec<usize> = (0..plan.sources.len())
         .filter(|&k| plan.sources[k].used.iter().any(|u| *u))
         .collect();
     progress(&format!("reading {} extracts", used.len()));
-    let mut loaded = load_in_parallel(plan, options, &geography, &used);
-    // The extracts in the plan's order; the first bad one stops the run.
-    let mut parts = Vec::new();
-    for (k, source) in plan.sources.iter().enumerate() {
-        let Some(slot) = loaded.get_mut(&k) else {
-            // Declared but read by no rule: nothing to scan.
-            tables.push(load::Table {
+    let mut merged = Merged {
+        symbols: Interner::new(&plan.symbols),
+        persons: PersonIds::default(),
+        exclusions: Exclusions::default(),
+        tables: plan
+            .sources
+            .iter()
+            .map(|source| load::Table {
+                // Declared but read by no rule: nothing to scan.
                 rows: 0,
                 unread: 0,
                 columns: vec![None; source.columns.len()],
                 file: source.file.clone(),
-            });
-            continue;
-        };
-        let part = slot.take().expect("each extract is merged once");
-        let table = part.table?;
-        parts.push((k, table, part.symbols, part.persons, part.exclusions));
-    }
-    // Numbers of each thread's texts and persons in the run's interners, in a fixed order
-    // (the extracts' order, each thread's first appearances), so the run is deterministic
-    // whatever the threads did.
-    let person_keys: Vec<&[PersonKey]> = parts.iter().map(|p| p.3.as_slice()).collect();
-    let person_maps = persons.merge_all(&person_keys, cores());
-    for ((k, mut table, part_symbols, _, part_exclusions), person_map) in
-        parts.into_iter().zip(person_maps)
-    {
-        let source = &plan.sources[k];
-        let symbol_map = symbols.merge(&part_symbols);
-        table.renumber(&symbol_map, &person_map);
-        exclusions.entries.extend(part_exclusions.entries);
-        sources.push(SourceSummary {
-            source: source.name.clone(),
-            file: source.file.clone(),
-            rows: table.rows,
-            unread: table.unread,
-            window: source.window.filter(|_| !options.read_all_rows),
-        });
-        tables.insert(k, table);
+            })
+            .collect(),
+        sources: Vec::new(),
+        error: None,
+    };
+    // Each extract is merged into the run's numbering as soon as it and every extract before
+    // it in the plan are read, on this thread, while the loading threads read on.
+    let mut waiting: HashMap<usize, LoadedPart> = HashMap::new();
+    let mut next = 0;
+    load_in_parallel(plan, options, &geography, &used, &mut |k, part| {
+        waiting.insert(k, part);
+        while let Some(part) = used.get(next).and_then(|k| waiting.remove(k)) {
+            merged.merge(plan, options, used[next], part);
+            next += 1;
+        }
+    });
+    let Merged {
+        symbols,
+        persons,
+        exclusions,
+        tables,
+        sources,
+        error,
+    } = merged;
+    if let Some(error) = error {
+        return Err(error);
     }
     let person_count = persons.len();
     // The ids themselves are not needed after numbering: free their table (hundreds of MB at
@@ -153,6 +149,47 @@ pub fn with_engine<R>(
         exclusions,
     };
     Ok(work(&engine, loaded, progress))
+}
+
+/// The extracts merged so far, in the plan's order: the run's numbering of texts and persons
+/// (each extract's first appearances in turn, so the numbers do not depend on the threads)
+/// and the tables renumbered to it.
+struct Merged {
+    symbols: Interner,
+    persons: PersonIds,
+    exclusions: Exclusions,
+    tables: Vec<load::Table>,
+    sources: Vec<SourceSummary>,
+    /// The first bad extract in the plan's order: it stops the run.
+    error: Option<DataError>,
+}
+
+impl Merged {
+    fn merge(&mut self, plan: &Plan, options: &Options, k: usize, part: LoadedPart) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut table = match part.table {
+            Ok(table) => table,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        let person_map = self.persons.merge_in_turn(&part.persons);
+        let symbol_map = self.symbols.merge(&part.symbols);
+        table.renumber(&symbol_map, &person_map);
+        self.exclusions.entries.extend(part.exclusions.entries);
+        let source = &plan.sources[k];
+        self.sources.push(SourceSummary {
+            source: source.name.clone(),
+            file: source.file.clone(),
+            rows: table.rows,
+            unread: table.unread,
+            window: source.window.filter(|_| !options.read_all_rows),
+        });
+        self.tables[k] = table;
+    }
 }
 
 /// One extract read by a loading thread, with the texts and persons it met, numbered by that
@@ -174,7 +211,8 @@ fn load_in_parallel(
     options: &Options,
     geography: &Geography,
     used: &[usize],
-) -> HashMap<usize, Option<LoadedPart>> {
+    loaded: &mut dyn FnMut(usize, LoadedPart),
+) {
     let threads = cores().min(used.len()).max(1);
     let size = |k: usize| {
         load::resolve(&options.data_dir, &plan.sources[k].file)
@@ -208,27 +246,27 @@ fn load_in_parallel(
     // an extract takes (its rows, its columns' types), so the shares are not fixed in advance.
     // What each extract holds does not depend on the thread that read it.
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let (done, arrived) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (load_one, next, by_size) = (&load_one, &next, &by_size);
-                scope.spawn(move || {
-                    let mut loaded = Vec::new();
-                    loop {
-                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&(_, k)) = by_size.get(taken) else {
-                            return loaded;
-                        };
-                        loaded.push((k, Some(load_one(k))));
+        for _ in 0..threads {
+            let (load_one, next, by_size, done) = (&load_one, &next, &by_size, done.clone());
+            scope.spawn(move || {
+                loop {
+                    let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(_, k)) = by_size.get(taken) else {
+                        return;
+                    };
+                    if done.send((k, load_one(k))).is_err() {
+                        return;
                     }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a loading thread panicked"))
-            .collect()
-    })
+                }
+            });
+        }
+        drop(done);
+        for (k, part) in arrived {
+            loaded(k, part);
+        }
+    });
 }
 
 /// The threads to work on: the machine's cores.

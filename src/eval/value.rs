@@ -143,11 +143,6 @@ struct Pages {
 }
 
 impl Pages {
-    fn get(&self, n: u64) -> Option<u32> {
-        let first = *self.first_slot.get(&(n >> PAGE_BITS))? as usize;
-        Some(self.slots[first + (n as usize & (PAGE - 1))]).filter(|&k| k != UNNUMBERED)
-    }
-
     fn slot(&mut self, n: u64) -> &mut u32 {
         let slots = &mut self.slots;
         let first = *self.first_slot.entry(n >> PAGE_BITS).or_insert_with(|| {
@@ -267,6 +262,15 @@ impl PersonIds {
 
     /// Numbers `keys` (another `PersonIds`' persons, by number) in `self`, in order, and
     /// returns the new number of each.
+    /// [`PersonIds::merge`] of one extract after those merged before it; the first decides
+    /// whether numeric ids are indexed in pages.
+    pub fn merge_in_turn(&mut self, keys: &[PersonKey]) -> Vec<u32> {
+        if self.keys.is_empty() && self.pages.is_none() {
+            self.index_in_pages_if_compact(&[keys]);
+        }
+        self.merge(keys)
+    }
+
     pub fn merge(&mut self, keys: &[PersonKey]) -> Vec<u32> {
         if self.keys.is_empty() && self.pages.is_none() {
             // The first extract merged brings most persons: grow the table once.
@@ -282,17 +286,6 @@ impl PersonIds {
                 Some(&id) => id,
                 None => self.text(Arc::clone(t)),
             },
-        }
-    }
-
-    /// The number of a person already numbered.
-    fn lookup(&self, key: &PersonKey) -> Option<u32> {
-        match key {
-            PersonKey::Number(n) => match &self.pages {
-                Some(pages) => pages.get(*n),
-                None => self.numbers.get(n).copied(),
-            },
-            PersonKey::Text(t) => self.texts.get(&**t).copied(),
         }
     }
 
@@ -323,58 +316,6 @@ impl PersonIds {
         if !pages.is_empty() {
             self.pages = Some(Pages::default());
         }
-    }
-
-    /// As [`PersonIds::merge`] of each of `parts` in turn, giving the same numbers, with the
-    /// lookups on `threads` threads: the first part is merged first (it usually brings most
-    /// persons), then every other part's keys are looked up at once, and only the keys not
-    /// found are numbered, part by part in order.
-    pub fn merge_all(&mut self, parts: &[&[PersonKey]], threads: usize) -> Vec<Vec<u32>> {
-        if self.keys.is_empty() {
-            self.index_in_pages_if_compact(parts);
-        }
-        if self.pages.is_some() {
-            // A lookup in pages is fast enough to merge in turn, on one thread.
-            return parts.iter().map(|keys| self.merge(keys)).collect();
-        }
-        let Some((first, rest)) = parts.split_first() else {
-            return Vec::new();
-        };
-        let mut out = vec![self.merge(first)];
-        let known: Vec<Vec<Option<u32>>> = {
-            let this = &*self;
-            let look = |keys: &[PersonKey]| keys.iter().map(|k| this.lookup(k)).collect();
-            let threads = threads.clamp(1, rest.len().max(1));
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let look = &look;
-                        scope.spawn(move || {
-                            rest.iter()
-                                .enumerate()
-                                .filter(|(k, _)| k % threads == t)
-                                .map(|(k, keys)| (k, look(keys)))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                let mut found: Vec<(usize, Vec<Option<u32>>)> = handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("a merging thread panicked"))
-                    .collect();
-                found.sort_by_key(|(k, _)| *k);
-                found.into_iter().map(|(_, f)| f).collect()
-            })
-        };
-        for (keys, known) in rest.iter().zip(known) {
-            out.push(
-                keys.iter()
-                    .zip(known)
-                    .map(|(key, number)| number.unwrap_or_else(|| self.merge_one(key)))
-                    .collect(),
-            );
-        }
-        out
     }
 }
 
@@ -474,10 +415,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn merging_all_at_once_gives_the_numbers_of_merging_in_turn() {
+    fn merging_in_turn_gives_the_numbers_of_a_table() {
         let key = |n: u64| PersonKey::Number(n);
-        // Ids 1-9 fill a page well enough; with 10^12 among them (a second page), the hash
-        // table numbers them.
+        // The first extract's ids 1-9 fill a page well enough: pages index them, and a later
+        // id far away (10^12) gets a page of its own.
         for far in [8, 1_000_000_000_000] {
             let parts: Vec<Vec<PersonKey>> = vec![
                 vec![key(5), key(1), key(9)],
@@ -486,19 +427,18 @@ mod tests {
                 vec![],
                 vec![key(7), key(far)],
             ];
-            let mut in_turn = PersonIds::default();
-            let expected: Vec<Vec<u32>> = parts.iter().map(|p| in_turn.merge(p)).collect();
+            let mut table = PersonIds::default();
+            let expected: Vec<Vec<u32>> = parts.iter().map(|p| table.merge(p)).collect();
+            assert!(table.pages.is_none());
             assert_eq!(expected[4], vec![5, 6]);
-            for threads in [1, 2, 3] {
-                let mut at_once = PersonIds::default();
-                let slices: Vec<&[PersonKey]> = parts.iter().map(|p| p.as_slice()).collect();
-                assert_eq!(at_once.merge_all(&slices, threads), expected);
-                assert_eq!(at_once.len(), in_turn.len());
-                assert_eq!(at_once.pages.is_none(), far > 9);
-                // Ids numbered later go through the same index.
-                assert_eq!(at_once.id("9"), 2);
-                assert_eq!(at_once.id("3"), 7);
-            }
+            let mut in_turn = PersonIds::default();
+            let numbers: Vec<Vec<u32>> = parts.iter().map(|p| in_turn.merge_in_turn(p)).collect();
+            assert_eq!(numbers, expected);
+            assert!(in_turn.pages.is_some());
+            assert_eq!(in_turn.len(), table.len());
+            // Ids numbered later go through the same index.
+            assert_eq!(in_turn.id("9"), 2);
+            assert_eq!(in_turn.id("3"), 7);
         }
     }
 

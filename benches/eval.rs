@@ -49,7 +49,7 @@ fn admissions() -> SourcePlan {
         used: vec![true; columns.len()],
         columns,
         person: Some(0),
-        window: None,
+        windows: Vec::new(),
     }
 }
 

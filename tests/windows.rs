@@ -18,14 +18,16 @@ source visits {
   columns {
     person: person
     day: date
+    ended: date
     flag: bool
     municipality: municipality
   }
 }
 "#;
 
-/// Every use of `visits` keeps only rows with `day` in the period: a population, a cohort, a
-/// relation and an aggregation straight over the source.
+/// Every use of `visits` keeps only rows with `day` or `ended` around the period: a
+/// population, a cohort, relations (one bounded by `in period`, one within 30 days after an
+/// outer row's `day`, itself in the period) and an aggregation straight over the source.
 const BOUNDED: &str = r#"
 cohort flagged {
   persons of visits
@@ -36,6 +38,34 @@ population visits_in_period {
   from visits
   where day in period
   let later_visits = count(x in visits of same person where x.day in period and x.day > day)
+  let soon_after = count(x in visits of same person where x.day within 30 days after day)
+}
+
+population visits_ended {
+  from visits
+  where ended in period
+}
+
+indicator soon_after {
+  title "Visits soon after"
+  goal g
+  unit "antal"
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure sum
+  numerator sum soon_after of visits_in_period
+}
+
+indicator ended {
+  title "Ended"
+  goal g
+  unit "antal"
+  improvement lower
+  levels national, municipality
+  period 2023 compare 2022
+  measure count
+  numerator count of visits_ended where flag
 }
 
 indicator flagged_share {
@@ -115,7 +145,7 @@ fn write_data(visits: &str) -> Dir {
     fs::write(dir.join("reference/municipalities.csv"), GEOGRAPHY).unwrap();
     fs::write(
         dir.join("visits.csv"),
-        format!("person,day,flag,municipality\n{visits}"),
+        format!("person,day,ended,flag,municipality\n{visits}"),
     )
     .unwrap();
     Dir(dir)
@@ -132,27 +162,30 @@ fn unread(outcome: &Outcome) -> usize {
     outcome.evaluation.sources.iter().map(|s| s.unread).sum()
 }
 
-/// (person, year, day of year, flag, municipality)
-fn visits() -> impl Strategy<Value = Vec<(u32, i32, u32, bool, usize)>> {
-    let visit = (
-        0u32..30,
-        2019i32..2026,
-        0u32..365,
-        prop::bool::ANY,
-        0usize..3,
-    );
+/// A visit: person, its day and its end (year, month, day), flag, municipality.
+type Visit = (u32, (i32, u32, u32), (i32, u32, u32), bool, usize);
+
+fn visits() -> impl Strategy<Value = Vec<Visit>> {
+    let date = (2019i32..2026, 1u32..13, 1u32..29);
+    let visit = (0u32..30, date.clone(), date, prop::bool::ANY, 0usize..3);
     prop::collection::vec(visit, 1..150)
 }
 
-fn csv_of(visits: &[(u32, i32, u32, bool, usize)]) -> String {
+fn csv_of(visits: &[Visit]) -> String {
     visits
         .iter()
-        .map(|&(person, year, day, flag, m)| {
-            let (month, day) = (1 + day / 31, 1 + day % 28);
-            let municipality = [101, 102, 201][m];
-            format!("{person},{year}-{month:02}-{day:02},{flag},{municipality}\n")
+        .map(|&(person, (y, m, d), (ey, em, ed), flag, k)| {
+            let municipality = [101, 102, 201][k];
+            format!("{person},{y}-{m:02}-{d:02},{ey}-{em:02}-{ed:02},{flag},{municipality}\n")
         })
         .collect()
+}
+
+/// Whether the run needs a visit: `day` from 2022 to 30 January 2024, or `ended` in
+/// 2022-2023.
+fn needed(&(_, day, ended, ..): &Visit) -> bool {
+    let in_years = |(y, _, _): (i32, u32, u32)| (2022..=2023).contains(&y);
+    in_years(day) || day.0 == 2024 && day.1 == 1 && day.2 <= 30 || in_years(ended)
 }
 
 proptest! {
@@ -166,7 +199,7 @@ proptest! {
         prop_assert_eq!(&windowed.report.rows, &everything.report.rows);
         prop_assert_eq!(&windowed.report.data_quality, &everything.report.data_quality);
         // The run's periods are 2022 and 2023.
-        let outside = visits.iter().filter(|v| !(2022..=2023).contains(&v.1)).count();
+        let outside = visits.iter().filter(|v| !needed(v)).count();
         prop_assert_eq!(unread(&windowed), outside);
         prop_assert_eq!(unread(&everything), 0);
     }
@@ -174,7 +207,7 @@ proptest! {
 
 #[test]
 fn a_use_that_may_keep_any_row_reads_every_row() {
-    let dir = write_data("1,2019-05-01,true,101\n1,2023-05-01,false,101\n");
+    let dir = write_data("1,2019-05-01,2019-05-02,true,101\n1,2023-05-01,2023-05-02,false,101\n");
     let bounded = run(&dir, &[BOUNDED], false).unwrap();
     assert_eq!(unread(&bounded), 1);
     let outcome = run(&dir, &[BOUNDED, UNBOUNDED], false).unwrap();
@@ -197,21 +230,32 @@ fn the_plan_says_which_rows_are_read() {
         db
     });
     let plan = indikator::plan::plan(&checked.files).unwrap();
-    let window = plan.sources[0].window.expect("a window");
-    assert_eq!(plan.sources[0].columns[window.column].0, "day");
+    let source = &plan.sources[0];
+    let windows: Vec<(&str, String, String)> = source
+        .windows
+        .iter()
+        .map(|w| {
+            (
+                source.columns[w.column].0.as_str(),
+                indikator::plan::format_day(w.first_day),
+                indikator::plan::format_day(w.last_day),
+            )
+        })
+        .collect();
+    let day = |d: &str| d.to_string();
     assert_eq!(
-        (
-            indikator::plan::format_day(window.first_day),
-            indikator::plan::format_day(window.last_day)
-        ),
-        ("2022-01-01".to_string(), "2023-12-31".to_string())
+        windows,
+        [
+            ("day", day("2022-01-01"), day("2024-01-30")),
+            ("ended", day("2022-01-01"), day("2023-12-31"))
+        ]
     );
 }
 
 /// A row left unread is not checked: a bad value in it stops only a run that reads every row.
 #[test]
 fn a_bad_value_in_an_unread_row_stops_only_a_run_that_reads_it() {
-    let dir = write_data("1,2019-05-01,maybe,101\n1,2023-05-01,false,101\n");
+    let dir = write_data("1,2019-05-01,2019-05-01,maybe,101\n1,2023-05-01,2023-05-01,false,101\n");
     let outcome = run(&dir, &[BOUNDED], false).expect("the 2019 row is not read");
     assert_eq!(unread(&outcome), 1);
     match run(&dir, &[BOUNDED], true) {
@@ -224,7 +268,7 @@ fn a_bad_value_in_an_unread_row_stops_only_a_run_that_reads_it() {
         Ok(_) => panic!("expected the bad row to stop the run"),
     }
     // The date that decides is always checked.
-    let dir = write_data("1,2019-02-30,true,101\n");
+    let dir = write_data("1,2019-02-30,2019-03-01,true,101\n");
     assert!(matches!(
         run(&dir, &[BOUNDED], false),
         Err(RunError::Data(_))

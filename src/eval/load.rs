@@ -225,23 +225,28 @@ struct Reading<'a> {
     width: usize,
     positions: &'a [Option<usize>],
     categories: &'a [Option<Vec<u32>>],
-    /// The used columns in the order they are read: the window's column first.
+    /// The used columns in the order they are read: the windows' columns first.
     order: Vec<usize>,
-    /// The rows to keep, by a date column, when the run needs no others.
-    window: Option<RowWindow>,
+    /// The rows to keep, by date columns, when the run needs no others: those any window
+    /// holds.
+    windows: Vec<RowWindow>,
     columns: Vec<Option<Column>>,
     recent: Vec<Recent>,
     rows: usize,
-    /// Rows outside the window, left unread.
+    /// Rows outside every window, left unread.
     unread: usize,
-    /// The rows of the current run inside the window.
+    /// The rows of the current run inside a window.
     kept: Vec<u32>,
 }
 
 impl Reading<'_> {
-    fn within(&self, day: i32) -> bool {
-        self.window
-            .is_none_or(|w| w.first_day <= day && day <= w.last_day)
+    /// Whether a window holds the row just added at `row` of the windows' columns.
+    fn needed(&self, row: usize) -> bool {
+        self.windows.is_empty()
+            || self.windows.iter().any(|w| match &self.columns[w.column] {
+                Some(Column::Date(days)) => w.first_day <= days[row] && days[row] <= w.last_day,
+                _ => true,
+            })
     }
 
     /// Takes back the values added after the last whole row.
@@ -310,18 +315,20 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
-        let window = source.window.filter(|w| {
-            !self.read_all_rows
-                && positions[w.column].is_some()
-                && source.columns[w.column].1 == ColumnType::Date
-        });
-        let mut order: Vec<usize> = (0..positions.len())
-            .filter(|&k| positions[k].is_some())
-            .collect();
-        if let Some(w) = window {
-            order.retain(|&k| k != w.column);
-            order.insert(0, w.column);
-        }
+        let readable = |w: &&RowWindow| {
+            positions[w.column].is_some() && source.columns[w.column].1 == ColumnType::Date
+        };
+        let windows: Vec<RowWindow> =
+            if self.read_all_rows || !source.windows.iter().all(|w| readable(&w)) {
+                Vec::new()
+            } else {
+                source.windows.clone()
+            };
+        let mut order: Vec<usize> = windows.iter().map(|w| w.column).collect();
+        order.extend(
+            (0..positions.len())
+                .filter(|&k| positions[k].is_some() && !windows.iter().any(|w| w.column == k)),
+        );
         let mut reading = Reading {
             source,
             file: &file,
@@ -329,7 +336,7 @@ impl Loader<'_> {
             positions: &positions,
             categories: &categories,
             order,
-            window,
+            windows,
             columns,
             recent: vec![Recent::default(); source.columns.len()],
             rows: 0,
@@ -410,11 +417,7 @@ impl Loader<'_> {
                 reading.undo();
                 return self.bad_row(error);
             }
-            if i == 0
-                && reading.window.is_some()
-                && let Some(Column::Date(days)) = &reading.columns[k]
-                && !reading.within(days[reading.rows])
-            {
+            if i + 1 == reading.windows.len() && !reading.needed(reading.rows) {
                 reading.undo();
                 reading.unread += 1;
                 return Ok(());
@@ -455,22 +458,22 @@ impl Loader<'_> {
                 reading.kept = kept;
                 return false;
             }
-            if i == 0 && reading.window.is_some() {
-                // The window's column is read first: the other columns are read only for the
-                // rows dated inside it.
+            if i + 1 == reading.windows.len() {
+                // The windows' columns are read first: the other columns are read only for the
+                // rows dated inside a window.
                 let first = reading.rows;
-                let days = match &reading.columns[k] {
-                    Some(Column::Date(days)) => &days[first..],
-                    _ => unreachable!("a window's column holds dates"),
-                };
-                kept.extend((0..run.rows as u32).filter(|&row| reading.within(days[row as usize])));
+                kept.extend(
+                    (0..run.rows as u32).filter(|&row| reading.needed(first + row as usize)),
+                );
                 if kept.len() < run.rows {
                     every_row = false;
-                    if let Some(Column::Date(days)) = &mut reading.columns[k] {
-                        for (to, &row) in kept.iter().enumerate() {
-                            days[first + to] = days[first + row as usize];
+                    for w in &reading.windows {
+                        if let Some(Column::Date(days)) = &mut reading.columns[w.column] {
+                            for (to, &row) in kept.iter().enumerate() {
+                                days[first + to] = days[first + row as usize];
+                            }
+                            days.truncate(first + kept.len());
                         }
-                        days.truncate(first + kept.len());
                     }
                 }
             }

@@ -70,7 +70,7 @@ pub struct SourceSummary {
     pub rows: usize,
     /// Rows left unread: dated outside every period of the run, by `window`'s column.
     pub unread: usize,
-    pub window: Option<crate::plan::RowWindow>,
+    pub windows: Vec<crate::plan::RowWindow>,
 }
 
 pub struct Evaluation {
@@ -186,7 +186,11 @@ impl Merged {
             file: source.file.clone(),
             rows: table.rows,
             unread: table.unread,
-            window: source.window.filter(|_| !options.read_all_rows),
+            windows: if options.read_all_rows {
+                Vec::new()
+            } else {
+                source.windows.clone()
+            },
         });
         self.tables[k] = table;
     }

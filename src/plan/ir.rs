@@ -217,9 +217,10 @@ pub struct SourcePlan {
     pub used: Vec<bool>,
     /// Index of the person column, if any.
     pub person: Option<usize>,
-    /// The rows the run needs, when every use keeps only rows dated in a period
-    /// ([`super::windows`]); `None` when every row may matter.
-    pub window: Option<RowWindow>,
+    /// The rows the run needs, when every use keeps only rows dated around a period
+    /// ([`super::windows`]): those that any of these windows holds; empty when every row may
+    /// matter.
+    pub windows: Vec<RowWindow>,
 }
 
 /// The rows of a source a run needs: those whose date `column` lies in `first_day..=last_day`.

@@ -177,7 +177,7 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
         used: vec![false; columns.len()],
         columns,
         person,
-        window: None,
+        windows: Vec::new(),
     }
 }
 

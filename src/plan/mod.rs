@@ -34,7 +34,7 @@ pub fn plan(files: &[RuleFile]) -> Result<Plan, String> {
     plan.order = order(&plan)?;
     let windows = windows::row_windows(&plan);
     for (source, window) in plan.sources.iter_mut().zip(windows) {
-        source.window = window;
+        source.windows = window;
     }
     Ok(plan)
 }
@@ -115,14 +115,25 @@ impl Plan {
                     .filter(|(_, u)| **u)
                     .map(|((n, _), _)| n.as_str())
                     .collect();
-                let rows = match s.window {
-                    Some(w) => format!(
-                        "; only rows with {} from {} to {} (the periods of the run)",
-                        s.columns[w.column].0,
-                        format_day(w.first_day),
-                        format_day(w.last_day)
-                    ),
-                    None => String::new(),
+                let windows: Vec<String> = s
+                    .windows
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{} from {} to {}",
+                            s.columns[w.column].0,
+                            format_day(w.first_day),
+                            format_day(w.last_day)
+                        )
+                    })
+                    .collect();
+                let rows = if windows.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; only rows with {} (around the periods of the run)",
+                        windows.join(" or ")
+                    )
                 };
                 format!(
                     "scan `{}` once, reading {}{rows}",

@@ -1,37 +1,58 @@
 //! Which rows of each extract can matter to a run. A source whose every use keeps only rows
-//! with one of its date columns `in period` needs no row dated outside every period the run
-//! evaluates: the loader leaves such rows unread (see `eval::load`), which at national scale
-//! spares most of a register that goes back further than the report.
+//! with one of its date columns in a window around the period needs no row dated outside every
+//! such window of the run: the loader leaves such rows unread (see `eval::load`), which at
+//! national scale spares most of a register that goes back further than the report.
 //!
-//! The proof is deliberately narrow: a use counts as restricted only when the condition is a
-//! top-level conjunct of the use's own filter, not negated, on a date column of the source's
-//! rows. Any other use of the source (a standard population, a filter without such a conjunct,
-//! a reported-figures source) leaves the source read whole.
+//! The proof is deliberately narrow. A use bounds the rows only by a top-level conjunct of its
+//! own filter, not negated, on a date column of the source's rows: `column in period`, or, in
+//! a relation, `x.column within N days after/before column` of an outer row that is itself
+//! kept `in period`. A row is needed when any use's bound may keep it; any other use of the
+//! source (a standard population, a filter without such a conjunct, a reported-figures
+//! source) leaves the source read whole.
+
+use std::collections::BTreeMap;
 
 use super::ir::{Aggregate, BinOp, ColumnType, Expr, Field, Plan, Related, RowSet, RowWindow};
 
-/// What the uses of a source found so far say about its rows.
+/// A use's bound on a date column: the rows kept lie from `before` days before a period's
+/// first day to `after` days after its last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bound {
+    column: usize,
+    before: i32,
+    after: i32,
+}
+
+/// What the uses of a source found so far say about its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Uses {
-    None,
-    /// Every use so far keeps only rows with this date column in the period.
-    InPeriod(usize),
+    /// Every use so far is bounded: by column, the widest bound.
+    Bounded(BTreeMap<usize, (i32, i32)>),
     /// Some use may keep any row.
     Any,
 }
 
 impl Uses {
-    fn add(self, column: Option<usize>) -> Uses {
-        match (self, column) {
-            (Uses::None, Some(c)) => Uses::InPeriod(c),
-            (Uses::InPeriod(a), Some(c)) if a == c => Uses::InPeriod(a),
-            _ => Uses::Any,
+    fn add(&mut self, bound: Option<Bound>) {
+        match (&mut *self, bound) {
+            (Uses::Bounded(columns), Some(b)) => {
+                let widest = columns.entry(b.column).or_insert((b.before, b.after));
+                *widest = (widest.0.max(b.before), widest.1.max(b.after));
+            }
+            _ => *self = Uses::Any,
         }
     }
 }
 
-/// Each source's window of needed rows, `None` when any row may matter.
-pub fn row_windows(plan: &Plan) -> Vec<Option<RowWindow>> {
+/// A relation with the date columns of the outer row that are kept `in period`.
+struct InContext<'p> {
+    related: &'p Related,
+    outer_in_period: Vec<usize>,
+}
+
+/// Each source's windows of needed rows (a row is needed when any of them holds it); empty
+/// when any row may matter.
+pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
     let periods = plan
         .indicators
         .iter()
@@ -42,63 +63,99 @@ pub fn row_windows(plan: &Plan) -> Vec<Option<RowWindow>> {
         Some((a, b)) => Some((a.min(p.first_day), b.max(p.last_day))),
     });
     let Some((first_day, last_day)) = span else {
-        return vec![None; plan.sources.len()];
+        return vec![Vec::new(); plan.sources.len()];
     };
-    let mut uses = vec![Uses::None; plan.sources.len()];
-    let mut note = |rows: RowSet, conditions: &[&Expr], row: &dyn Fn(&Expr) -> Option<usize>| {
-        if let RowSet::Source(s) = rows {
-            let column = conditions
-                .iter()
-                .flat_map(|c| conjuncts(c))
-                .find_map(|c| match c {
-                    Expr::InPeriod {
-                        value,
-                        negated: false,
-                    } => row(value).filter(|&k| plan.sources[s].columns[k].1 == ColumnType::Date),
+    let is_date = |s: usize, k: usize| plan.sources[s].columns[k].1 == ColumnType::Date;
+    let mut uses = vec![Uses::Bounded(BTreeMap::new()); plan.sources.len()];
+    // The columns of a row set's rows that its own conditions keep `in period`.
+    let in_period = |conditions: &[&Expr]| -> Vec<usize> {
+        conditions
+            .iter()
+            .flat_map(|c| conjuncts(c))
+            .filter_map(|c| match c {
+                Expr::InPeriod {
+                    value,
+                    negated: false,
+                } => match value.as_ref() {
+                    Expr::Field(Field::Column(k)) => Some(*k),
                     _ => None,
-                });
-            uses[s] = uses[s].add(column);
+                },
+                _ => None,
+            })
+            .collect()
+    };
+    let mut population_in_period: Vec<Vec<usize>> = vec![Vec::new(); plan.populations.len()];
+    for (id, population) in plan.populations.iter().enumerate() {
+        let filters: Vec<&Expr> = population.filters.iter().collect();
+        let mut columns: Vec<usize> = in_period(&filters)
+            .into_iter()
+            .filter(|&k| is_date(population.root, k))
+            .collect();
+        if let Some(base) = population.base {
+            // A base defined later is not known yet: its columns are left out, which only
+            // bounds fewer relations.
+            columns.extend(&population_in_period[base]);
         }
+        population_in_period[id] = columns;
+    }
+    let rows_in_period = |rows: RowSet, filters: &[&Expr]| -> Vec<usize> {
+        let root = match rows {
+            RowSet::Source(s) => s,
+            RowSet::Population(p) => plan.populations[p].root,
+        };
+        let mut columns: Vec<usize> = in_period(filters)
+            .into_iter()
+            .filter(|&k| is_date(root, k))
+            .collect();
+        if let RowSet::Population(p) = rows {
+            columns.extend(&population_in_period[p]);
+        }
+        columns
     };
-    let own_column = |e: &Expr| match e {
-        Expr::Field(Field::Column(k)) => Some(*k),
-        _ => None,
-    };
-    // Within a relation's filter its own row is the innermost bound one.
-    let related_column = |e: &Expr| match e {
-        Expr::Bound {
-            depth: 0,
-            field: Field::Column(k),
-        } => Some(*k),
-        _ => None,
-    };
-    let mut relations = Vec::new();
-    for population in &plan.populations {
+    let mut relations: Vec<InContext> = Vec::new();
+    for (id, population) in plan.populations.iter().enumerate() {
         if population.base.is_none() {
             let filters: Vec<&Expr> = population.filters.iter().collect();
-            note(RowSet::Source(population.root), &filters, &own_column);
+            let bound = in_period(&filters)
+                .into_iter()
+                .find(|&k| is_date(population.root, k))
+                .map(|column| Bound {
+                    column,
+                    before: 0,
+                    after: 0,
+                });
+            uses[population.root].add(bound);
         }
-        let exprs = population.lets.iter().map(|(_, e)| e);
-        exprs
+        let outer = &population_in_period[id];
+        for e in population
+            .lets
+            .iter()
+            .map(|(_, e)| e)
             .chain(&population.filters)
-            .for_each(|e| each_relation(e, &mut relations));
+        {
+            found(e, outer, &mut relations);
+        }
     }
     for cohort in &plan.cohorts {
         let filters: Vec<&Expr> = cohort.filters.iter().collect();
-        note(cohort.rows, &filters, &own_column);
-        cohort
-            .lets
-            .iter()
-            .chain(&cohort.filters)
-            .for_each(|e| each_relation(e, &mut relations));
+        if let RowSet::Source(s) = cohort.rows {
+            let bound = in_period(&filters).into_iter().find(|&k| is_date(s, k));
+            uses[s].add(bound.map(|column| Bound {
+                column,
+                before: 0,
+                after: 0,
+            }));
+        }
+        let outer = rows_in_period(cohort.rows, &filters);
+        for e in cohort.lets.iter().chain(&cohort.filters) {
+            found(e, &outer, &mut relations);
+        }
     }
     for standard in &plan.standards {
-        note(RowSet::Source(standard.source), &[], &own_column);
-        standard
-            .filters
-            .iter()
-            .chain([&standard.weight])
-            .for_each(|e| each_relation(e, &mut relations));
+        uses[standard.source].add(None);
+        for e in standard.filters.iter().chain([&standard.weight]) {
+            found(e, &[], &mut relations);
+        }
     }
     for indicator in &plan.indicators {
         let aggregations = [&indicator.numerator, &indicator.denominator]
@@ -108,16 +165,26 @@ pub fn row_windows(plan: &Plan) -> Vec<Option<RowWindow>> {
             .chain(indicator.tallies.iter().map(|t| &t.aggregation));
         for aggregation in aggregations {
             let filters: Vec<&Expr> = aggregation.filter.iter().collect();
-            note(aggregation.rows, &filters, &own_column);
+            if let RowSet::Source(s) = aggregation.rows {
+                let bound = in_period(&filters).into_iter().find(|&k| is_date(s, k));
+                uses[s].add(bound.map(|column| Bound {
+                    column,
+                    before: 0,
+                    after: 0,
+                }));
+            }
+            let outer = rows_in_period(aggregation.rows, &filters);
             let summed = match &aggregation.function {
                 Aggregate::Sum(e) => Some(e),
                 Aggregate::Count { .. } => None,
             };
-            [&aggregation.filter, &aggregation.weight, &aggregation.ages]
+            let exprs = [&aggregation.filter, &aggregation.weight, &aggregation.ages]
                 .into_iter()
                 .flatten()
-                .chain(summed)
-                .for_each(|e| each_relation(e, &mut relations));
+                .chain(summed);
+            for e in exprs {
+                found(e, &outer, &mut relations);
+            }
         }
         let others = indicator.value_over.iter().map(|(e, _)| e);
         let by = indicator.tallies.iter().filter_map(|t| t.by.as_ref());
@@ -126,27 +193,102 @@ pub fn row_windows(plan: &Plan) -> Vec<Option<RowWindow>> {
             .iter()
             .filter_map(|l| l.standardisation.as_ref())
             .flat_map(|s| s.numerator_strata.iter().chain(&s.denominator_strata));
-        others
-            .chain(by.map(|(_, e)| e))
-            .chain(strata)
-            .for_each(|e| each_relation(e, &mut relations));
+        for e in others.chain(by.map(|(_, e)| e)).chain(strata) {
+            found(e, &[], &mut relations);
+        }
     }
-    for related in relations {
-        let filters: Vec<&Expr> = related.filter.iter().collect();
-        note(related.rows, &filters, &related_column);
+    for InContext {
+        related,
+        outer_in_period,
+    } in relations
+    {
+        let RowSet::Source(s) = related.rows else {
+            continue;
+        };
+        let bound = related
+            .filter
+            .iter()
+            .flat_map(conjuncts)
+            .find_map(|c| related_bound(c, &outer_in_period))
+            .filter(|b| is_date(s, b.column));
+        uses[s].add(bound);
     }
     plan.sources
         .iter()
         .zip(uses)
         .map(|(source, uses)| match uses {
-            Uses::InPeriod(column) if !source.aggregate => Some(RowWindow {
-                column,
-                first_day,
-                last_day,
-            }),
-            _ => None,
+            Uses::Bounded(columns) if !source.aggregate && !columns.is_empty() => columns
+                .into_iter()
+                .map(|(column, (before, after))| RowWindow {
+                    column,
+                    first_day: first_day - before,
+                    last_day: last_day + after,
+                })
+                .collect(),
+            _ => Vec::new(),
         })
         .collect()
+}
+
+/// Adds the relations in `e` (nested ones too), whose outer row has `outer` kept `in period`.
+fn found<'p>(e: &'p Expr, outer: &[usize], relations: &mut Vec<InContext<'p>>) {
+    let mut inner = Vec::new();
+    each_relation(e, &mut inner);
+    relations.extend(inner.into_iter().map(|related| InContext {
+        related,
+        outer_in_period: outer.to_vec(),
+    }));
+}
+
+/// The bound a condition of a relation's filter puts on the relation's own rows, given the
+/// outer row's columns kept `in period`.
+fn related_bound(condition: &Expr, outer_in_period: &[usize]) -> Option<Bound> {
+    let own = |e: &Expr| match e {
+        Expr::Bound {
+            depth: 0,
+            field: Field::Column(k),
+        } => Some(*k),
+        _ => None,
+    };
+    match condition {
+        Expr::InPeriod {
+            value,
+            negated: false,
+        } => own(value).map(|column| Bound {
+            column,
+            before: 0,
+            after: 0,
+        }),
+        Expr::Within {
+            value,
+            anchor,
+            days,
+            after,
+        } => {
+            let column = own(value)?;
+            let Expr::Field(Field::Column(anchor)) = anchor.as_ref() else {
+                return None;
+            };
+            if !outer_in_period.contains(anchor) || !(0.0..=36_500.0).contains(days) {
+                return None;
+            }
+            let days = days.ceil() as i32;
+            Some(if *after {
+                Bound {
+                    column,
+                    before: 0,
+                    after: days,
+                }
+            } else {
+                Bound {
+                    column,
+                    before: days,
+                    after: 0,
+                }
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The parts of a condition joined by `and`.
@@ -232,8 +374,9 @@ indicator counted {
 }
 "#;
 
-    /// The window of `visits` when population `kept` is `population`.
-    fn window_of(population: &str) -> Option<(String, i32, i32)> {
+    /// The windows of `visits` (column, first day, last day) when population `kept` is
+    /// `population`.
+    fn windows_of(population: &str) -> Vec<(String, i32, i32)> {
         let mut db = SourceDb::new();
         db.add(
             "rules.ind",
@@ -244,8 +387,10 @@ indicator counted {
         let plan = crate::plan::plan(&checked.files).expect("a plan");
         let source = &plan.sources[0];
         source
-            .window
+            .windows
+            .iter()
             .map(|w| (source.columns[w.column].0.clone(), w.first_day, w.last_day))
+            .collect()
     }
 
     #[test]
@@ -254,15 +399,41 @@ indicator counted {
             crate::plan::days_from_civil(2021, 1, 1),
             crate::plan::days_from_civil(2023, 12, 31),
         );
-        let bounded = Some(("day".to_string(), first, last));
-        assert_eq!(window_of("from visits\nwhere day in period"), bounded);
+        let day = vec![("day".to_string(), first, last)];
+        assert_eq!(windows_of("from visits\nwhere day in period"), day);
         assert_eq!(
-            window_of("from visits\nwhere flag and (day in period and ended >= day)"),
-            bounded
+            windows_of("from visits\nwhere flag and (day in period and ended >= day)"),
+            day
         );
         assert_eq!(
-            window_of("from visits\nwhere flag\nwhere day in period"),
-            bounded
+            windows_of("from visits\nwhere flag\nwhere day in period"),
+            day
+        );
+        // A relation bounded by its own `in period`, on another column: either may keep a row.
+        assert_eq!(
+            windows_of(
+                "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.ended in period)"
+            ),
+            vec![
+                ("day".to_string(), first, last),
+                ("ended".to_string(), first, last)
+            ]
+        );
+        // Within 30 days after (14 before) the outer row's day, itself in the period.
+        assert_eq!(
+            windows_of(
+                "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.flag and x.ended within 30 days after day)"
+            ),
+            vec![
+                ("day".to_string(), first, last),
+                ("ended".to_string(), first, last + 30)
+            ]
+        );
+        assert_eq!(
+            windows_of(
+                "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.day within 14 days before day)"
+            ),
+            vec![("day".to_string(), first - 14, last)]
         );
     }
 
@@ -275,9 +446,11 @@ indicator counted {
             "from visits\nwhere day in period or flag",
             "from visits\nwhere day < period.start",
             "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.flag)",
-            "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.ended in period)",
+            // The anchor `ended` is not kept in the period.
+            "from visits\nwhere day in period\nlet again = exists(x in visits of same person where x.day within 30 days after ended)",
+            "from visits\nwhere flag\nlet again = exists(x in visits of same person where x.day within 30 days after day)",
         ] {
-            assert_eq!(window_of(population), None, "{population}");
+            assert_eq!(windows_of(population), Vec::new(), "{population}");
         }
     }
 }

@@ -8,7 +8,7 @@
 //! (numbers compared, a text or person column tested against constants, a date in the period)
 //! are tested straight on the columns, with the same answers.
 
-use super::load::{Column, MISSING_BOOL, MISSING_DATE, MISSING_SYM};
+use super::load::{Column, MISSING_DATE, MISSING_SYM};
 use super::rows::{
     Engine, View, band, binary, call, equal, in_cohort, in_period, negative, not, within,
 };
@@ -236,51 +236,9 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 
 /// A column's values at `rows`, read with one decision on the column's type for the batch.
 pub(super) fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
-    let at = |r: &u32| *r as usize;
     match column {
         None => vec![Value::Missing; rows.len()],
-        Some(Column::Date(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                MISSING_DATE => Value::Missing,
-                d => Value::Date(d),
-            })
-            .collect(),
-        Some(Column::Sym(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                MISSING_SYM => Value::Missing,
-                s => Value::Sym(s),
-            })
-            .collect(),
-        Some(Column::Person(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                MISSING_SYM => Value::Missing,
-                p => Value::Person(p),
-            })
-            .collect(),
-        Some(Column::Unit(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                MISSING_SYM => Value::Missing,
-                u => Value::Unit(u),
-            })
-            .collect(),
-        Some(Column::Num(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                x if x.is_nan() => Value::Missing,
-                x => Value::Num(x),
-            })
-            .collect(),
-        Some(Column::Bool(v)) => rows
-            .iter()
-            .map(|r| match v[at(r)] {
-                MISSING_BOOL => Value::Missing,
-                b => Value::Bool(b == 1),
-            })
-            .collect(),
+        Some(column) => column.gather(rows),
     }
 }
 

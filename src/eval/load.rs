@@ -44,34 +44,27 @@ impl Column {
 
     pub fn get(&self, row: usize) -> Value {
         match self {
-            Column::Num(v) => {
-                let x = v[row];
-                if x.is_nan() {
-                    Value::Missing
-                } else {
-                    Value::Num(x)
-                }
-            }
-            Column::Date(v) => match v[row] {
-                MISSING_DATE => Value::Missing,
-                d => Value::Date(d),
-            },
-            Column::Bool(v) => match v[row] {
-                MISSING_BOOL => Value::Missing,
-                b => Value::Bool(b == 1),
-            },
-            Column::Sym(v) => match v[row] {
-                MISSING_SYM => Value::Missing,
-                s => Value::Sym(s),
-            },
-            Column::Person(v) => match v[row] {
-                MISSING_SYM => Value::Missing,
-                p => Value::Person(p),
-            },
-            Column::Unit(v) => match v[row] {
-                MISSING_SYM => Value::Missing,
-                u => Value::Unit(u),
-            },
+            Column::Num(v) => num_value(v[row]),
+            Column::Date(v) => date_value(v[row]),
+            Column::Bool(v) => bool_value(v[row]),
+            Column::Sym(v) => sym_value(v[row]),
+            Column::Person(v) => person_value(v[row]),
+            Column::Unit(v) => unit_value(v[row]),
+        }
+    }
+
+    /// The values at `rows`, typed once for them all.
+    pub fn gather(&self, rows: &[u32]) -> Vec<Value> {
+        fn each<T: Copy>(v: &[T], rows: &[u32], value: impl Fn(T) -> Value) -> Vec<Value> {
+            rows.iter().map(|&r| value(v[r as usize])).collect()
+        }
+        match self {
+            Column::Num(v) => each(v, rows, num_value),
+            Column::Date(v) => each(v, rows, date_value),
+            Column::Bool(v) => each(v, rows, bool_value),
+            Column::Sym(v) => each(v, rows, sym_value),
+            Column::Person(v) => each(v, rows, person_value),
+            Column::Unit(v) => each(v, rows, unit_value),
         }
     }
 
@@ -131,6 +124,50 @@ impl Column {
             Column::Bool(v) => v.truncate(len),
             Column::Sym(v) | Column::Person(v) | Column::Unit(v) => v.truncate(len),
         }
+    }
+}
+
+// A stored value as a value: each type's missing sentinel is `Value::Missing`.
+fn num_value(x: f64) -> Value {
+    if x.is_nan() {
+        Value::Missing
+    } else {
+        Value::Num(x)
+    }
+}
+
+fn date_value(d: i32) -> Value {
+    match d {
+        MISSING_DATE => Value::Missing,
+        d => Value::Date(d),
+    }
+}
+
+fn bool_value(b: u8) -> Value {
+    match b {
+        MISSING_BOOL => Value::Missing,
+        b => Value::Bool(b == 1),
+    }
+}
+
+fn sym_value(s: u32) -> Value {
+    match s {
+        MISSING_SYM => Value::Missing,
+        s => Value::Sym(s),
+    }
+}
+
+fn person_value(p: u32) -> Value {
+    match p {
+        MISSING_SYM => Value::Missing,
+        p => Value::Person(p),
+    }
+}
+
+fn unit_value(u: u32) -> Value {
+    match u {
+        MISSING_SYM => Value::Missing,
+        u => Value::Unit(u),
     }
 }
 

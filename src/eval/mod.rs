@@ -208,8 +208,8 @@ struct LoadedPart {
 }
 
 /// Reads the extracts `used` on as many threads as the machine has cores, the largest files
-/// first. Each extract gets its own interners, merged in the extracts' order by the
-/// caller.
+/// first, and hands each to `loaded` on this thread as soon as it is read. Each extract gets
+/// its own interners, merged in the extracts' order by the caller.
 fn load_in_parallel(
     plan: &Plan,
     options: &Options,

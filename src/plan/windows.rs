@@ -23,6 +23,17 @@ struct Bound {
     after: i32,
 }
 
+impl Bound {
+    /// The bound of `column in period`.
+    fn in_period(column: usize) -> Bound {
+        Bound {
+            column,
+            before: 0,
+            after: 0,
+        }
+    }
+}
+
 /// What the uses of a source found so far say about its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Uses {
@@ -67,8 +78,8 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
     };
     let is_date = |s: usize, k: usize| plan.sources[s].columns[k].1 == ColumnType::Date;
     let mut uses = vec![Uses::Bounded(BTreeMap::new()); plan.sources.len()];
-    // The columns of a row set's rows that its own conditions keep `in period`.
-    let in_period = |conditions: &[&Expr]| -> Vec<usize> {
+    // The date columns of `root`'s rows that conditions on them keep `in period`.
+    let in_period = |root: usize, conditions: &[&Expr]| -> Vec<usize> {
         conditions
             .iter()
             .flat_map(|c| conjuncts(c))
@@ -82,15 +93,19 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
                 },
                 _ => None,
             })
+            .filter(|&k| is_date(root, k))
             .collect()
+    };
+    // A use straight over a source's rows: bounded by the first such column.
+    let direct = |source: usize, conditions: &[&Expr]| {
+        in_period(source, conditions)
+            .first()
+            .map(|&column| Bound::in_period(column))
     };
     let mut population_in_period: Vec<Vec<usize>> = vec![Vec::new(); plan.populations.len()];
     for (id, population) in plan.populations.iter().enumerate() {
         let filters: Vec<&Expr> = population.filters.iter().collect();
-        let mut columns: Vec<usize> = in_period(&filters)
-            .into_iter()
-            .filter(|&k| is_date(population.root, k))
-            .collect();
+        let mut columns = in_period(population.root, &filters);
         if let Some(base) = population.base {
             // A base defined later is not known yet: its columns are left out, which only
             // bounds fewer relations.
@@ -103,10 +118,7 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
             RowSet::Source(s) => s,
             RowSet::Population(p) => plan.populations[p].root,
         };
-        let mut columns: Vec<usize> = in_period(filters)
-            .into_iter()
-            .filter(|&k| is_date(root, k))
-            .collect();
+        let mut columns = in_period(root, filters);
         if let RowSet::Population(p) = rows {
             columns.extend(&population_in_period[p]);
         }
@@ -116,15 +128,7 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
     for (id, population) in plan.populations.iter().enumerate() {
         if population.base.is_none() {
             let filters: Vec<&Expr> = population.filters.iter().collect();
-            let bound = in_period(&filters)
-                .into_iter()
-                .find(|&k| is_date(population.root, k))
-                .map(|column| Bound {
-                    column,
-                    before: 0,
-                    after: 0,
-                });
-            uses[population.root].add(bound);
+            uses[population.root].add(direct(population.root, &filters));
         }
         let outer = &population_in_period[id];
         for e in population
@@ -139,12 +143,7 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
     for cohort in &plan.cohorts {
         let filters: Vec<&Expr> = cohort.filters.iter().collect();
         if let RowSet::Source(s) = cohort.rows {
-            let bound = in_period(&filters).into_iter().find(|&k| is_date(s, k));
-            uses[s].add(bound.map(|column| Bound {
-                column,
-                before: 0,
-                after: 0,
-            }));
+            uses[s].add(direct(s, &filters));
         }
         let outer = rows_in_period(cohort.rows, &filters);
         for e in cohort.lets.iter().chain(&cohort.filters) {
@@ -166,12 +165,7 @@ pub fn row_windows(plan: &Plan) -> Vec<Vec<RowWindow>> {
         for aggregation in aggregations {
             let filters: Vec<&Expr> = aggregation.filter.iter().collect();
             if let RowSet::Source(s) = aggregation.rows {
-                let bound = in_period(&filters).into_iter().find(|&k| is_date(s, k));
-                uses[s].add(bound.map(|column| Bound {
-                    column,
-                    before: 0,
-                    after: 0,
-                }));
+                uses[s].add(direct(s, &filters));
             }
             let outer = rows_in_period(aggregation.rows, &filters);
             let summed = match &aggregation.function {
@@ -254,11 +248,7 @@ fn related_bound(condition: &Expr, outer_in_period: &[usize]) -> Option<Bound> {
         Expr::InPeriod {
             value,
             negated: false,
-        } => own(value).map(|column| Bound {
-            column,
-            before: 0,
-            after: 0,
-        }),
+        } => own(value).map(Bound::in_period),
         Expr::Within {
             value,
             anchor,

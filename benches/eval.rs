@@ -47,6 +47,7 @@ fn admissions() -> SourcePlan {
         file: "lpr_admissions.csv".into(),
         aggregate: false,
         used: vec![true; columns.len()],
+        rows_read: true,
         columns,
         person: Some(0),
         windows: Vec::new(),

@@ -95,7 +95,7 @@ pub fn with_engine<R>(
 ) -> Result<R, DataError> {
     let geography = Geography::load(&options.geography)?;
     let used: Vec<usize> = (0..plan.sources.len())
-        .filter(|&k| plan.sources[k].used.iter().any(|u| *u))
+        .filter(|&k| plan.sources[k].is_read())
         .collect();
     progress(&format!("reading {} extracts", used.len()));
     let mut merged = Merged {

@@ -215,12 +215,23 @@ pub struct SourcePlan {
     /// All declared columns; `used` says which the rules read.
     pub columns: Vec<(String, ColumnType)>,
     pub used: Vec<bool>,
+    /// Whether a rule reads the source's rows (a population, cohort, aggregation, relation or
+    /// standard over it). Such a source is read even when no rule reads one of its columns, so
+    /// that `count of` it counts every row.
+    pub rows_read: bool,
     /// Index of the person column, if any.
     pub person: Option<usize>,
     /// The rows the run needs, when every use keeps only rows dated around a period
     /// ([`super::windows`]): those that any of these windows holds; empty when every row may
     /// matter.
     pub windows: Vec<RowWindow>,
+}
+
+impl SourcePlan {
+    /// Whether the run reads the extract at all.
+    pub fn is_read(&self) -> bool {
+        self.rows_read || self.used.iter().any(|u| *u)
+    }
 }
 
 /// The rows of a source a run needs: those whose date `column` lies in `first_day..=last_day`.

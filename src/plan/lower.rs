@@ -175,6 +175,7 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
         file: s.file.first().map(|f| f.value.clone()).unwrap_or_default(),
         aggregate: s.aggregate,
         used: vec![false; columns.len()],
+        rows_read: false,
         columns,
         person,
         windows: Vec::new(),
@@ -242,6 +243,7 @@ impl<'a> Lowerer<'a> {
     fn row_set(&mut self, name: &str, user: Step) -> Result<RowSet> {
         if let Some(&(id, _)) = self.sources.get(name) {
             self.edge(user, Step::Source(id));
+            self.plan.sources[id].rows_read = true;
             return Ok(RowSet::Source(id));
         }
         if let Some(&(id, _)) = self.populations.get(name) {

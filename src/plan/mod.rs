@@ -138,8 +138,10 @@ impl Plan {
                 format!(
                     "scan `{}` once, reading {}{rows}",
                     s.file,
-                    if used.is_empty() {
-                        "no columns".to_string()
+                    if used.is_empty() && s.rows_read {
+                        "no columns, counting its rows".to_string()
+                    } else if used.is_empty() {
+                        "nothing: no rule reads it".to_string()
                     } else {
                         used.join(", ")
                     }

@@ -9,6 +9,7 @@
 //! are tested straight on the columns, with the same answers.
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
+use super::number;
 use super::rows::{
     Engine, View, band, binary, call, equal, in_cohort, in_period, negative, not, within,
 };
@@ -500,8 +501,8 @@ impl Engine<'_> {
                 for k in 0..n {
                     x.missing[k] |= y.missing[k];
                     x.values[k] = match op {
-                        BinOp::Add => x.values[k] + y.values[k],
-                        BinOp::Sub => x.values[k] - y.values[k],
+                        BinOp::Add => number::add(x.values[k], y.values[k]),
+                        BinOp::Sub => number::sub(x.values[k], y.values[k]),
                         _ => x.values[k] * y.values[k],
                     };
                 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod geography;
 pub mod load;
 pub mod measure;
+pub mod number;
 mod records;
 pub mod rows;
 mod schedule;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::columnar::{self, BatchLets};
 use super::geography::Geography;
 use super::load::{Column, Table};
+use super::number;
 use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
 use crate::plan::{
@@ -1257,18 +1258,18 @@ pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
         BinOp::Gt => Value::Bool(compare(x, y) == Some(Greater)),
         BinOp::Ge => Value::Bool(matches!(compare(x, y), Some(Greater | Equal))),
         BinOp::Add => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(a + b),
+            (Value::Num(a), Value::Num(b)) => Value::Num(number::add(a, b)),
             (Value::Date(d), Value::Duration(n)) | (Value::Duration(n), Value::Date(d)) => {
                 Value::Date(d + n.round() as i32)
             }
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a + b),
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::add(a, b)),
             _ => Value::Missing,
         },
         BinOp::Sub => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(a - b),
+            (Value::Num(a), Value::Num(b)) => Value::Num(number::sub(a, b)),
             (Value::Date(a), Value::Date(b)) => Value::Duration((a - b) as f64),
             (Value::Date(d), Value::Duration(n)) => Value::Date(d - n.round() as i32),
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a - b),
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::sub(a, b)),
             _ => Value::Missing,
         },
         BinOp::Mul => match (x, y) {

@@ -2135,7 +2135,8 @@ impl<'a> ChunkSim<'a> {
                 let m = life.muni_at(discharged);
                 let yi = model.yi(date::year_of(discharged));
                 let prob = (model.readm_som[m][yi] * readmission_age_factor(age)
-                    / model.readm_norm)
+                    / model.readm_norm
+                    / READMISSION_DELAY_WITHIN_30)
                     .min(0.95);
                 if self
                     .balanced
@@ -2218,7 +2219,7 @@ impl<'a> ChunkSim<'a> {
                 let yi = model.yi(date::year_of(discharged));
                 if self.balanced.chance(
                     [outcome::READMISSION_PSYCHIATRIC, yi as u64, m as u64, 0],
-                    model.readm_psy[m][yi].min(0.95),
+                    (model.readm_psy[m][yi] / READMISSION_DELAY_WITHIN_30).min(0.95),
                 ) {
                     forced = Some(discharged + readmission_delay(&mut self.rng));
                 } else {
@@ -2544,7 +2545,24 @@ impl<'a> ChunkSim<'a> {
     }
 }
 
-/// Days from discharge to an acute readmission: 1-30, most in the first week or two.
+/// Days from discharge to the next acute admission of a readmitted patient: most in the first
+/// week or two (1 + ⌊29·u^1.8⌋), with the boundaries of "within 30 days" among them so that the
+/// rules' day counting is exercised at scale: 1 % on the day of discharge (day 0), 0.5 % on day
+/// 30 (still a readmission) and 0.5 % on day 31 (no longer one). One draw as before, so no other
+/// value of the generator moves.
 fn readmission_delay(rng: &mut Rng) -> i32 {
-    1 + (29.0 * rng.f64().powf(1.8)).floor() as i32
+    let u = rng.f64();
+    if u < 0.01 {
+        0
+    } else if u >= 0.995 {
+        31
+    } else if u >= 0.99 {
+        30
+    } else {
+        1 + (29.0 * u.powf(1.8)).floor() as i32
+    }
 }
+
+/// The share of [`readmission_delay`]'s delays that are readmissions (day 30 at most): the
+/// calibrated readmission probabilities are divided by it.
+const READMISSION_DELAY_WITHIN_30: f64 = 0.995;

@@ -2036,9 +2036,12 @@ impl<'a> ChunkSim<'a> {
             let age = date::age(p.birth, admitted).max(0);
             let muni = life.muni_at(admitted);
             let yi = model.yi(date::year_of(admitted));
+            // The elderly of #8 are those aged 65 or more on 1 January of the stay's year, as
+            // the residents its rate is taken over.
+            let elderly = date::age(p.birth, date::jan1(date::year_of(admitted))) >= 65;
             let diagnosis = match forced_diag {
                 Some(d) if self.rng.chance(0.5) => d,
-                _ if acute && age >= 65 => {
+                _ if acute && elderly => {
                     if self.balanced.chance(
                         [outcome::PREVENTABLE, yi as u64, muni as u64, 0],
                         model.preventable[muni][yi].min(0.95),
@@ -2062,7 +2065,7 @@ impl<'a> ChunkSim<'a> {
             // Type 2 diabetes and COPD are diagnoses of persons who have them: the chronic
             // patients of #7 are those with a registered onset.
             let diagnosis = if is_chronic(diagnosis) && chronic_since.is_none_or(|c| c > admitted) {
-                let elderly_acute = acute && age >= 65;
+                let elderly_acute = acute && elderly;
                 loop {
                     let d = *self.rng.pick(if acute {
                         somatic_diagnoses(age)

@@ -45,7 +45,120 @@ pub struct SourceFile {
     /// The path as the user gave it (or as found under a directory they gave), for messages.
     pub path: PathBuf,
     pub text: String,
+    /// Set when the file was not UTF-8: `text` is then the file decoded from the encoding it
+    /// appears to be in, so that its place can be shown and the rest of it still checked.
+    pub misencoding: Option<Misencoding>,
     line_starts: Vec<usize>,
+}
+
+/// A rule file that is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Misencoding {
+    /// The encoding the bytes appear to be in.
+    pub encoding: Encoding,
+    /// The first byte that is not UTF-8.
+    pub byte: u8,
+    /// Where that byte's character starts in the decoded text.
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Latin1,
+    Windows1252,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    /// The encoding's name, as a person would say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Latin1 => "Latin-1 (ISO-8859-1)",
+            Encoding::Windows1252 => "Windows-1252",
+            Encoding::Utf16Le => "UTF-16 (little-endian)",
+            Encoding::Utf16Be => "UTF-16 (big-endian)",
+        }
+    }
+
+    /// The encoding's name for `iconv -f`.
+    pub fn iconv_name(self) -> &'static str {
+        match self {
+            Encoding::Latin1 => "latin1",
+            Encoding::Windows1252 => "cp1252",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+        }
+    }
+}
+
+/// The characters of Windows-1252's bytes 0x80-0x9F (where Latin-1 has control characters);
+/// the five bytes Windows-1252 leaves undefined read as Latin-1 does.
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+];
+
+/// A rule file's text from its bytes. UTF-8 is the language's encoding; other bytes are
+/// decoded from the encoding they appear to be in (UTF-16 by its byte-order mark, else
+/// Windows-1252 when it uses the bytes only that encoding prints, else Latin-1), never with
+/// replacement characters, and the file is marked so that the checker refuses it at its first
+/// foreign byte.
+pub fn decode(bytes: &[u8]) -> (String, Option<Misencoding>) {
+    let first_bad = match std::str::from_utf8(bytes) {
+        Ok(text) => return (text.to_string(), None),
+        Err(e) => e.valid_up_to(),
+    };
+    let utf16 = match bytes {
+        [0xFF, 0xFE, ..] => Some(Encoding::Utf16Le),
+        [0xFE, 0xFF, ..] => Some(Encoding::Utf16Be),
+        _ => None,
+    };
+    if let Some(encoding) = utf16 {
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|pair| {
+                let pair = [pair[0], pair.get(1).copied().unwrap_or(0)];
+                match encoding {
+                    Encoding::Utf16Le => u16::from_le_bytes(pair),
+                    _ => u16::from_be_bytes(pair),
+                }
+            })
+            .collect();
+        let text = char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        let problem = Misencoding {
+            encoding,
+            byte: bytes[0],
+            offset: 0,
+        };
+        return (text, Some(problem));
+    }
+    let encoding = if bytes.iter().any(|b| (0x80..=0x9F).contains(b)) {
+        Encoding::Windows1252
+    } else {
+        Encoding::Latin1
+    };
+    // Runs of valid UTF-8 are kept as they are (a file edited in two editors can hold both);
+    // the other bytes are read one character each.
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|&b| match b {
+            0x80..=0x9F if encoding == Encoding::Windows1252 => {
+                WINDOWS_1252_HIGH[usize::from(b - 0x80)]
+            }
+            _ => char::from(b),
+        }));
+    }
+    let offset = first_bad;
+    let problem = Misencoding {
+        encoding,
+        byte: bytes[first_bad],
+        offset,
+    };
+    (text, Some(problem))
 }
 
 impl SourceFile {
@@ -55,6 +168,7 @@ impl SourceFile {
         SourceFile {
             path,
             text,
+            misencoding: None,
             line_starts,
         }
     }
@@ -86,6 +200,14 @@ impl SourceDb {
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile::new(path.into(), text.into()));
+        id
+    }
+
+    /// Adds a rule file as read from disk: UTF-8, or else decoded and marked (see [`decode`]).
+    pub fn add_bytes(&mut self, path: impl Into<PathBuf>, bytes: &[u8]) -> FileId {
+        let (text, misencoding) = decode(bytes);
+        let id = self.add(path, text);
+        self.files[id.0 as usize].misencoding = misencoding;
         id
     }
 

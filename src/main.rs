@@ -355,6 +355,16 @@ fn run(
         OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
     options.read_all_rows = read_all_rows;
+    // Said before the evaluation, not after it: the report replaces its directory whole.
+    if let Err(e) = indikator::report::output::check_destination(
+        out,
+        &options.data_dir,
+        paths,
+        &options.geography,
+    ) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut progress = |step: &str| {

@@ -207,14 +207,17 @@ fn infer_type(c: &Checker, e: &Expr, scope: &Scope, sink: &mut Sink) -> Ty {
         ExprKind::Duration(..) => Ty::Duration,
         ExprKind::Percent(_) => Ty::Decimal,
         ExprKind::List(items) => {
-            let mut first = Ty::Unknown;
+            // `x in [...]` reads its list's items itself; a list anywhere else has no value
+            // the evaluator could give it.
             for item in items {
-                let t = infer(c, item, scope, sink);
-                if first.is_unknown() {
-                    first = t;
-                }
+                infer(c, item, scope, sink);
             }
-            Ty::List(Box::new(first))
+            sink.diagnostics.push(
+                Diagnostic::error(Code::TypeMismatch, "a list can only follow `in`")
+                    .primary(e.span, "a list is not a value by itself")
+                    .help("test a value against the list: `municipality in [101, 147]`"),
+            );
+            Ty::Unknown
         }
         ExprKind::Name(name) => name_type(c, name, scope, sink),
         ExprKind::Field(base, field) => field_type(c, base, field, scope, sink),

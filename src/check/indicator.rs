@@ -1055,6 +1055,19 @@ impl<'a> Checker<'a> {
     }
 
     fn test_value(&mut self, value: &TestValue, ty: &Ty, column: &Ident) {
+        if let TestValueKind::Number(n) = value.kind
+            && !n.is_finite()
+        {
+            self.report(
+                Diagnostic::error(Code::OutOfRange, "this number is too large")
+                    .primary(
+                        value.span,
+                        "beyond the largest number indikator can compute with",
+                    )
+                    .help("numbers must be below 10^308"),
+            );
+            return;
+        }
         let fits = match (&value.kind, ty) {
             (_, Ty::Unknown) | (TestValueKind::Missing, _) => true,
             (TestValueKind::Date(d), Ty::Date) => {

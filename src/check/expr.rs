@@ -594,7 +594,12 @@ fn binary_type(
                     (Ty::Category(v), _) | (_, Ty::Category(v)) => Some(v.clone()),
                     _ => None,
                 };
+                let person = matches!(l, Ty::Person | Ty::Id) || matches!(r, Ty::Person | Ty::Id);
                 match values {
+                    None if person => mismatch(
+                        sink,
+                        "a person equals only another person (`next.person == person`), an id only an id or a text (`id == \"A12\"`); test a group of persons with a cohort: `person in COHORT`",
+                    ),
                     Some(v) => mismatch(
                         sink,
                         &format!(

@@ -240,3 +240,58 @@ impl SourceDb {
         &self.file(id).path
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_is_read_as_it_is() {
+        assert_eq!(
+            decode("title \"Ældre\"".as_bytes()),
+            ("title \"Ældre\"".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn latin1_is_decoded_and_marked_at_its_first_foreign_byte() {
+        let (text, problem) = decode(b"title \"\xc6ldre p\xe5\"");
+        assert_eq!(text, "title \"Ældre på\"");
+        let problem = problem.unwrap();
+        assert_eq!(problem.encoding, Encoding::Latin1);
+        assert_eq!((problem.byte, problem.offset), (0xC6, 7));
+        assert_eq!(&text[problem.offset..problem.offset + 2], "Æ");
+    }
+
+    #[test]
+    fn windows_1252_is_told_by_the_bytes_only_it_prints() {
+        // “Ældre” with Windows-1252's curly quotes (0x93, 0x94).
+        let (text, problem) = decode(b"\xe6 \x93\xc6ldre\x94");
+        assert_eq!(text, "æ “Ældre”");
+        assert_eq!(problem.unwrap().encoding, Encoding::Windows1252);
+    }
+
+    #[test]
+    fn valid_utf8_beside_foreign_bytes_is_kept() {
+        let (text, problem) = decode(
+            "æ = "
+                .as_bytes()
+                .iter()
+                .chain(b"\xe6")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        assert_eq!(text, "æ = æ");
+        assert_eq!(problem.unwrap().offset, "æ = ".len());
+    }
+
+    #[test]
+    fn utf16_is_told_by_its_byte_order_mark() {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("goal g".encode_utf16().flat_map(u16::to_le_bytes));
+        let (text, problem) = decode(&bytes);
+        assert_eq!(text, "goal g");
+        assert_eq!(problem.unwrap().encoding, Encoding::Utf16Le);
+    }
+}

@@ -7,6 +7,10 @@
 //! `i32` with room to spare, so the difference of two days never overflows. Arithmetic that
 //! would leave the range gives `None` (the engine makes such a result missing; the checker
 //! refuses literals and constant expressions that leave it).
+//!
+//! The functions are `#[inline]`: the loader asks `checked_day` of every date of every extract
+//! and `year_and_place` of every `age()`, and across a crate boundary only functions marked so
+//! can be inlined into those loops, as they were when they lived in the engine.
 
 use std::fmt;
 
@@ -33,6 +37,7 @@ impl Day {
     pub const SPAN_DAYS: i32 = Day::MAX.0 - Day::MIN.0;
 
     /// The day of a date, `None` if there is no such day or it lies outside the range.
+    #[inline]
     pub fn from_civil(year: i32, month: u32, day: u32) -> Option<Day> {
         if !(FIRST_YEAR..=LAST_YEAR).contains(&year) {
             return None;
@@ -41,6 +46,7 @@ impl Day {
     }
 
     /// The day of a day number (days since 1970-01-01), `None` outside the range.
+    #[inline]
     pub fn from_number(number: i64) -> Option<Day> {
         (i64::from(Day::MIN.0)..=i64::from(Day::MAX.0))
             .contains(&number)
@@ -48,22 +54,26 @@ impl Day {
     }
 
     /// Days since 1970-01-01.
+    #[inline]
     pub fn number(self) -> i32 {
         self.0
     }
 
     /// Year, month (1-12) and day of the month.
+    #[inline]
     pub fn civil(self) -> (i32, u32, u32) {
         civil_from_days(self.0)
     }
 
     /// The day `days` days later (earlier when negative), `None` outside the range.
+    #[inline]
     pub fn checked_add_days(self, days: i64) -> Option<Day> {
         Day::from_number(i64::from(self.0).checked_add(days)?)
     }
 
     /// The day a duration of the rule language later: `days` rounded to whole days (halves
     /// away from zero); `None` when that is not a number or leaves the range.
+    #[inline]
     pub fn checked_add_duration(self, days: f64) -> Option<Day> {
         let whole = days.round();
         if !whole.is_finite() || whole.abs() > f64::from(Day::SPAN_DAYS) {
@@ -74,6 +84,7 @@ impl Day {
 
     /// The same day of the month `months` calendar months later (earlier when negative), the
     /// month's last day where it is shorter; `None` outside the range.
+    #[inline]
     pub fn checked_add_months(self, months: i64) -> Option<Day> {
         let (y, m, d) = self.civil();
         let index = i64::from(y)
@@ -91,6 +102,7 @@ impl Day {
 
     /// The same day `years` calendar years later (28 February for 29 February in a common
     /// year); `None` outside the range.
+    #[inline]
     pub fn checked_add_years(self, years: i64) -> Option<Day> {
         self.checked_add_months(years.checked_mul(12)?)
     }
@@ -105,11 +117,13 @@ impl fmt::Display for Day {
 }
 
 /// Whether a year of the proleptic Gregorian calendar is a leap year.
+#[inline]
 pub const fn is_leap_year(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
 /// The number of days of a month (1-12) of a year.
+#[inline]
 pub fn days_in_month(y: i32, m: u32) -> u32 {
     match m {
         2 if is_leap_year(y) => 29,
@@ -120,6 +134,7 @@ pub fn days_in_month(y: i32, m: u32) -> u32 {
 
 /// Year, month and day of a date written `YYYY-MM-DD` (four, two and two digits), whether or
 /// not such a day exists; `None` for another shape.
+#[inline]
 pub fn parse_ymd(text: &str) -> Option<(i32, u32, u32)> {
     let b = text.as_bytes();
     let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = b else {
@@ -138,6 +153,7 @@ pub fn parse_ymd(text: &str) -> Option<(i32, u32, u32)> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+#[inline]
 pub const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
@@ -169,6 +185,7 @@ const YEAR_STARTS: [i32; TABLE_YEARS] = {
 /// The year of a day number and the day's place in a leap year's calendar (0 for 1 January,
 /// 59 for 29 February, 60 for 1 March, whether the year is a leap year or not), so that two
 /// days' month and day compare as their places do.
+#[inline]
 pub fn year_and_place(z: i32) -> (i32, u32) {
     let in_table = z >= YEAR_STARTS[0] && z < YEAR_STARTS[TABLE_YEARS - 1];
     if !in_table {
@@ -201,6 +218,7 @@ const DAYS_IN_MONTH: [u8; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 
 
 /// The day number of a date, `None` if there is no such day: the check and the arithmetic of
 /// every date read from an extract.
+#[inline]
 pub fn checked_day(y: i32, m: u32, d: u32) -> Option<i32> {
     if !(1..=12).contains(&m) {
         return None;
@@ -223,6 +241,7 @@ pub fn checked_day(y: i32, m: u32, d: u32) -> Option<i32> {
 }
 
 /// The date of a day number.
+#[inline]
 pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let z = z + 719468;
     let era = if z >= 0 { z } else { z - 146096 } / 146097;

@@ -2,26 +2,27 @@
 //! rule file that triggers it and what indikator says about it.
 
 use crate::diagnostics::Code;
-use crate::diagnostics::examples::{PRELUDE, example};
+use crate::diagnostics::examples::{PRELUDE, example, example_bytes};
 use crate::diagnostics::render::{self, Style};
 use crate::source_db::SourceDb;
 use crate::workspace;
 
 /// The diagnostics the example of a code gives, checked with the shared prelude.
 pub fn example_diagnostics(code: Code) -> (SourceDb, Vec<crate::diagnostics::Diagnostic>) {
-    let (name, text) = example(code);
+    let (name, _) = example(code);
     let mut db = SourceDb::new();
     for (path, prelude) in PRELUDE {
         db.add(*path, *prelude);
     }
-    db.add(name, text);
+    db.add_bytes(name, example_bytes(code));
     let checked = workspace::check_sources(db);
     (checked.db, checked.diagnostics)
 }
 
 /// The whole explanation, as printed.
 pub fn explain(code: Code, style: Style) -> String {
-    let (name, text) = example(code);
+    let (name, _) = example(code);
+    let (text, _) = crate::source_db::decode(example_bytes(code));
     let mut out = format!(
         "{}: {}\n\n{}\n\n",
         code.id(),

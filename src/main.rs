@@ -355,6 +355,16 @@ fn run(
         OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
     options.read_all_rows = read_all_rows;
+    // Said before the evaluation, not after it: the report replaces its directory whole.
+    if let Err(e) = indikator::report::output::check_destination(
+        out,
+        &options.data_dir,
+        paths,
+        &options.geography,
+    ) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut progress = |step: &str| {
@@ -554,11 +564,14 @@ fn fmt(paths: &[PathBuf], check: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut changed, mut refused) = (Vec::new(), Vec::new());
+    let (mut changed, mut refused, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
     for path in &files {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            refused.push(path.clone());
-            continue;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                unreadable.push((path.clone(), e));
+                continue;
+            }
         };
         // Only a file that parses is formatted: blanks can change the meaning of a mistake.
         let (_, syntax_errors) =
@@ -586,6 +599,16 @@ fn fmt(paths: &[PathBuf], check: bool) -> ExitCode {
             path.display()
         );
     }
+    for (path, e) in &unreadable {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            eprintln!(
+                "error: `{}` is not UTF-8; run `indikator check`, which says how to convert it",
+                path.display()
+            );
+        } else {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+        }
+    }
     for path in &changed {
         println!(
             "{} {}",
@@ -602,9 +625,9 @@ fn fmt(paths: &[PathBuf], check: bool) -> ExitCode {
         changed.len(),
         plural(changed.len()),
         if check { "to reformat" } else { "reformatted" },
-        files.len() - changed.len() - refused.len()
+        files.len() - changed.len() - refused.len() - unreadable.len()
     );
-    if refused.is_empty() && (!check || changed.is_empty()) {
+    if refused.is_empty() && unreadable.is_empty() && (!check || changed.is_empty()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

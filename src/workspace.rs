@@ -6,8 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Summary};
-use crate::diagnostics::Diagnostic;
-use crate::source_db::SourceDb;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source_db::{FileId, Misencoding, SourceDb, Span};
 use crate::syntax::{self, ast::RuleFile};
 
 /// The file extension of rule files.
@@ -83,6 +83,9 @@ fn check_sources_here(db: SourceDb) -> Checked {
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     for (id, file) in db.files() {
+        if let Some(m) = file.misencoding {
+            diagnostics.push(misencoded(id, &file.path, &file.text, m));
+        }
         let (parsed, mut problems) = syntax::parse_file(id, &file.text);
         files.push(parsed);
         diagnostics.append(&mut problems);
@@ -98,6 +101,26 @@ fn check_sources_here(db: SourceDb) -> Checked {
     }
 }
 
+/// The diagnostic of a rule file that is not UTF-8, at its first foreign byte.
+fn misencoded(id: FileId, path: &Path, text: &str, m: Misencoding) -> Diagnostic {
+    let width = text[m.offset..].chars().next().map_or(0, char::len_utf8);
+    let shown = text[m.offset..m.offset + width].escape_debug().to_string();
+    let file = path.display();
+    let iconv = m.encoding.iconv_name();
+    Diagnostic::error(
+        Code::NotUtf8,
+        format!("this file is not UTF-8; it looks like {}", m.encoding.name()),
+    )
+    .primary(
+        Span::new(id, m.offset, m.offset + width),
+        format!("byte 0x{:02X}, `{shown}` in {}", m.byte, m.encoding.name()),
+    )
+    .help(format!(
+        "rule files are UTF-8; convert this one with `iconv -f {iconv} -t utf-8 {file} > {file}.utf8` \
+         and replace it with the result"
+    ))
+}
+
 /// Reads, parses and checks the rule files under `paths`.
 pub fn check_paths(paths: &[PathBuf]) -> io::Result<Checked> {
     let mut db = SourceDb::new();
@@ -105,9 +128,10 @@ pub fn check_paths(paths: &[PathBuf]) -> io::Result<Checked> {
         let bytes = fs::read(&path).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
         })?;
-        // A stray byte that is not UTF-8 is replaced rather than refused: the parser then
-        // reports it at its place, like any other unexpected character.
-        db.add(path, String::from_utf8_lossy(&bytes).into_owned());
+        // A file that is not UTF-8 is decoded from the encoding it appears to be in and
+        // refused by the checker at its first foreign byte (never read with replacement
+        // characters, which would reach the report's titles).
+        db.add_bytes(path, &bytes);
     }
     Ok(check_sources(db))
 }

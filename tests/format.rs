@@ -97,7 +97,10 @@ fn formatting_keeps_the_meaning_of_every_ui_case_that_parses() {
     let prelude = read_all(&ui_cases(Path::new("tests/ui/_prelude")));
     let mut formatted_cases = 0;
     for case in ui_cases(Path::new("tests/ui")) {
-        let text = fs::read_to_string(&case).unwrap();
+        // A case that is not UTF-8 is not formatted (`indikator fmt` refuses it).
+        let Ok(text) = fs::read_to_string(&case) else {
+            continue;
+        };
         // Files with syntax errors are not formatted (`indikator fmt` refuses them).
         let (_, syntax_errors) =
             indikator::syntax::parse_file(indikator::source_db::FileId(0), &text);

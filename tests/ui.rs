@@ -69,11 +69,17 @@ fn rule_files_in(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Reads a file with line endings normalised, so a checkout with CRLF renders the same.
-fn read_text(path: &Path) -> String {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()))
-        .replace("\r\n", "\n")
+/// Reads a file with line endings normalised, so a checkout with CRLF renders the same. A
+/// case may be a file that is not UTF-8 (the diagnostic of encodings), so bytes are read.
+fn read_bytes(path: &Path) -> Vec<u8> {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()));
+    let mut out = Vec::with_capacity(bytes.len());
+    for (k, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(k + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
 }
 
 struct Case {
@@ -123,7 +129,7 @@ fn prelude_files() -> Vec<PathBuf> {
 fn check(prelude: &[PathBuf], case_files: &[PathBuf]) -> Checked {
     let mut db = SourceDb::new();
     for path in prelude.iter().chain(case_files) {
-        db.add(relative(path), read_text(path));
+        db.add_bytes(relative(path), &read_bytes(path));
     }
     workspace::check_sources(db)
 }
@@ -202,7 +208,7 @@ fn run_case(case: &Case, prelude: &[PathBuf], update: bool) -> Vec<String> {
         problems.push("the case directory holds no .ind files".to_string());
         return problems;
     }
-    if !read_text(&case.files[0]).starts_with('#') {
+    if !read_bytes(&case.files[0]).starts_with(b"#") {
         problems.push(format!(
             "`{}` must start with a `#` comment saying what the mistake is",
             relative(&case.files[0])

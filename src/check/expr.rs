@@ -4,6 +4,8 @@
 
 use std::rc::Rc;
 
+use indikator_calendar::Day;
+
 use super::types::{LEVELS, Ty};
 use super::{Checker, Schema};
 use crate::diagnostics::{Code, Diagnostic};
@@ -55,19 +57,135 @@ fn number_type(n: f64) -> Ty {
     }
 }
 
+/// The years a date literal may name: wide enough for any birth date and any period of a
+/// report, narrow enough that arithmetic on such dates stays far inside the calendar.
+pub const LITERAL_YEARS: std::ops::RangeInclusive<i32> = 1800..=2200;
+
 pub fn valid_date(d: DateLit) -> bool {
-    let leap = (d.year % 4 == 0 && d.year % 100 != 0) || d.year % 400 == 0;
-    let days = match d.month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
+    LITERAL_YEARS.contains(&d.year) && Day::from_civil(d.year, d.month, d.day).is_some()
+}
+
+/// The value of an expression of literals alone, as the evaluator would compute it; `None` for
+/// an expression that reads data, and for one whose value leaves the range the evaluator can
+/// hold (reported where it first leaves it, by [`out_of_range`]).
+#[derive(Debug, Clone, Copy)]
+enum Constant {
+    Number(f64),
+    /// A day number of the calendar.
+    Date(i64),
+    /// Days.
+    Duration(f64),
+}
+
+impl Constant {
+    fn in_range(self) -> bool {
+        match self {
+            Constant::Number(n) => n.is_finite(),
+            Constant::Date(d) => Day::from_number(d).is_some(),
+            Constant::Duration(d) => d.is_finite() && d.abs() <= f64::from(Day::SPAN_DAYS),
+        }
+    }
+}
+
+fn constant(e: &Expr) -> Option<Constant> {
+    let value = unchecked_constant(e)?;
+    value.in_range().then_some(value)
+}
+
+/// The constant of a literal, or of an operation on constants, before its range is checked.
+fn unchecked_constant(e: &Expr) -> Option<Constant> {
+    use Constant::*;
+    Some(match &e.kind {
+        ExprKind::Number(n) | ExprKind::Percent(n) => Number(*n),
+        ExprKind::Date(d) => Date(i64::from(Day::from_civil(d.year, d.month, d.day)?.number())),
+        ExprKind::Duration(amount, unit) => Duration(unit.days(*amount)),
+        ExprKind::Unary(UnaryOp::Neg, x) => match constant(x)? {
+            Number(n) => Number(-n),
+            Duration(d) => Duration(-d),
+            Date(_) => return None,
+        },
+        ExprKind::Binary(op, a, b) => {
+            let (a, b) = (constant(a)?, constant(b)?);
+            // Dates move by whole days, as the evaluator moves them.
+            let days = |d: f64| d.round() as i64;
+            match (op, a, b) {
+                (BinaryOp::Add, Number(x), Number(y)) => Number(x + y),
+                (BinaryOp::Sub, Number(x), Number(y)) => Number(x - y),
+                (BinaryOp::Mul, Number(x), Number(y)) => Number(x * y),
+                (BinaryOp::Div, Number(x), Number(y)) if y != 0.0 => Number(x / y),
+                (BinaryOp::Add, Date(d), Duration(n)) | (BinaryOp::Add, Duration(n), Date(d)) => {
+                    Date(d + days(n))
+                }
+                (BinaryOp::Sub, Date(d), Duration(n)) => Date(d - days(n)),
+                (BinaryOp::Sub, Date(x), Date(y)) => Duration((x - y) as f64),
+                (BinaryOp::Add, Duration(x), Duration(y)) => Duration(x + y),
+                (BinaryOp::Sub, Duration(x), Duration(y)) => Duration(x - y),
+                (BinaryOp::Mul, Duration(d), Number(n))
+                | (BinaryOp::Mul, Number(n), Duration(d)) => Duration(d * n),
+                (BinaryOp::Div, Duration(d), Number(n)) if n != 0.0 => Duration(d / n),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Refuses a literal, or an operation on constants, whose value the evaluator cannot hold: a
+/// number beyond the largest one, a duration longer than the calendar, a day outside it. Only
+/// the place where the value first leaves its range is reported.
+fn out_of_range(e: &Expr, sink: &mut Sink) {
+    let Some(value) = unchecked_constant(e) else {
+        return;
     };
-    (1..=days).contains(&d.day) && (1800..=2200).contains(&d.year)
+    if value.in_range() {
+        return;
+    }
+    let calendar = format!("the calendar runs from {} to {}", Day::MIN, Day::MAX);
+    let (message, label, help) = match (value, &e.kind) {
+        (Constant::Number(_), ExprKind::Number(_) | ExprKind::Percent(_)) => (
+            "this number is too large".to_string(),
+            "beyond the largest number indikator can compute with".to_string(),
+            "numbers must be below 10^308; write the number in the unit the rule needs".to_string(),
+        ),
+        (Constant::Number(_), _) => (
+            "this arithmetic gives a number too large to compute with".to_string(),
+            "the result is beyond the largest number (about 10^308)".to_string(),
+            "use smaller numbers".to_string(),
+        ),
+        (Constant::Duration(_), _) => (
+            "this duration is longer than the calendar".to_string(),
+            format!("more than {} days (about 10,000 years)", Day::SPAN_DAYS),
+            format!("{calendar}; a duration is at most the days between them"),
+        ),
+        (Constant::Date(_), _) => (
+            "this date falls outside the calendar".to_string(),
+            "the day computed here cannot be written as YYYY-MM-DD".to_string(),
+            calendar,
+        ),
+    };
+    sink.diagnostics.push(
+        Diagnostic::error(Code::OutOfRange, message)
+            .primary(e.span, label)
+            .help(help),
+    );
 }
 
 pub fn infer(c: &Checker, e: &Expr, scope: &Scope, sink: &mut Sink) -> Ty {
+    let ty = infer_type(c, e, scope, sink);
+    if matches!(
+        e.kind,
+        ExprKind::Number(_)
+            | ExprKind::Percent(_)
+            | ExprKind::Duration(..)
+            | ExprKind::Unary(..)
+            | ExprKind::Binary(..)
+    ) {
+        out_of_range(e, sink);
+    }
+    ty
+}
+
+fn infer_type(c: &Checker, e: &Expr, scope: &Scope, sink: &mut Sink) -> Ty {
     match &e.kind {
         ExprKind::Number(n) => number_type(*n),
         ExprKind::Text(_) => Ty::Text,
@@ -89,14 +207,17 @@ pub fn infer(c: &Checker, e: &Expr, scope: &Scope, sink: &mut Sink) -> Ty {
         ExprKind::Duration(..) => Ty::Duration,
         ExprKind::Percent(_) => Ty::Decimal,
         ExprKind::List(items) => {
-            let mut first = Ty::Unknown;
+            // `x in [...]` reads its list's items itself; a list anywhere else has no value
+            // the evaluator could give it.
             for item in items {
-                let t = infer(c, item, scope, sink);
-                if first.is_unknown() {
-                    first = t;
-                }
+                infer(c, item, scope, sink);
             }
-            Ty::List(Box::new(first))
+            sink.diagnostics.push(
+                Diagnostic::error(Code::TypeMismatch, "a list can only follow `in`")
+                    .primary(e.span, "a list is not a value by itself")
+                    .help("test a value against the list: `municipality in [101, 147]`"),
+            );
+            Ty::Unknown
         }
         ExprKind::Name(name) => name_type(c, name, scope, sink),
         ExprKind::Field(base, field) => field_type(c, base, field, scope, sink),
@@ -153,7 +274,24 @@ pub fn infer(c: &Checker, e: &Expr, scope: &Scope, sink: &mut Sink) -> Ty {
             infer(c, value, scope, sink);
             Ty::Bool
         }
-        ExprKind::Within { value, anchor, .. } => {
+        ExprKind::Within {
+            value,
+            anchor,
+            amount,
+            unit,
+            ..
+        } => {
+            if !Constant::Duration(unit.days(*amount)).in_range() {
+                sink.diagnostics.push(
+                    Diagnostic::error(Code::OutOfRange, "this duration is longer than the calendar")
+                        .primary(e.span, format!("more than {} days (about 10,000 years)", Day::SPAN_DAYS))
+                        .help(format!(
+                            "the calendar runs from {} to {}; a duration is at most the days between them",
+                            Day::MIN,
+                            Day::MAX
+                        )),
+                );
+            }
             let t = infer(c, value, scope, sink);
             let a = infer(c, anchor, scope, sink);
             for (side, ty) in [(value, &t), (anchor, &a)] {
@@ -456,7 +594,12 @@ fn binary_type(
                     (Ty::Category(v), _) | (_, Ty::Category(v)) => Some(v.clone()),
                     _ => None,
                 };
+                let person = matches!(l, Ty::Person | Ty::Id) || matches!(r, Ty::Person | Ty::Id);
                 match values {
+                    None if person => mismatch(
+                        sink,
+                        "a person equals only another person (`next.person == person`), an id only an id or a text (`id == \"A12\"`); test a group of persons with a cohort: `person in COHORT`",
+                    ),
                     Some(v) => mismatch(
                         sink,
                         &format!(

@@ -268,7 +268,11 @@ impl<'a> Checker<'a> {
                     let scope = Scope::Threshold {
                         tallies: tallies.to_vec(),
                     };
+                    let before = self.diagnostics.len();
                     let ty = self.infer(&ind.name, &s.condition, &scope);
+                    if self.diagnostics.len() == before {
+                        self.foreign_part(&s.condition, Evaluated::Suppression);
+                    }
                     if !matches!(ty, Ty::Bool | Ty::Unknown) {
                         self.report(
                             Diagnostic::error(
@@ -283,6 +287,33 @@ impl<'a> Checker<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// Refuses the first part of a suppression rule or a derived formula that types well but
+    /// that the evaluator gives no meaning there: such rules see only the unit's figures and
+    /// numbers, so a date, a text or a function of the data would otherwise stop the run.
+    fn foreign_part(&mut self, e: &Expr, place: Evaluated) {
+        let Some(part) = foreign(e, place) else {
+            return;
+        };
+        let (what, help) = match place {
+            Evaluated::Suppression => (
+                "a suppression rule",
+                "a suppression rule compares the unit's figures (`numerator`, `denominator`, \
+                 `value`, `area`, a `tally`) with numbers, joined by `and`, `or`, `not`; \
+                 `is missing` and `in [...]` are allowed",
+            ),
+            Evaluated::Formula => (
+                "a derived formula",
+                "a derived formula combines other indicators' figures and numbers with \
+                 `+`, `-`, `*`, `/`",
+            ),
+        };
+        self.report(
+            Diagnostic::error(Code::NotInFigures, format!("this cannot be used in {what}"))
+                .primary(part.span, "not one of the figures or a number")
+                .help(help),
+        );
     }
 
     fn period(&mut self, p: &PeriodClause) {
@@ -385,6 +416,19 @@ impl<'a> Checker<'a> {
                 )
                 .primary(per.span, "events per how many?")
                 .help("write `measure rate per 1000` (or 100, 10000, 100000)"),
+            );
+        }
+        if let Some(per) = &m.per
+            && kind.needs_per
+            && per.value > MAX_PER
+        {
+            self.report(
+                Diagnostic::error(Code::OutOfRange, "a rate's `per` factor is too large")
+                    .primary(per.span, "more than 1,000,000,000")
+                    .help(
+                        "rates are given per 100, 1,000, 10,000 or 100,000; a factor beyond \
+                         1,000,000,000 gives figures too large to publish",
+                    ),
             );
         }
         if let Some(per) = &m.per
@@ -601,7 +645,11 @@ impl<'a> Checker<'a> {
                         None => {
                             let levels = expr::indicator_levels(ind);
                             let scope = Scope::Formula { levels };
+                            let before = self.diagnostics.len();
                             let ty = self.infer(&ind.name, &v.value, &scope);
+                            if self.diagnostics.len() == before {
+                                self.foreign_part(&v.value, Evaluated::Formula);
+                            }
                             if !ty.is_number() {
                                 self.report(
                                     Diagnostic::error(
@@ -1007,6 +1055,19 @@ impl<'a> Checker<'a> {
     }
 
     fn test_value(&mut self, value: &TestValue, ty: &Ty, column: &Ident) {
+        if let TestValueKind::Number(n) = value.kind
+            && !n.is_finite()
+        {
+            self.report(
+                Diagnostic::error(Code::OutOfRange, "this number is too large")
+                    .primary(
+                        value.span,
+                        "beyond the largest number indikator can compute with",
+                    )
+                    .help("numbers must be below 10^308"),
+            );
+            return;
+        }
         let fits = match (&value.kind, ty) {
             (_, Ty::Unknown) | (TestValueKind::Missing, _) => true,
             (TestValueKind::Date(d), Ty::Date) => {
@@ -1141,4 +1202,37 @@ fn present_parts(clauses: &[Clause]) -> Vec<(Part, Span)> {
             Some((part, c.keyword))
         })
         .collect()
+}
+
+/// The largest `per` factor of a rate: larger ones give figures beyond any reader's scale and,
+/// far enough, beyond the numbers the evaluator can hold (published blank).
+const MAX_PER: f64 = 1e9;
+
+/// Where an expression over the computed figures stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Evaluated {
+    Suppression,
+    Formula,
+}
+
+/// The first part of an expression over figures that has no meaning there.
+fn foreign(e: &Expr, place: Evaluated) -> Option<&Expr> {
+    let suppression = place == Evaluated::Suppression;
+    match &e.kind {
+        ExprKind::Number(_) | ExprKind::Percent(_) | ExprKind::Name(_) => None,
+        ExprKind::Bool(_) if suppression => None,
+        ExprKind::Field(..) if !suppression => None,
+        ExprKind::IsMissing { value, .. } if suppression => foreign(value, place),
+        ExprKind::In {
+            value,
+            target: InTarget::List(items),
+            ..
+        } if suppression => {
+            foreign(value, place).or_else(|| items.iter().find_map(|i| foreign(i, place)))
+        }
+        ExprKind::Unary(UnaryOp::Not, x) if suppression => foreign(x, place),
+        ExprKind::Unary(UnaryOp::Neg, x) => foreign(x, place),
+        ExprKind::Binary(_, a, b) => foreign(a, place).or_else(|| foreign(b, place)),
+        _ => Some(e),
+    }
 }

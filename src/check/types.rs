@@ -42,8 +42,10 @@ impl Ty {
             (Text | Category(_) | Code(_), Text | Category(_) | Code(_)) => true,
             (Municipality | Unit, Integer | Municipality | Unit) => true,
             (Integer, Municipality | Unit) => true,
-            (Person | Id, Person | Id | Integer | Text) => true,
-            (Integer | Text, Person | Id) => true,
+            // A person is a number private to the run (ids are numbered as they are read), so
+            // it equals only another person; an id is text, equal to an id or a text.
+            (Person, Person) => true,
+            (Id, Id | Text) | (Text, Id) => true,
             (a, b) => a == b,
         }
     }

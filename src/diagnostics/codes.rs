@@ -71,6 +71,13 @@ codes! {
     SingleQuotes = "E0114", "single quotes around text",
         "Text is written between double quotes: `\"somatic\"`. Single quotes are SQL's way and \
          are not accepted.";
+    NotUtf8 = "E0120", "rule file not in UTF-8",
+        "Rule files are read as UTF-8, the encoding of every current editor. A file saved in \
+         another encoding (Latin-1 or Windows-1252 by older Windows tools, UTF-16 by some \
+         spreadsheet programs) would otherwise turn `æ`, `ø` and `å` in titles and footnotes into \
+         wrong letters in the report. The message names the encoding the file appears to be in \
+         and the first byte that is not UTF-8; convert the file with `iconv -f latin1 -t utf-8 \
+         FILE` (or `-f cp1252`, `-f utf-16`), or save it as UTF-8 from the editor.";
     DuplicateDefinition = "E0201", "duplicate definition",
         "Two definitions have the same name. Names of sources, code lists, cohorts, populations, \
          standards, goals and indicators share one namespace across all rule files of a rule set.";
@@ -144,6 +151,13 @@ codes! {
         "An indicator computed for regions or municipalities counts rows whose unit cannot be \
          told: their source has no column of type `municipality`, or several and the population \
          does not say which with `residence COLUMN`.";
+    OutOfRange = "E0330", "value out of range",
+        "A number, duration or date written in the rules, or computed from literals alone, lies \
+         outside what indikator can compute with: a number of 10^308 or more, a duration longer \
+         than the calendar (0000-01-01 to 9999-12-31, 3,652,424 days), or a day outside that \
+         calendar, such as `2023-01-01 + 99999999 years`. A date computed from data that leaves \
+         the calendar is missing; one computed from literals is refused here. A rate's `per` \
+         factor is a positive number of at most 1,000,000,000.";
     MissingPart = "E0401", "measure is missing a part",
         "Each measure kind requires certain parts: a proportion, rate or ratio needs a numerator \
          and a denominator, and a rate its `per` factor; a mean or median a `value … of …`; a life \
@@ -168,6 +182,13 @@ codes! {
         "Suppression conditions are evaluated on a computed figure, so they can use `numerator`, \
          `denominator`, `value`, the indicator's tallies and `area` (the unit's code), not \
          columns of the data.";
+    NotInFigures = "E0420", "not available among the figures",
+        "A suppression rule and a derived indicator's formula are computed from figures, not \
+         from rows: a suppression rule sees the unit's `numerator`, `denominator`, `value`, \
+         `area` and the indicator's tallies, compared with numbers and joined by `and`, `or` \
+         and `not` (`is missing` and `in [...]` too); a formula combines other indicators' \
+         figures and numbers with `+`, `-`, `*` and `/`. Dates, durations, text and functions \
+         such as `days(…)` belong in populations and `where` conditions.";
     LevelNotComputed = "E0407", "level not computed",
         "The indicator is not computed at this level: add the level to `levels`, or remove the \
          reference.";

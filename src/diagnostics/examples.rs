@@ -28,6 +28,18 @@ pub const PRELUDE: &[(&str, &str)] = &[
     ),
 ];
 
+/// The example of a rule file that is not UTF-8.
+const LATIN1_EXAMPLE: &str = "tests/ui/rule_file_in_latin1.ind";
+
+/// The example rule file for a code as its bytes: the text of [`example`], or for a code
+/// about encodings the file as it is on disk.
+pub fn example_bytes(code: Code) -> &'static [u8] {
+    match code {
+        Code::NotUtf8 => include_bytes!("../../tests/ui/rule_file_in_latin1.ind"),
+        _ => example(code).1.as_bytes(),
+    }
+}
+
 /// The example rule file for a code: its name and text.
 pub fn example(code: Code) -> (&'static str, &'static str) {
     match code {
@@ -87,6 +99,8 @@ pub fn example(code: Code) -> (&'static str, &'static str) {
             "tests/ui/sql_single_quotes.ind",
             include_str!("../../tests/ui/sql_single_quotes.ind"),
         ),
+        // Not UTF-8, so it is not text to Rust: see `example_bytes`.
+        Code::NotUtf8 => (LATIN1_EXAMPLE, ""),
         Code::DuplicateDefinition => (
             "tests/ui/duplicate_indicator_same_file.ind",
             include_str!("../../tests/ui/duplicate_indicator_same_file.ind"),
@@ -191,6 +205,10 @@ pub fn example(code: Code) -> (&'static str, &'static str) {
             "tests/ui/rows_without_municipality.ind",
             include_str!("../../tests/ui/rows_without_municipality.ind"),
         ),
+        Code::OutOfRange => (
+            "tests/ui/date_plus_years_beyond_calendar.ind",
+            include_str!("../../tests/ui/date_plus_years_beyond_calendar.ind"),
+        ),
         Code::MissingPart => (
             "tests/ui/proportion_without_numerator.ind",
             include_str!("../../tests/ui/proportion_without_numerator.ind"),
@@ -214,6 +232,10 @@ pub fn example(code: Code) -> (&'static str, &'static str) {
         Code::ThresholdName => (
             "tests/ui/suppress_on_data_column.ind",
             include_str!("../../tests/ui/suppress_on_data_column.ind"),
+        ),
+        Code::NotInFigures => (
+            "tests/ui/suppress_on_a_date.ind",
+            include_str!("../../tests/ui/suppress_on_a_date.ind"),
         ),
         Code::LevelNotComputed => (
             "tests/ui/at_level_not_in_levels.ind",

@@ -1015,6 +1015,8 @@ fn eval_threshold(
         ThresholdExpr::Area => T::Num(area as f64),
         ThresholdExpr::Tally(i) => num(tallies.get(*i).and_then(|t| t.get(&unit)).copied()),
         ThresholdExpr::Number(n) => T::Num(*n),
+        ThresholdExpr::Bool(b) => T::Bool(*b),
+        ThresholdExpr::IsMissing(x, negated) => T::Bool(matches!(ev(x), T::Missing) != *negated),
         ThresholdExpr::List(_) => T::Missing,
         ThresholdExpr::Not(x) => match ev(x) {
             T::Bool(b) => T::Bool(!b),
@@ -1037,6 +1039,8 @@ fn eval_threshold(
                 (BinOp::Or, T::Bool(p), T::Bool(q)) => T::Bool(p || q),
                 // An unknown side of `or` cannot make a true side false.
                 (BinOp::Or, T::Bool(true), _) | (BinOp::Or, _, T::Bool(true)) => T::Bool(true),
+                (BinOp::Eq, T::Bool(p), T::Bool(q)) => T::Bool(p == q),
+                (BinOp::Ne, T::Bool(p), T::Bool(q)) => T::Bool(p != q),
                 (_, T::Num(p), T::Num(q)) => match op {
                     BinOp::Lt => T::Bool(p < q),
                     BinOp::Le => T::Bool(p <= q),
@@ -1044,8 +1048,8 @@ fn eval_threshold(
                     BinOp::Ge => T::Bool(p >= q),
                     BinOp::Eq => T::Bool(p == q),
                     BinOp::Ne => T::Bool(p != q),
-                    BinOp::Add => T::Num(p + q),
-                    BinOp::Sub => T::Num(p - q),
+                    BinOp::Add => T::Num(super::number::add(p, q)),
+                    BinOp::Sub => T::Num(super::number::sub(p, q)),
                     BinOp::Mul => T::Num(p * q),
                     BinOp::Div if q != 0.0 => T::Num(p / q),
                     _ => T::Missing,

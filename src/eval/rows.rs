@@ -14,7 +14,7 @@ use super::number;
 use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
 use crate::plan::{
-    BinOp, Builtin, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
+    BinOp, Builtin, CohortId, Day, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
     civil_from_days, year_and_place,
 };
 
@@ -1260,7 +1260,7 @@ pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
         BinOp::Add => match (x, y) {
             (Value::Num(a), Value::Num(b)) => Value::Num(number::add(a, b)),
             (Value::Date(d), Value::Duration(n)) | (Value::Duration(n), Value::Date(d)) => {
-                Value::Date(d + n.round() as i32)
+                shifted(d, n)
             }
             (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::add(a, b)),
             _ => Value::Missing,
@@ -1268,7 +1268,7 @@ pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
         BinOp::Sub => match (x, y) {
             (Value::Num(a), Value::Num(b)) => Value::Num(number::sub(a, b)),
             (Value::Date(a), Value::Date(b)) => Value::Duration((a - b) as f64),
-            (Value::Date(d), Value::Duration(n)) => Value::Date(d - n.round() as i32),
+            (Value::Date(d), Value::Duration(n)) => shifted(d, -n),
             (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::sub(a, b)),
             _ => Value::Missing,
         },
@@ -1287,6 +1287,14 @@ pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
         },
         BinOp::And | BinOp::Or => Value::Missing,
     }
+}
+
+/// A date moved by a duration, missing where the day would leave the calendar (0000-01-01 to
+/// 9999-12-31): such a day cannot be written, and a wrapped one would be a wrong day.
+fn shifted(day: i32, days: f64) -> Value {
+    Day::from_number(day.into())
+        .and_then(|d| d.checked_add_duration(days))
+        .map_or(Value::Missing, |d| Value::Date(d.number()))
 }
 
 pub(super) fn call(f: Builtin, v: &[Value]) -> Value {

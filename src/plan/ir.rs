@@ -89,104 +89,8 @@ impl fmt::Display for Period {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i32;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-/// The first year of [`YEAR_STARTS`].
-const TABLE_FIRST_YEAR: i32 = 1600;
-/// Years in [`YEAR_STARTS`], one more than the years it covers.
-const TABLE_YEARS: usize = 1001;
-
-/// The day number of 1 January of each year from `TABLE_FIRST_YEAR` on: `year()` and `age()`
-/// are asked of every row of populations of millions, and a lookup is quicker than the
-/// calendar's arithmetic.
-const YEAR_STARTS: [i32; TABLE_YEARS] = {
-    let mut starts = [0; TABLE_YEARS];
-    let mut k = 0;
-    while k < TABLE_YEARS {
-        starts[k] = days_from_civil(TABLE_FIRST_YEAR + k as i32, 1, 1);
-        k += 1;
-    }
-    starts
-};
-
-/// The year of a day number and the day's place in a leap year's calendar (0 for 1 January,
-/// 59 for 29 February, 60 for 1 March, whether the year is a leap year or not), so that two
-/// days' month and day compare as their places do.
-pub fn year_and_place(z: i32) -> (i32, u32) {
-    let in_table = z >= YEAR_STARTS[0] && z < YEAR_STARTS[TABLE_YEARS - 1];
-    if !in_table {
-        let (y, m, d) = civil_from_days(z);
-        let place = days_from_civil(2000, m, d) - days_from_civil(2000, 1, 1);
-        return (y, place as u32);
-    }
-    // 146,097 days make 400 years; the estimate is off by at most one year.
-    let mut k = ((i64::from(z - YEAR_STARTS[0]) * 400) / 146_097) as usize;
-    if k + 1 < TABLE_YEARS && z >= YEAR_STARTS[k + 1] {
-        k += 1;
-    }
-    if z < YEAR_STARTS[k] {
-        k -= 1;
-    }
-    let day_of_year = (z - YEAR_STARTS[k]) as u32;
-    let leap = YEAR_STARTS[k + 1] - YEAR_STARTS[k] == 366;
-    let place = if !leap && day_of_year >= 59 {
-        day_of_year + 1
-    } else {
-        day_of_year
-    };
-    (TABLE_FIRST_YEAR + k as i32, place)
-}
-
-/// Days before each month's first in a common year (index 1 for January).
-const DAYS_BEFORE_MONTH: [u16; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-/// Days of each month in a common year (index 1 for January).
-const DAYS_IN_MONTH: [u8; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/// The day number of a date, `None` if there is no such day: the check and the arithmetic of
-/// every date read from an extract.
-pub fn checked_day(y: i32, m: u32, d: u32) -> Option<i32> {
-    if !(1..=12).contains(&m) {
-        return None;
-    }
-    let k = y - TABLE_FIRST_YEAR;
-    let (start, leap) = if k >= 0 && (k as usize) + 1 < TABLE_YEARS {
-        let k = k as usize;
-        (YEAR_STARTS[k], YEAR_STARTS[k + 1] - YEAR_STARTS[k] == 366)
-    } else {
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        (days_from_civil(y, 1, 1), leap)
-    };
-    let late_in_leap_year = u32::from(leap && m > 2);
-    let month_days = u32::from(DAYS_IN_MONTH[m as usize]) + u32::from(leap && m == 2);
-    if d == 0 || d > month_days {
-        return None;
-    }
-    let day_of_year = u32::from(DAYS_BEFORE_MONTH[m as usize]) + late_in_leap_year + d - 1;
-    Some(start + day_of_year as i32)
-}
-
-/// The date of a day number.
-pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+/// The calendar's arithmetic lives in the `indikator-calendar` crate, shared with the generator.
+pub use indikator_calendar::{Day, checked_day, civil_from_days, days_from_civil, year_and_place};
 
 /// Column types as the loader parses them.
 #[derive(Debug, Clone, PartialEq)]
@@ -526,7 +430,10 @@ pub enum ThresholdExpr {
     Area,
     Tally(usize),
     Number(f64),
+    Bool(bool),
     List(Vec<ThresholdExpr>),
+    /// `x is missing` (`is not missing` when the flag is set).
+    IsMissing(Box<ThresholdExpr>, bool),
     Not(Box<ThresholdExpr>),
     Neg(Box<ThresholdExpr>),
     Binary(BinOp, Box<ThresholdExpr>, Box<ThresholdExpr>),
@@ -625,69 +532,4 @@ pub struct Plan {
     pub order: Vec<Step>,
     /// (from, to): `from` needs `to`.
     pub edges: Vec<(Step, Step)>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Year and month-and-day order by the calendar's arithmetic.
-    fn reference(z: i32) -> (i32, (u32, u32)) {
-        let (y, m, d) = civil_from_days(z);
-        (y, (m, d))
-    }
-
-    #[test]
-    fn checked_day_agrees_with_the_calendar_and_refuses_what_is_not_a_day() {
-        for y in (1500..=2700).chain([-4, 0, 1, 9999]) {
-            for m in 0..=13 {
-                for d in 0..=32 {
-                    let real = (1..=12).contains(&m)
-                        && d >= 1
-                        && civil_from_days(days_from_civil(y, m, d)) == (y, m, d);
-                    let expected = real.then(|| days_from_civil(y, m, d));
-                    assert_eq!(checked_day(y, m, d), expected, "{y}-{m}-{d}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn year_and_place_agree_with_the_calendar_on_every_day() {
-        let first = days_from_civil(1500, 1, 1);
-        let last = days_from_civil(2700, 12, 31);
-        // The previous day's year, month and day, and place.
-        let mut previous: Option<(i32, (u32, u32), u32)> = None;
-        for z in first..=last {
-            let (year, place) = year_and_place(z);
-            let (ref_year, month_day) = reference(z);
-            assert_eq!(year, ref_year, "day {z}");
-            if let Some((prev_year, prev_md, prev_place)) = previous
-                && prev_year == year
-            {
-                assert!(place > prev_place && month_day > prev_md, "day {z}");
-            }
-            if month_day == (1, 1) {
-                assert_eq!(place, 0);
-            }
-            if month_day == (3, 1) {
-                assert_eq!(place, 60, "1 March of {year}");
-            }
-            previous = Some((year, month_day, place));
-        }
-    }
-
-    #[test]
-    fn places_order_month_and_day_across_years() {
-        // Every pair of (month, day) from a leap and a common year compares as their places.
-        let days = |y: i32| days_from_civil(y, 1, 1)..days_from_civil(y + 1, 1, 1);
-        for a in days(2023).chain(days(2024)).step_by(3) {
-            for b in days(2024).chain(days(2025)).step_by(5) {
-                let (_, pa) = year_and_place(a);
-                let (_, pb) = year_and_place(b);
-                assert_eq!(pa < pb, reference(a).1 < reference(b).1, "{a} {b}");
-                assert_eq!(pa == pb, reference(a).1 == reference(b).1, "{a} {b}");
-            }
-        }
-    }
 }

@@ -201,13 +201,7 @@ fn code_list_plan(c: &ast::CodeList) -> CodeListPlan {
 }
 
 fn duration_days(amount: f64, unit: DurationUnit) -> f64 {
-    match unit {
-        DurationUnit::Hours => amount / 24.0,
-        DurationUnit::Days => amount,
-        DurationUnit::Weeks => amount * 7.0,
-        DurationUnit::Months => amount * 365.25 / 12.0,
-        DurationUnit::Years => amount * 365.25,
-    }
+    unit.days(amount)
 }
 
 fn binop(op: ast::BinaryOp) -> BinOp {
@@ -761,7 +755,11 @@ impl<'a> Lowerer<'a> {
             ExprKind::Percent(p) => Expr::Number(*p),
             ExprKind::Text(t) => Expr::Text(self.intern(t)),
             ExprKind::Bool(b) => Expr::Bool(*b),
-            ExprKind::Date(d) => Expr::Date(days_from_civil(d.year, d.month, d.day)),
+            ExprKind::Date(d) => Expr::Date(
+                Day::from_civil(d.year, d.month, d.day)
+                    .ok_or("internal: a date literal outside the calendar")?
+                    .number(),
+            ),
             ExprKind::Duration(amount, unit) => Expr::Duration {
                 days: duration_days(*amount, *unit),
             },
@@ -951,6 +949,8 @@ fn threshold(e: &ast::Expr, tallies: &[String]) -> Result<ThresholdExpr> {
     Ok(match &e.kind {
         ExprKind::Number(n) => ThresholdExpr::Number(*n),
         ExprKind::Percent(p) => ThresholdExpr::Number(*p),
+        ExprKind::Bool(b) => ThresholdExpr::Bool(*b),
+        ExprKind::IsMissing { value, negated } => ThresholdExpr::IsMissing(t(value)?, *negated),
         ExprKind::Name(n) => match n.name.as_str() {
             "numerator" => ThresholdExpr::Numerator,
             "denominator" => ThresholdExpr::Denominator,

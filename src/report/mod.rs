@@ -8,6 +8,7 @@ pub mod audit;
 pub mod disclosure;
 pub mod html;
 pub mod markings;
+pub mod output;
 mod write;
 
 use serde::Serialize;

@@ -1,8 +1,8 @@
-//! Writers. Every file is written to a temporary name and renamed into place only after all
-//! files are complete, so a failed run leaves no partial output.
+//! Writers. The files of a report are made in memory and written as one directory that
+//! replaces the old report whole (`output.rs`), so a failed or killed run leaves the old report
+//! or the new one, never a mix.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use super::Report;
@@ -146,20 +146,8 @@ pub fn write_publication(
     write_files(out, files)
 }
 
-/// Writes every file under a temporary name, then renames them all into place, so a failure
-/// leaves no partial output.
+/// Writes the report's files as the directory `out`, replacing an earlier report there whole.
 fn write_files(out: &Path, files: Vec<(String, Vec<u8>)>) -> io::Result<Vec<String>> {
-    fs::create_dir_all(out)?;
-    let mut temporary = Vec::new();
-    for (name, bytes) in &files {
-        let tmp = out.join(format!(".{name}.partial"));
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        temporary.push((tmp, out.join(name)));
-    }
-    for (tmp, fin) in &temporary {
-        fs::rename(tmp, fin)?;
-    }
+    super::output::write_dir(out, &files)?;
     Ok(files.into_iter().map(|(n, _)| n).collect())
 }

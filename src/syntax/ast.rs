@@ -437,6 +437,20 @@ pub enum DurationUnit {
     Years,
 }
 
+impl DurationUnit {
+    /// The days of `amount` of this unit. A month and a year are their average lengths
+    /// (365.25 / 12 and 365.25 days), so a duration is a number of days, never a calendar step.
+    pub fn days(self, amount: f64) -> f64 {
+        match self {
+            DurationUnit::Hours => amount / 24.0,
+            DurationUnit::Days => amount,
+            DurationUnit::Weeks => amount * 7.0,
+            DurationUnit::Months => amount * indikator_calendar::DAYS_PER_YEAR / 12.0,
+            DurationUnit::Years => amount * indikator_calendar::DAYS_PER_YEAR,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelatedFn {
     Exists,

@@ -858,12 +858,10 @@ fn comment_start(line: &str) -> Option<usize> {
     None
 }
 
+/// The grammar's `date` is four, two and two digits; whether such a day exists is the
+/// checker's question (E0306), so month 0 stands for a shape the calendar could not read.
 fn parse_date(s: &str) -> DateLit {
-    let mut parts = s.split('-');
-    let mut n = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let year = n() as i32;
-    let month = n();
-    let day = n();
+    let (year, month, day) = indikator_calendar::parse_ymd(s).unwrap_or((0, 0, 0));
     DateLit { year, month, day }
 }
 

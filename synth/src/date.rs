@@ -1,28 +1,15 @@
-//! Dates as days since 1970-01-01 (proleptic Gregorian), after Howard Hinnant's algorithms.
+//! Dates as days since 1970-01-01 (proleptic Gregorian), by the calendar the engine uses
+//! (`indikator-calendar`). The generator's days lie in the few years it writes, far inside the
+//! calendar's range, so plain day numbers serve here.
 
 pub type Day = i32;
 
 pub fn from_civil(y: i32, m: u32, d: u32) -> Day {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = (y - era * 400) as u32;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe as i32 - 719_468
+    indikator_calendar::days_from_civil(y, m, d)
 }
 
 pub fn to_civil(z: Day) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = (z - era * 146_097) as u32;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe as i32 + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    indikator_calendar::civil_from_days(z)
 }
 
 pub fn year_of(z: Day) -> i32 {

@@ -100,7 +100,8 @@ codes! {
          bound by a relation; in a test, not a suppression reason of the indicator or not a \
          marking (green, yellow, red, none).";
     DuplicateField = "E0212", "duplicate column or field",
-        "A source declares the same column twice, a population defines a `let` with the name of \
+        "A source declares the same column twice (or names it twice in one `unique` or `one … \
+         per …` clause), a population defines a `let` with the name of \
          an existing column or field, or an indicator defines two tallies of the same name.";
     WrongKind = "E0213", "wrong kind of definition",
         "The name exists but is the wrong kind of definition for this place, such as a code list \
@@ -144,6 +145,14 @@ codes! {
         "An indicator computed for regions or municipalities counts rows whose unit cannot be \
          told: their source has no column of type `municipality`, or several and the population \
          does not say which with `residence COLUMN`.";
+    ConstraintType = "E0315", "constraint does not fit the column's type",
+        "A source declares what its columns' values must satisfy. A range `in LOW..HIGH` bounds a \
+         number, so it fits only an `integer` or `decimal` column. `require A OP B` compares two \
+         columns of one kind: two numbers, two dates, or (with `==` and `!=` only) two columns \
+         of the same other type.";
+    InvalidRange = "E0316", "impossible range",
+        "A range `in LOW..HIGH` needs at least one bound (`in 0..`, `in ..100`, `in 0..24`), and \
+         its low bound must not be above its high bound. Both bounds are included.";
     MissingPart = "E0401", "measure is missing a part",
         "Each measure kind requires certain parts: a proportion, rate or ratio needs a numerator \
          and a denominator, and a rate its `per` factor; a mean or median a `value … of …`; a life \

@@ -1,0 +1,307 @@
+//! What a source declares of its rows (`in LOW..HIGH`, `unique`, `one … per …`, `require`),
+//! checked once per extract on its typed columns, after the extract is merged into the run's
+//! numbering (where equal persons and texts have equal numbers). A violation stops the run
+//! with the file, line, column and value, or under `--on-bad-row skip` its row is left out and
+//! counted per constraint. A source without constraints is not looked at.
+//!
+//! Only the rows read are checked: rows left unread by the source's windows are not (as their
+//! values are not validated either), so a duplicate of a row outside the run's periods is not
+//! seen. Missing values satisfy every constraint.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::error::{DataError, Exclusions};
+use super::load::{BadRows, Column, MISSING_BOOL, MISSING_DATE, MISSING_SYM, Table};
+use super::value::{FastHash, Value};
+use crate::plan::{BinOp, RowConstraint, SourcePlan};
+
+/// Checks `table` against `source`'s constraints. Under `Skip`, the rows that break one are
+/// removed from the table and counted in `exclusions`; the first constraint broken stops the
+/// run otherwise. `show` writes a value as it was read, for messages.
+pub fn check(
+    source: &SourcePlan,
+    table: &mut Table,
+    bad_rows: BadRows,
+    exclusions: &mut Exclusions,
+    show: &dyn Fn(Value) -> String,
+) -> Result<(), DataError> {
+    if source.constraints.is_empty() || table.rows == 0 {
+        return Ok(());
+    }
+    let mut bad = vec![false; table.rows];
+    for constraint in &source.constraints {
+        let columns: Vec<&Column> = constraint
+            .columns()
+            .iter()
+            .filter_map(|&k| table.columns[k].as_ref())
+            .collect();
+        if columns.len() != constraint.columns().len() {
+            // Not read (the source is read by no rule): nothing to check.
+            continue;
+        }
+        let broken = broken_rows(constraint, &columns, table.rows);
+        if broken.is_empty() {
+            continue;
+        }
+        let described = constraint.describe(&source.columns);
+        for &(row, earlier) in &broken {
+            let (column, value, problem) = explain(constraint, source, table, row, earlier, show);
+            let line = table.lines.get(row as usize).copied().unwrap_or(0) as usize;
+            let mut error = DataError::line(&table.file, line, problem);
+            error.column = Some(column);
+            error.value = Some(value);
+            error.source = Some(source.name.clone());
+            match bad_rows {
+                BadRows::Stop => return Err(error),
+                BadRows::Skip => {
+                    // Counted per constraint: the message names it, not the row's values.
+                    error.message = format!("breaks `{described}`");
+                    exclusions.add(&error);
+                    bad[row as usize] = true;
+                }
+            }
+        }
+    }
+    if bad.iter().any(|&b| b) {
+        remove_rows(table, &bad);
+    }
+    Ok(())
+}
+
+/// The rows that break `constraint`, in row order, each with the earlier row it conflicts with
+/// (for `unique` and `one … per …`).
+fn broken_rows(constraint: &RowConstraint, columns: &[&Column], rows: usize) -> Vec<(u32, u32)> {
+    let mut broken = Vec::new();
+    match constraint {
+        RowConstraint::Range { low, high, .. } => {
+            if let Column::Num(values) = columns[0] {
+                let low = low.unwrap_or(f64::NEG_INFINITY);
+                let high = high.unwrap_or(f64::INFINITY);
+                // NaN (missing) compares false both ways and passes.
+                for (row, &x) in values.iter().enumerate() {
+                    if x < low || x > high {
+                        broken.push((row as u32, row as u32));
+                    }
+                }
+            }
+        }
+        RowConstraint::Unique { .. } => {
+            let mut index = RowIndex::new(columns);
+            for row in 0..rows as u32 {
+                if let Some(earlier) = index.earlier(row) {
+                    broken.push((row, earlier));
+                }
+            }
+        }
+        RowConstraint::OnePer { .. } => {
+            let (value, key) = columns.split_last().expect("a value and a key");
+            let mut index = RowIndex::new(key);
+            // The first row of each key with a value present.
+            for row in 0..rows as u32 {
+                let Some(v) = bits(value, row) else {
+                    continue;
+                };
+                if let Some(earlier) = index.earlier(row)
+                    && bits(value, earlier) != Some(v)
+                {
+                    broken.push((row, earlier));
+                }
+            }
+        }
+        RowConstraint::Require { op, .. } => {
+            let holds = |o: std::cmp::Ordering| match op {
+                BinOp::Eq => o.is_eq(),
+                BinOp::Ne => o.is_ne(),
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            };
+            match (columns[0], columns[1]) {
+                (Column::Date(a), Column::Date(b)) => {
+                    for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
+                        if x != MISSING_DATE && y != MISSING_DATE && !holds(x.cmp(&y)) {
+                            broken.push((row as u32, row as u32));
+                        }
+                    }
+                }
+                (Column::Num(a), Column::Num(b)) => {
+                    for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
+                        if let Some(o) = x.partial_cmp(&y)
+                            && !holds(o)
+                        {
+                            broken.push((row as u32, row as u32));
+                        }
+                    }
+                }
+                (a, b) => {
+                    for row in 0..rows as u32 {
+                        if let (Some(x), Some(y)) = (bits(a, row), bits(b, row))
+                            && !holds(x.cmp(&y))
+                        {
+                            broken.push((row, row));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    broken
+}
+
+/// The column, the value and the message for a row that breaks `constraint`.
+fn explain(
+    constraint: &RowConstraint,
+    source: &SourcePlan,
+    table: &Table,
+    row: u32,
+    earlier: u32,
+    show: &dyn Fn(Value) -> String,
+) -> (String, String, String) {
+    let name = |k: usize| source.columns[k].0.clone();
+    let value = |k: usize, row: u32| show(table.value(k, row as usize));
+    let line_of = |row: u32| table.lines.get(row as usize).copied().unwrap_or(0);
+    let described = constraint.describe(&source.columns);
+    match constraint {
+        RowConstraint::Range { column, .. } => (
+            name(*column),
+            value(*column, row),
+            format!("the value lies outside the declared range (`{described}`)"),
+        ),
+        RowConstraint::Unique { columns } => {
+            let values: Vec<String> = columns.iter().map(|&k| value(k, row)).collect();
+            (
+                columns
+                    .iter()
+                    .map(|&k| name(k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                values.join(", "),
+                format!(
+                    "the row repeats the key of line {} (`{described}`); a row given twice would \
+                     be counted twice",
+                    line_of(earlier)
+                ),
+            )
+        }
+        RowConstraint::OnePer { value: v, key } => {
+            let keys: Vec<String> = key.iter().map(|&k| value(k, row)).collect();
+            (
+                name(*v),
+                value(*v, row),
+                format!(
+                    "line {} gives {} `{}` for the same {} `{}` (`{described}`)",
+                    line_of(earlier),
+                    name(*v),
+                    value(*v, earlier),
+                    key.iter().map(|&k| name(k)).collect::<Vec<_>>().join(", "),
+                    keys.join(", ")
+                ),
+            )
+        }
+        RowConstraint::Require { left, right, .. } => (
+            name(*left),
+            value(*left, row),
+            format!(
+                "the row breaks `{described}`: {} is `{}`",
+                name(*right),
+                value(*right, row)
+            ),
+        ),
+    }
+}
+
+/// A value's bits for comparing equality: `None` for a missing value.
+fn bits(column: &Column, row: u32) -> Option<u64> {
+    let row = row as usize;
+    match column {
+        Column::Num(v) => {
+            let x = v[row];
+            // -0 and 0 are one value.
+            (!x.is_nan()).then(|| if x == 0.0 { 0 } else { x.to_bits() })
+        }
+        Column::Date(v) => (v[row] != MISSING_DATE).then(|| v[row] as u32 as u64),
+        Column::Bool(v) => (v[row] != MISSING_BOOL).then(|| u64::from(v[row])),
+        Column::Sym(v) | Column::Person(v) | Column::Unit(v) => {
+            (v[row] != MISSING_SYM).then(|| u64::from(v[row]))
+        }
+    }
+}
+
+/// The rows seen so far by their values in some columns: finds an earlier row with equal
+/// values. Rows with a missing value in any column are never equal to another.
+struct RowIndex<'a> {
+    columns: &'a [&'a Column],
+    /// The first row of each hash of the values.
+    first: HashMap<u64, u32, BuildHasherDefault<FastHash>>,
+    /// Rows with other values of an already taken hash (rare).
+    others: HashMap<u64, Vec<u32>, BuildHasherDefault<FastHash>>,
+}
+
+impl<'a> RowIndex<'a> {
+    fn new(columns: &'a [&'a Column]) -> RowIndex<'a> {
+        RowIndex {
+            columns,
+            first: HashMap::default(),
+            others: HashMap::default(),
+        }
+    }
+
+    fn same(&self, a: u32, b: u32) -> bool {
+        self.columns.iter().all(|c| bits(c, a) == bits(c, b))
+    }
+
+    /// The first earlier row with `row`'s values; `row` is remembered when there is none.
+    fn earlier(&mut self, row: u32) -> Option<u32> {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for column in self.columns {
+            let value = bits(column, row)?;
+            hash = (hash ^ value)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(31);
+        }
+        match self.first.get(&hash) {
+            None => {
+                self.first.insert(hash, row);
+                None
+            }
+            Some(&first) if self.same(first, row) => Some(first),
+            Some(_) => {
+                let others = self.others.entry(hash).or_default();
+                let found = others
+                    .iter()
+                    .copied()
+                    .find(|&r| self.columns.iter().all(|c| bits(c, r) == bits(c, row)));
+                if found.is_none() {
+                    others.push(row);
+                }
+                found
+            }
+        }
+    }
+}
+
+/// Removes the rows marked `bad` from every column (and from the lines).
+fn remove_rows(table: &mut Table, bad: &[bool]) {
+    fn keep<T: Copy>(values: &mut Vec<T>, bad: &[bool]) {
+        let mut to = 0;
+        for from in 0..values.len() {
+            if !bad[from] {
+                values[to] = values[from];
+                to += 1;
+            }
+        }
+        values.truncate(to);
+    }
+    for column in table.columns.iter_mut().flatten() {
+        match column {
+            Column::Num(v) => keep(v, bad),
+            Column::Date(v) => keep(v, bad),
+            Column::Bool(v) => keep(v, bad),
+            Column::Sym(v) | Column::Person(v) | Column::Unit(v) => keep(v, bad),
+        }
+    }
+    keep(&mut table.lines, bad);
+    table.rows -= bad.iter().filter(|&&b| b).count();
+}

@@ -329,3 +329,159 @@ fn rows_left_unread_are_not_checked() {
         _ => panic!("reading every row finds the bad value"),
     }
 }
+
+/// Copies `from` into `to`, directories and all.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Appends `rows` to an extract of `dir`.
+fn append(dir: &Path, file: &str, rows: &[String]) {
+    let path = dir.join(file);
+    let mut text = fs::read_to_string(&path).unwrap();
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// The first row of `file` whose `column` starts with `prefix`, as its fields.
+fn a_row(dir: &Path, file: &str, column: usize, prefix: &str) -> Vec<String> {
+    let text = fs::read_to_string(dir.join(file)).unwrap();
+    let line = text
+        .lines()
+        .skip(1)
+        .find(|l| l.split(',').nth(column).unwrap().starts_with(prefix))
+        .unwrap();
+    line.split(',').map(str::to_string).collect()
+}
+
+/// Items 5 and 6 with the shipped rules: the sample with a death given twice, a person dying
+/// twice, a residence row given twice, a second birth date that is also after the snapshot,
+/// and admissions with finished_days -40 and drg_value -9,000,000 added. Under `skip` each
+/// added row is counted under the constraint it breaks and left out, so every figure is the
+/// clean sample's; without `skip` the first stops the run at its line.
+#[test]
+fn the_shipped_rules_find_bad_rows_added_to_the_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Dir(std::env::temp_dir().join(format!(
+        "indikator-extract-validation-sample-{}",
+        std::process::id()
+    )));
+    let _ = fs::remove_dir_all(&dir.0);
+    copy_tree(&root.join("data/sample"), &dir.0);
+    let rules = [root.join("rules")];
+    let clean = pipeline::run_paths(&rules, &pipeline::options(&dir.0)).expect("clean run");
+
+    let death = a_row(&dir.0, "deaths.csv", 1, "2023");
+    let mut dies_again = death.clone();
+    dies_again[1] = "2023-12-30".to_string();
+    append(
+        &dir.0,
+        "deaths.csv",
+        &[death.join(","), dies_again.join(",")],
+    );
+    let resident = a_row(&dir.0, "cpr_residents.csv", 1, "2023");
+    let mut reborn = resident.clone();
+    reborn[1] = "2024-01-01".to_string();
+    reborn[3] = "2022-06-01".to_string();
+    let mut unborn = resident.clone();
+    unborn[0] = "99999999".to_string();
+    unborn[3] = "2023-06-01".to_string();
+    let residents_line = clean_lines(&dir.0, "cpr_residents.csv") + 1;
+    append(
+        &dir.0,
+        "cpr_residents.csv",
+        &[resident.join(","), reborn.join(","), unborn.join(",")],
+    );
+    let admission = a_row(&dir.0, "lpr_admissions.csv", 1, "2023");
+    let (mut negative_days, mut negative_drg) = (admission.clone(), admission.clone());
+    negative_days[10] = "-40".to_string();
+    negative_drg[9] = "-9000000".to_string();
+    let lines_before = fs::read_to_string(dir.0.join("lpr_admissions.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    append(
+        &dir.0,
+        "lpr_admissions.csv",
+        &[negative_days.join(","), negative_drg.join(",")],
+    );
+
+    match pipeline::run_paths(&rules, &pipeline::options(&dir.0)) {
+        Err(RunError::Data(e)) => {
+            let message = e.to_string();
+            assert!(message.contains("cpr_residents.csv:"), "{message}");
+            assert!(
+                message.contains("unique person, snapshot_date"),
+                "{message}"
+            );
+        }
+        _ => panic!("a bad row stops the run"),
+    }
+    let mut options = pipeline::options(&dir.0);
+    options.bad_rows = BadRows::Skip;
+    let skipped = pipeline::run_paths(&rules, &options).expect("the run succeeds under skip");
+    let mut counted: Vec<(String, usize, usize)> = skipped
+        .report
+        .data_quality
+        .iter()
+        .map(|q| {
+            let file = Path::new(&q.file).file_name().unwrap().to_string_lossy();
+            (format!("{file}: {}", q.problem), q.rows, q.first_line)
+        })
+        .collect();
+    counted.sort();
+    let deaths_line = clean_lines(&dir.0, "deaths.csv") - 1;
+    let admissions_line = lines_before + 1;
+    // Each row is counted once, under the first constraint it breaks.
+    let expected = vec![
+        (
+            "cpr_residents.csv: breaks `one birth_date per person`".to_string(),
+            1,
+            residents_line + 1,
+        ),
+        (
+            "cpr_residents.csv: breaks `require birth_date <= snapshot_date`".to_string(),
+            1,
+            residents_line + 2,
+        ),
+        (
+            "cpr_residents.csv: breaks `unique person, snapshot_date`".to_string(),
+            1,
+            residents_line,
+        ),
+        (
+            "deaths.csv: breaks `unique person`".to_string(),
+            2,
+            deaths_line,
+        ),
+        (
+            "lpr_admissions.csv: breaks `drg_value in 0..`".to_string(),
+            1,
+            admissions_line + 1,
+        ),
+        (
+            "lpr_admissions.csv: breaks `finished_days in 0..`".to_string(),
+            1,
+            admissions_line,
+        ),
+    ];
+    assert_eq!(counted, expected);
+    assert_eq!(skipped.report.rows, clean.report.rows);
+}
+
+/// The lines of an extract now (rows appended included).
+fn clean_lines(dir: &Path, file: &str) -> usize {
+    fs::read_to_string(dir.join(file)).unwrap().lines().count()
+}

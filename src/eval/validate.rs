@@ -40,7 +40,9 @@ pub fn check(
             // Not read (the source is read by no rule): nothing to check.
             continue;
         }
-        let broken = broken_rows(constraint, &columns, table.rows);
+        // A row left out for an earlier constraint is not looked at again: each row is
+        // counted once, and a later row is not a duplicate of one left out.
+        let broken = broken_rows(constraint, &columns, table.rows, &bad);
         if broken.is_empty() {
             continue;
         }
@@ -71,24 +73,31 @@ pub fn check(
 
 /// The rows that break `constraint`, in row order, each with the earlier row it conflicts with
 /// (for `unique` and `one … per …`).
-fn broken_rows(constraint: &RowConstraint, columns: &[&Column], rows: usize) -> Vec<(u32, u32)> {
+fn broken_rows(
+    constraint: &RowConstraint,
+    columns: &[&Column],
+    rows: usize,
+    bad: &[bool],
+) -> Vec<(u32, u32)> {
     let mut broken = Vec::new();
+    let rows = (0..rows as u32).filter(|&row| !bad[row as usize]);
     match constraint {
         RowConstraint::Range { low, high, .. } => {
             if let Column::Num(values) = columns[0] {
                 let low = low.unwrap_or(f64::NEG_INFINITY);
                 let high = high.unwrap_or(f64::INFINITY);
                 // NaN (missing) compares false both ways and passes.
-                for (row, &x) in values.iter().enumerate() {
+                for row in rows {
+                    let x = values[row as usize];
                     if x < low || x > high {
-                        broken.push((row as u32, row as u32));
+                        broken.push((row, row));
                     }
                 }
             }
         }
         RowConstraint::Unique { .. } => {
             let mut index = RowIndex::new(columns);
-            for row in 0..rows as u32 {
+            for row in rows {
                 if let Some(earlier) = index.earlier(row) {
                     broken.push((row, earlier));
                 }
@@ -98,7 +107,7 @@ fn broken_rows(constraint: &RowConstraint, columns: &[&Column], rows: usize) -> 
             let (value, key) = columns.split_last().expect("a value and a key");
             let mut index = RowIndex::new(key);
             // The first row of each key with a value present.
-            for row in 0..rows as u32 {
+            for row in rows {
                 let Some(v) = bits(value, row) else {
                     continue;
                 };
@@ -120,23 +129,24 @@ fn broken_rows(constraint: &RowConstraint, columns: &[&Column], rows: usize) -> 
             };
             match (columns[0], columns[1]) {
                 (Column::Date(a), Column::Date(b)) => {
-                    for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
+                    for row in rows {
+                        let (x, y) = (a[row as usize], b[row as usize]);
                         if x != MISSING_DATE && y != MISSING_DATE && !holds(x.cmp(&y)) {
-                            broken.push((row as u32, row as u32));
+                            broken.push((row, row));
                         }
                     }
                 }
                 (Column::Num(a), Column::Num(b)) => {
-                    for (row, (&x, &y)) in a.iter().zip(b).enumerate() {
-                        if let Some(o) = x.partial_cmp(&y)
+                    for row in rows {
+                        if let Some(o) = a[row as usize].partial_cmp(&b[row as usize])
                             && !holds(o)
                         {
-                            broken.push((row as u32, row as u32));
+                            broken.push((row, row));
                         }
                     }
                 }
                 (a, b) => {
-                    for row in 0..rows as u32 {
+                    for row in rows {
                         if let (Some(x), Some(y)) = (bits(a, row), bits(b, row))
                             && !holds(x.cmp(&y))
                         {

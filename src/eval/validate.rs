@@ -95,28 +95,10 @@ fn broken_rows(
                 }
             }
         }
-        RowConstraint::Unique { .. } => {
-            let mut index = RowIndex::new(columns);
-            for row in rows {
-                if let Some(earlier) = index.earlier(row) {
-                    broken.push((row, earlier));
-                }
-            }
-        }
+        RowConstraint::Unique { .. } => broken = same_key_conflicts(columns, None, rows),
         RowConstraint::OnePer { .. } => {
             let (value, key) = columns.split_last().expect("a value and a key");
-            let mut index = RowIndex::new(key);
-            // The first row of each key with a value present.
-            for row in rows {
-                let Some(v) = bits(value, row) else {
-                    continue;
-                };
-                if let Some(earlier) = index.earlier(row)
-                    && bits(value, earlier) != Some(v)
-                {
-                    broken.push((row, earlier));
-                }
-            }
+            broken = same_key_conflicts(key, Some(value), rows);
         }
         RowConstraint::Require { op, .. } => {
             let holds = |o: std::cmp::Ordering| match op {
@@ -158,6 +140,105 @@ fn broken_rows(
         }
     }
     broken
+}
+
+/// The rows whose `key` values equal those of an earlier row (each with the first such row):
+/// all of them without a `value` column (`unique`), else those whose `value` differs from the
+/// first's (`one … per …`, rows with the value missing left out). A key with a missing value
+/// equals no other.
+fn same_key_conflicts(
+    key: &[&Column],
+    value: Option<&Column>,
+    rows: impl Iterator<Item = u32>,
+) -> Vec<(u32, u32)> {
+    let candidates: Vec<u32> = match value {
+        Some(value) => rows.filter(|&row| bits(value, row).is_some()).collect(),
+        None => rows.collect(),
+    };
+    let conflict = |row: u32, first: u32| match value {
+        Some(value) => bits(value, row) != bits(value, first),
+        None => true,
+    };
+    if let Some(found) = grouped_conflicts(key, &candidates, &conflict) {
+        return found;
+    }
+    let mut index = RowIndex::new(key);
+    index.first.reserve(candidates.len());
+    candidates
+        .into_iter()
+        .filter_map(|row| {
+            let first = index.earlier(row)?;
+            conflict(row, first).then_some((row, first))
+        })
+        .collect()
+}
+
+/// Extracts come grouped by person: when the key's first column is a person, a text or a unit
+/// and the rows of each of its values stand together, each group is compared within itself
+/// (a few rows), with no table of every key. `None` when some value comes back after others.
+fn grouped_conflicts(
+    key: &[&Column],
+    candidates: &[u32],
+    conflict: &dyn Fn(u32, u32) -> bool,
+) -> Option<Vec<(u32, u32)>> {
+    let (Column::Person(lead) | Column::Sym(lead) | Column::Unit(lead)) = key[0] else {
+        return None;
+    };
+    let mut seen: Vec<bool> = Vec::new();
+    let mut found = Vec::new();
+    let mut group: Vec<u32> = Vec::new();
+    let mut current = MISSING_SYM;
+    let rest = &key[1..];
+    let compare_group = |group: &[u32], found: &mut Vec<(u32, u32)>| {
+        if group.len() > 32 {
+            let mut index = RowIndex::new(rest);
+            for &row in group {
+                if let Some(first) = index.earlier(row)
+                    && conflict(row, first)
+                {
+                    found.push((row, first));
+                }
+            }
+            return;
+        }
+        for (i, &row) in group.iter().enumerate().skip(1) {
+            if rest.iter().any(|c| bits(c, row).is_none()) {
+                continue;
+            }
+            let first = group[..i]
+                .iter()
+                .copied()
+                .find(|&earlier| rest.iter().all(|c| bits(c, earlier) == bits(c, row)));
+            if let Some(first) = first
+                && conflict(row, first)
+            {
+                found.push((row, first));
+            }
+        }
+    };
+    for &row in candidates {
+        let value = lead[row as usize];
+        if value == MISSING_SYM {
+            continue;
+        }
+        if value != current {
+            compare_group(&group, &mut found);
+            group.clear();
+            let slot = value as usize;
+            if slot >= seen.len() {
+                seen.resize((slot + 1).max(seen.len() * 2), false);
+            }
+            if seen[slot] {
+                return None;
+            }
+            seen[slot] = true;
+            current = value;
+        }
+        group.push(row);
+    }
+    compare_group(&group, &mut found);
+    found.sort_unstable();
+    Some(found)
 }
 
 /// The column, the value and the message for a row that breaks `constraint`.
@@ -314,4 +395,90 @@ fn remove_rows(table: &mut Table, bad: &[bool]) {
     }
     keep(&mut table.lines, bad);
     table.rows -= bad.iter().filter(|&&b| b).count();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The conflicts found through a table of every key, for comparison.
+    fn by_table(key: &[&Column], value: Option<&Column>, rows: usize) -> Vec<(u32, u32)> {
+        let mut index = RowIndex::new(key);
+        (0..rows as u32)
+            .filter(|&row| value.is_none_or(|v| bits(v, row).is_some()))
+            .filter_map(|row| {
+                let first = index.earlier(row)?;
+                let differs = value.is_none_or(|v| bits(v, row) != bits(v, first));
+                differs.then_some((row, first))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_compared_within_themselves_find_what_a_table_of_every_key_finds() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for round in 0..300 {
+            let rows = 1 + next(80) as usize;
+            // Persons in groups (a few rows each, some large), sometimes one coming back.
+            let mut persons = Vec::new();
+            let mut person = 0u32;
+            while persons.len() < rows {
+                let size = if next(10) == 0 {
+                    40
+                } else {
+                    1 + next(4) as usize
+                };
+                for _ in 0..size {
+                    persons.push(if next(25) == 0 { MISSING_SYM } else { person });
+                }
+                person += 1 + next(2) as u32;
+            }
+            persons.truncate(rows);
+            if round % 3 == 0 && rows > 2 {
+                persons[rows - 1] = persons[0];
+            }
+            let dates: Vec<i32> = (0..rows)
+                .map(|_| match next(12) {
+                    0 => MISSING_DATE,
+                    d => d as i32,
+                })
+                .collect();
+            let births: Vec<i32> = (0..rows)
+                .map(|_| match next(6) {
+                    0 => MISSING_DATE,
+                    1 => 2,
+                    _ => 1,
+                })
+                .collect();
+            let (person, date, birth) = (
+                Column::Person(persons),
+                Column::Date(dates),
+                Column::Date(births),
+            );
+            let unique = [&person, &date];
+            let one_per = [&person];
+            let all = || 0..rows as u32;
+            assert_eq!(
+                same_key_conflicts(&unique, None, all()),
+                by_table(&unique, None, rows),
+                "round {round}"
+            );
+            assert_eq!(
+                same_key_conflicts(&one_per, None, all()),
+                by_table(&one_per, None, rows),
+                "round {round}"
+            );
+            assert_eq!(
+                same_key_conflicts(&one_per, Some(&birth), all()),
+                by_table(&one_per, Some(&birth), rows),
+                "round {round}"
+            );
+        }
+    }
 }

@@ -398,13 +398,10 @@ impl Loader<'_> {
             let mut e = DataError::line(
                 &file,
                 1,
-                "the extract has a header and no rows: every figure it feeds would be 0",
+                "the extract has a header and no rows: every figure it feeds would be 0; if it \
+                 may be empty, say `may be empty` in its source",
             );
             e.source = Some(source.name.clone());
-            e.message.push_str(&format!(
-                "; if it may be empty, say so with `may be empty` in source `{}`",
-                source.name
-            ));
             return Err(e);
         }
         let Reading {

@@ -51,6 +51,8 @@ fn admissions() -> SourcePlan {
         columns,
         person: Some(0),
         windows: Vec::new(),
+        constraints: Vec::new(),
+        may_be_empty: false,
     }
 }
 
@@ -71,6 +73,7 @@ fn csv_scanning(c: &mut Criterion) {
                 persons: &mut persons,
                 bad_rows: BadRows::Stop,
                 read_all_rows: true,
+                allow_empty: false,
                 exclusions: &mut exclusions,
             };
             let table = loader.load(&source, Path::new(SAMPLE)).expect("loads");

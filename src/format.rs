@@ -146,7 +146,15 @@ fn join(tokens: &[Token<'_>]) -> String {
             let space = match (previous, token) {
                 (_, Token::Comment(_)) => "  ",
                 (Token::Punct("(" | "[" | "."), _) => "",
+                // A range with no low bound: `in ..100`.
+                (Token::Word("in"), Token::Punct("..")) => " ",
                 (_, Token::Punct(")" | "]" | "," | "." | ":" | "..")) => "",
+                // A range of numbers with no high bound, then a description: `in 0.. "…"`.
+                (Token::Punct(".."), Token::Text(_))
+                    if k >= 2 && matches!(tokens[k - 2], Token::Number(_)) =>
+                {
+                    " "
+                }
                 (Token::Punct(".."), _) => "",
                 (Token::Word(w), Token::Punct("(")) if is_callable(w) => "",
                 (Token::Punct("-"), Token::Number(_)) if is_sign(tokens, k - 1) => "",
@@ -307,6 +315,16 @@ mod tests {
         assert_eq!(format(src).as_deref(), Some(want));
         let population = "population p {\n  from s\n  where a\n}\n";
         assert_eq!(format(population).as_deref(), Some(population));
+    }
+
+    #[test]
+    fn ranges_of_column_values_keep_their_spaces() {
+        let canonical = "source s {\n  columns {\n    a: integer in 0.. \"x\"\n    b: decimal in 0..24 \"y\"\n    c: decimal in ..100\n    d: decimal in -5..5\n  }\n  unique a, b\n  one c per a\n  require a <= b\n  may be empty\n}\n";
+        assert_eq!(format(canonical).as_deref(), Some(canonical));
+        let cramped = canonical
+            .replace("in 0.. \"x\"", "in 0..\"x\"")
+            .replace("in ..100", "in..100");
+        assert_eq!(format(&cramped).as_deref(), Some(canonical));
     }
 
     #[test]

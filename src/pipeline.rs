@@ -88,5 +88,6 @@ pub fn options(data_dir: impl Into<PathBuf>) -> Options {
         data_dir,
         bad_rows: eval::BadRows::Stop,
         read_all_rows: false,
+        allow_empty_extracts: false,
     }
 }

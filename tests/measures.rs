@@ -1439,6 +1439,7 @@ source contacts {
     person: person
     contact_date: date
   }
+  may be empty
 }
 
 population discharges {

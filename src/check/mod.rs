@@ -347,8 +347,12 @@ impl<'a> Checker<'a> {
             } else {
                 seen.insert(&column.name.name, column.name.span);
             }
-            self.column_type(&column.ty);
+            let ty = self.column_type(&column.ty);
+            if let Some(range) = &column.range {
+                self.value_range(column, &ty, range);
+            }
         }
+        self.row_constraints(source);
         if source.aggregate {
             for (needed, example) in [("unit", "unit_code: unit"), ("period", "year: period")] {
                 if !source.columns.iter().any(|c| c.ty.name.name == needed) {
@@ -367,6 +371,134 @@ impl<'a> Checker<'a> {
                         .help(format!("declare one, such as `{example}`")),
                     );
                 }
+            }
+        }
+    }
+
+    fn value_range(&mut self, column: &Column, ty: &Ty, range: &ValueRange) {
+        if !ty.is_number() {
+            self.report(
+                Diagnostic::error(
+                    Code::ConstraintType,
+                    format!(
+                        "a range on column `{}`, which is not a number",
+                        column.name.name
+                    ),
+                )
+                .primary(range.span, "a range bounds numbers")
+                .secondary(column.ty.span, "the column's type")
+                .help(
+                    "a range fits an `integer` or `decimal` column; remove it, or change the type",
+                ),
+            );
+            return;
+        }
+        match (&range.low, &range.high) {
+            (None, None) => self.report(
+                Diagnostic::error(Code::InvalidRange, "a range without bounds")
+                    .primary(range.span, "neither a low nor a high bound")
+                    .help("write the bounds, both included: `in 0..` (not negative), `in 0..24`"),
+            ),
+            (Some(low), Some(high)) if low.value > high.value => self.report(
+                Diagnostic::error(
+                    Code::InvalidRange,
+                    format!("the range starts at {} and ends at {}", low.raw, high.raw),
+                )
+                .primary(range.span, "no value lies in this range")
+                .help(format!(
+                    "write the low bound first: `in {}..{}`",
+                    high.raw, low.raw
+                )),
+            ),
+            _ => {}
+        }
+    }
+
+    /// `unique`, `one … per …`, `require` and `may be empty` of a source: the columns they
+    /// name exist and fit.
+    fn row_constraints(&mut self, source: &Source) {
+        self.repeated("may be empty", &source.may_be_empty);
+        let declared = |name: &Ident| source.columns.iter().find(|c| c.name.name == name.name);
+        let mut lists: Vec<&[Ident]> = source.unique.iter().map(|u| &u.names[..]).collect();
+        for one in &source.one_per {
+            lists.push(&one.values);
+            lists.push(&one.key);
+        }
+        let unknown = |checker: &mut Checker, name: &Ident| {
+            let help = suggest::help_for(
+                &name.name,
+                source.columns.iter().map(|c| c.name.name.as_str()),
+                "its columns are",
+            );
+            let mut d = Diagnostic::error(
+                Code::UnknownColumn,
+                format!("unknown column `{}`", name.name),
+            )
+            .primary(
+                name.span,
+                format!(
+                    "source `{}` declares no column of this name",
+                    source.name.name
+                ),
+            );
+            if let Some(help) = help {
+                d = d.help(help);
+            }
+            checker.report(d);
+        };
+        for list in lists {
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for name in list {
+                if declared(name).is_none() {
+                    unknown(self, name);
+                } else if let Some(first) = seen.get(name.name.as_str()) {
+                    self.report(
+                        Diagnostic::error(
+                            Code::DuplicateField,
+                            format!("column `{}` is named twice", name.name),
+                        )
+                        .primary(name.span, "named again here")
+                        .secondary(*first, "first named here")
+                        .help("name each column once"),
+                    );
+                } else {
+                    seen.insert(&name.name, name.span);
+                }
+            }
+        }
+        for require in &source.requires {
+            let (Some(left), Some(right)) = (declared(&require.left), declared(&require.right))
+            else {
+                for name in [&require.left, &require.right] {
+                    if declared(name).is_none() {
+                        unknown(self, name);
+                    }
+                }
+                continue;
+            };
+            let (lt, rt) = (quiet_column_type(&left.ty), quiet_column_type(&right.ty));
+            let ordered = |t: &Ty| t.is_number() || matches!(t, Ty::Date | Ty::Unknown);
+            let equality = matches!(require.op, BinaryOp::Eq | BinaryOp::Ne);
+            let fits = (lt.is_number() && rt.is_number())
+                || lt.is_unknown()
+                || rt.is_unknown()
+                || (lt == rt && (equality || ordered(&lt)));
+            if !fits {
+                self.report(
+                    Diagnostic::error(
+                        Code::ConstraintType,
+                        format!(
+                            "`{}` ({}) cannot be compared with `{}` ({}) by `{}`",
+                            left.name.name,
+                            left.ty.name.name,
+                            right.name.name,
+                            right.ty.name.name,
+                            require.op.symbol()
+                        ),
+                    )
+                    .primary(require.span, "these columns do not compare so")
+                    .help("compare two numbers or two dates, or two columns of one type with `==` or `!=`"),
+                );
             }
         }
     }

@@ -107,7 +107,8 @@ codes! {
          bound by a relation; in a test, not a suppression reason of the indicator or not a \
          marking (green, yellow, red, none).";
     DuplicateField = "E0212", "duplicate column or field",
-        "A source declares the same column twice, a population defines a `let` with the name of \
+        "A source declares the same column twice (or names it twice in one `unique` or `one … \
+         per …` clause), a population defines a `let` with the name of \
          an existing column or field, or an indicator defines two tallies of the same name.";
     WrongKind = "E0213", "wrong kind of definition",
         "The name exists but is the wrong kind of definition for this place, such as a code list \
@@ -151,6 +152,14 @@ codes! {
         "An indicator computed for regions or municipalities counts rows whose unit cannot be \
          told: their source has no column of type `municipality`, or several and the population \
          does not say which with `residence COLUMN`.";
+    ConstraintType = "E0315", "constraint does not fit the column's type",
+        "A source declares what its columns' values must satisfy. A range `in LOW..HIGH` bounds a \
+         number, so it fits only an `integer` or `decimal` column. `require A OP B` compares two \
+         columns of one kind: two numbers, two dates, or (with `==` and `!=` only) two columns \
+         of the same other type.";
+    InvalidRange = "E0316", "impossible range",
+        "A range `in LOW..HIGH` needs at least one bound (`in 0..`, `in ..100`, `in 0..24`), and \
+         its low bound must not be above its high bound. Both bounds are included.";
     OutOfRange = "E0330", "value out of range",
         "A number, duration or date written in the rules, or computed from literals alone, lies \
          outside what indikator can compute with: a number of 10^308 or more, a duration longer \

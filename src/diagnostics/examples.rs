@@ -43,6 +43,14 @@ pub fn example_bytes(code: Code) -> &'static [u8] {
 /// The example rule file for a code: its name and text.
 pub fn example(code: Code) -> (&'static str, &'static str) {
     match code {
+        Code::ConstraintType => (
+            "tests/ui/range_on_text_column.ind",
+            include_str!("../../tests/ui/range_on_text_column.ind"),
+        ),
+        Code::InvalidRange => (
+            "tests/ui/range_reversed.ind",
+            include_str!("../../tests/ui/range_reversed.ind"),
+        ),
         Code::UnexpectedInput => (
             "tests/ui/stray_semicolon.ind",
             include_str!("../../tests/ui/stray_semicolon.ind"),

@@ -180,6 +180,9 @@ pub struct Table {
     pub columns: Vec<Option<Column>>,
     /// The file as shown in messages.
     pub file: String,
+    /// Each row's line in the file, kept only for a source with constraints to check
+    /// (`src/eval/validate.rs`), so that a violation can be located.
+    pub lines: Vec<u32>,
 }
 
 impl Table {
@@ -274,6 +277,10 @@ struct Reading<'a> {
     unread: usize,
     /// The rows of the current run inside a window.
     kept: Vec<u32>,
+    /// Records after the header, whatever became of them.
+    records: usize,
+    /// Each row's line, when the source has constraints to check.
+    lines: Option<Vec<u32>>,
 }
 
 impl Reading<'_> {
@@ -301,6 +308,9 @@ pub struct Loader<'a> {
     pub bad_rows: BadRows,
     /// Read every row, also those outside the source's window of needed rows.
     pub read_all_rows: bool,
+    /// Accept an extract with a header and no rows whatever its source declares (the extracts
+    /// `indikator test` writes for sources a test gives no rows).
+    pub allow_empty: bool,
     pub exclusions: &'a mut Exclusions,
 }
 
@@ -317,6 +327,7 @@ impl Loader<'_> {
                 .collect(),
             None => Vec::new(),
         };
+        check_header(&file, &headers)?;
         let width = headers.len();
         // Where each used column stands in the file.
         let mut positions: Vec<Option<usize>> = vec![None; source.columns.len()];
@@ -379,13 +390,33 @@ impl Loader<'_> {
             rows: 0,
             unread: 0,
             kept: Vec::new(),
+            records: 0,
+            lines: (!source.constraints.is_empty()).then(Vec::new),
         };
         self.read_rows(&mut reading, &mut records, &unreadable)?;
+        if reading.records == 0 && width > 0 && !source.may_be_empty && !self.allow_empty {
+            let mut e = DataError::line(
+                &file,
+                1,
+                "the extract has a header and no rows: every figure it feeds would be 0; if it \
+                 may be empty, say `may be empty` in its source",
+            );
+            e.source = Some(source.name.clone());
+            return Err(e);
+        }
+        let Reading {
+            rows,
+            unread,
+            columns,
+            lines,
+            ..
+        } = reading;
         Ok(Table {
-            rows: reading.rows,
-            unread: reading.unread,
-            columns: reading.columns,
+            rows,
+            unread,
+            columns,
             file,
+            lines: lines.unwrap_or_default(),
         })
     }
 
@@ -398,6 +429,7 @@ impl Loader<'_> {
         let width = reading.width;
         loop {
             let run = records.next_run(width, RUN_ROWS);
+            reading.records += run.rows;
             if run.rows > 0 {
                 if !self.push_run(reading, &run) {
                     // A bad value: the run again row by row, to report or leave out its rows
@@ -412,6 +444,31 @@ impl Loader<'_> {
             let Some(record) = records.next_record().map_err(unreadable)? else {
                 break;
             };
+            reading.records += 1;
+            if let Some((line, last)) = record.unclosed_quote {
+                // Skipping the record would skip the rest of the file with it.
+                return Err(DataError::line(
+                    reading.file,
+                    line,
+                    format!(
+                        "a quote opens a field here and never closes: lines {line} to {last} \
+                         would be read as one value; remove the stray `\"` or close it"
+                    ),
+                ));
+            }
+            if record.newlines > 0 && record.field_count() != width {
+                return Err(DataError::line(
+                    reading.file,
+                    record.line,
+                    format!(
+                        "a quoted field runs over {} lines and the record has {} fields, the \
+                         header {width}: a quote is probably not closed where it should be; \
+                         every line of the record would be lost",
+                        record.newlines + 1,
+                        record.field_count()
+                    ),
+                ));
+            }
             let fields = |k: usize| record.get(k);
             self.push_row(reading, record.line, record.field_count(), &fields)?;
         }
@@ -446,12 +503,22 @@ impl Loader<'_> {
                 .expect("a used column has storage");
             let allowed = reading.categories[k].as_deref();
             if let Err(problem) = self.push(column, ty, allowed, &mut reading.recent[k], raw) {
+                let not_utf8 = std::str::from_utf8(raw).is_err();
+                let problem = if not_utf8 {
+                    not_utf8_problem(raw)
+                } else {
+                    problem
+                };
                 let mut error = DataError::line(reading.file, line, problem);
                 error.column = Some(name.clone());
                 error.value = Some(String::from_utf8_lossy(raw).into_owned());
                 error.source = Some(reading.source.name.clone());
                 // Undo the values this row already added.
                 reading.undo();
+                if not_utf8 {
+                    // The file's encoding, not a row: every text of the file would be bad.
+                    return Err(error);
+                }
                 return self.bad_row(error);
             }
             if i + 1 == reading.windows.len() && !reading.needed(reading.rows) {
@@ -459,6 +526,9 @@ impl Loader<'_> {
                 reading.unread += 1;
                 return Ok(());
             }
+        }
+        if let Some(lines) = &mut reading.lines {
+            lines.push(line as u32);
         }
         reading.rows += 1;
         Ok(())
@@ -516,6 +586,14 @@ impl Loader<'_> {
             }
         }
         let rows = if every_row { run.rows } else { kept.len() };
+        if let Some(lines) = &mut reading.lines {
+            let first = run.first_line as u32;
+            if every_row {
+                lines.extend((0..run.rows as u32).map(|row| first + row));
+            } else {
+                lines.extend(kept.iter().map(|&row| first + row));
+            }
+        }
         reading.rows += rows;
         reading.unread += run.rows - rows;
         reading.kept = kept;
@@ -917,6 +995,82 @@ fn parse_whole(bytes: &[u8]) -> Option<i64> {
 fn parse_code(bytes: &[u8]) -> Option<u32> {
     let n = parse_whole(bytes)?;
     u32::try_from(n).ok().filter(|_| bytes[0] != b'-')
+}
+
+/// A header the rows cannot be read by: not UTF-8 (named by the encoding it looks like), or
+/// naming a column twice (which of the two the rules mean cannot be told).
+fn check_header(file: &str, headers: &[Vec<u8>]) -> Result<(), DataError> {
+    let first = headers.first().map_or(&[][..], |h| &h[..]);
+    let utf16 = if first.starts_with(b"\xFF\xFE") {
+        Some("UTF-16LE")
+    } else if first.starts_with(b"\xFE\xFF") {
+        Some("UTF-16BE")
+    } else if headers.iter().any(|h| h.contains(&0)) {
+        Some("UTF-16")
+    } else {
+        None
+    };
+    if let Some(encoding) = utf16 {
+        return Err(DataError::line(
+            file,
+            1,
+            format!(
+                "the extract is not UTF-8: it looks like {encoding} (two bytes a character{}); \
+                 convert it, for example with `iconv -f {encoding} -t UTF-8`",
+                if first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF") {
+                    ", with a byte-order mark"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    let mut names: Vec<&[u8]> = Vec::with_capacity(headers.len());
+    for (k, header) in headers.iter().enumerate() {
+        let name = trim_bom(header);
+        if std::str::from_utf8(name).is_err() {
+            let mut e = DataError::line(file, 1, not_utf8_problem(name));
+            e.value = Some(String::from_utf8_lossy(name).into_owned());
+            return Err(e);
+        }
+        if let Some(earlier) = names.iter().position(|n| *n == name) {
+            let mut e = DataError::line(
+                file,
+                1,
+                format!(
+                    "the header names this column twice (fields {} and {}): which one the rules \
+                     read cannot be told; rename or remove one",
+                    earlier + 1,
+                    k + 1
+                ),
+            );
+            e.column = Some(String::from_utf8_lossy(name).into_owned());
+            return Err(e);
+        }
+        names.push(name);
+    }
+    Ok(())
+}
+
+/// What a value that is not UTF-8 says of the file's encoding, and how to convert it.
+fn not_utf8_problem(raw: &[u8]) -> String {
+    let (encoding, iconv) = if raw.contains(&0) {
+        ("UTF-16", "UTF-16")
+    } else if raw.iter().any(|b| (0x80..0xA0).contains(b)) {
+        ("Windows-1252", "WINDOWS-1252")
+    } else {
+        ("Latin-1 (ISO-8859-1) or Windows-1252", "LATIN1")
+    };
+    let latin1: String = raw.iter().map(|&b| char::from(b)).collect();
+    let reads_as = if encoding.starts_with("Latin-1") {
+        format!(", where it reads `{}`", latin1.trim())
+    } else {
+        String::new()
+    };
+    format!(
+        "the extract is not UTF-8: this value looks like {encoding}{reads_as}; convert the file, \
+         for example with `iconv -f {iconv} -t UTF-8`"
+    )
 }
 
 fn trim_bom(header: &[u8]) -> &[u8] {

@@ -28,11 +28,19 @@ pub struct Records<R> {
     fields: Vec<(usize, usize)>,
     /// The field offsets of the current run.
     bounds: Vec<u32>,
+    /// Set by the quote-aware split: line ends before an opening quote that met the end of
+    /// the file.
+    unclosed_after: Option<usize>,
 }
 
 /// One record: its fields and the line it starts on.
 pub struct Record<'a> {
     pub line: usize,
+    /// Line ends inside its quoted fields: the record spans `1 + newlines` lines.
+    pub newlines: usize,
+    /// A quote that opened a field and never closed, running to the end of the file: the
+    /// line it opened on and the file's last line.
+    pub unclosed_quote: Option<(usize, usize)>,
     bytes: &'a [u8],
     fields: &'a [(usize, usize)],
 }
@@ -104,6 +112,7 @@ impl<R: Read> Records<R> {
             unquoted: Vec::new(),
             fields: Vec::new(),
             bounds: Vec::new(),
+            unclosed_after: None,
         }
     }
 
@@ -131,6 +140,7 @@ impl<R: Read> Records<R> {
             return Ok(None);
         }
         let mut quoted = false;
+        self.unclosed_after = None;
         let (length, terminator, newlines) = loop {
             let split = if quoted {
                 self.split_quoted()
@@ -176,6 +186,11 @@ impl<R: Read> Records<R> {
         };
         Ok(Some(Record {
             line,
+            newlines,
+            unclosed_quote: self.unclosed_after.map(|n| {
+                let ends_line = matches!(bytes.last(), Some(b'\n' | b'\r'));
+                (line + n, line + newlines - usize::from(ends_line))
+            }),
             bytes,
             fields: &self.fields,
         }))
@@ -254,9 +269,13 @@ impl<R: Read> Records<R> {
         loop {
             if bytes.get(i) == Some(&b'"') {
                 i += 1;
+                let opened_after = newlines;
                 loop {
                     match bytes.get(i) {
-                        None if at_eof => break,
+                        None if at_eof => {
+                            self.unclosed_after = Some(opened_after);
+                            break;
+                        }
                         None => return Split::Incomplete,
                         Some(b'"') => match bytes.get(i + 1) {
                             Some(b'"') => {

@@ -118,6 +118,7 @@ mod tests {
                 unread: 0,
                 columns: vec![None; plan.sources[k].columns.len()],
                 file: plan.sources[k].file.clone(),
+                lines: Vec::new(),
             })
             .collect()
     }

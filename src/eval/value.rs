@@ -255,6 +255,15 @@ impl PersonIds {
         self.keys.is_empty()
     }
 
+    /// The id of the person numbered `number`, as written in the extracts.
+    pub fn written(&self, number: u32) -> String {
+        match self.keys.get(number as usize) {
+            Some(PersonKey::Number(n)) => n.to_string(),
+            Some(PersonKey::Text(t)) => t.to_string(),
+            None => String::new(),
+        }
+    }
+
     /// The persons by number, without the lookup tables.
     pub fn into_keys(self) -> Vec<PersonKey> {
         self.keys

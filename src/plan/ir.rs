@@ -129,6 +129,75 @@ pub struct SourcePlan {
     /// ([`super::windows`]): those that any of these windows holds; empty when every row may
     /// matter.
     pub windows: Vec<RowWindow>,
+    /// What the rows must satisfy, checked as the extract is read (`src/eval/validate.rs`).
+    pub constraints: Vec<RowConstraint>,
+    /// An extract with a header and no rows is accepted (`may be empty`).
+    pub may_be_empty: bool,
+}
+
+/// A declared condition on the rows of an extract. Missing values satisfy every one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowConstraint {
+    /// A number column's values lie in `low..=high`.
+    Range {
+        column: usize,
+        low: Option<f64>,
+        high: Option<f64>,
+        /// The range as written, such as `0..24`.
+        written: String,
+    },
+    /// No two rows have equal values in all these columns.
+    Unique { columns: Vec<usize> },
+    /// Rows with equal values in the `key` columns have equal values in `value`.
+    OnePer { value: usize, key: Vec<usize> },
+    /// Each row's `left` column compares with its `right` column by `op` (a comparison).
+    Require {
+        left: usize,
+        op: BinOp,
+        right: usize,
+    },
+}
+
+impl RowConstraint {
+    /// The columns the constraint reads.
+    pub fn columns(&self) -> Vec<usize> {
+        match self {
+            RowConstraint::Range { column, .. } => vec![*column],
+            RowConstraint::Unique { columns } => columns.clone(),
+            RowConstraint::OnePer { value, key } => {
+                let mut all = key.clone();
+                all.push(*value);
+                all
+            }
+            RowConstraint::Require { left, right, .. } => vec![*left, *right],
+        }
+    }
+
+    /// The constraint as written in the source, for messages: `finished_days in 0..`.
+    pub fn describe(&self, columns: &[(String, ColumnType)]) -> String {
+        let name = |k: &usize| columns[*k].0.as_str();
+        let list = |ks: &[usize]| ks.iter().map(name).collect::<Vec<_>>().join(", ");
+        match self {
+            RowConstraint::Range {
+                column, written, ..
+            } => format!("{} in {written}", name(column)),
+            RowConstraint::Unique { columns } => format!("unique {}", list(columns)),
+            RowConstraint::OnePer { value, key } => {
+                format!("one {} per {}", name(value), list(key))
+            }
+            RowConstraint::Require { left, op, right } => {
+                let symbol = match op {
+                    BinOp::Eq => "==",
+                    BinOp::Ne => "!=",
+                    BinOp::Lt => "<",
+                    BinOp::Le => "<=",
+                    BinOp::Gt => ">",
+                    _ => ">=",
+                };
+                format!("require {} {symbol} {}", name(left), name(right))
+            }
+        }
+    }
 }
 
 impl SourcePlan {

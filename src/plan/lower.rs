@@ -110,6 +110,15 @@ pub fn lower(files: &[ast::RuleFile]) -> Result<Plan> {
         let plan = l.indicator(id, i)?;
         l.plan.indicators.push(plan);
     }
+    // A source that is read has its constrained columns read too, so that what it declares
+    // holds whatever columns the rules happen to use.
+    for source in &mut l.plan.sources {
+        if source.used.iter().any(|&u| u) {
+            for k in source.constraints.iter().flat_map(|c| c.columns()) {
+                source.used[k] = true;
+            }
+        }
+    }
     let mut symbols: Vec<(Sym, String)> = l.symbols.into_iter().map(|(s, i)| (i, s)).collect();
     symbols.sort();
     l.plan.symbols = symbols.into_iter().map(|(_, s)| s).collect();
@@ -170,6 +179,45 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
         .map(|c| (c.name.name.clone(), column_type(&c.ty)))
         .collect();
     let person = columns.iter().position(|(_, t)| *t == ColumnType::Person);
+    let index = |name: &ast::Ident| columns.iter().position(|(n, _)| *n == name.name);
+    let mut constraints = Vec::new();
+    for (k, c) in s.columns.iter().enumerate() {
+        if let Some(range) = &c.range {
+            let raw = |b: &Option<ast::Num>| b.as_ref().map_or(String::new(), |n| n.raw.clone());
+            constraints.push(RowConstraint::Range {
+                column: k,
+                low: range.low.as_ref().map(|n| n.value),
+                high: range.high.as_ref().map(|n| n.value),
+                written: format!("{}..{}", raw(&range.low), raw(&range.high)),
+            });
+        }
+    }
+    // Names are checked: one that is not found leaves its constraint out.
+    for unique in &s.unique {
+        if let Some(columns) = unique.names.iter().map(index).collect() {
+            constraints.push(RowConstraint::Unique { columns });
+        }
+    }
+    for one in &s.one_per {
+        let Some(key) = one.key.iter().map(index).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        for value in one.values.iter().filter_map(index) {
+            constraints.push(RowConstraint::OnePer {
+                value,
+                key: key.clone(),
+            });
+        }
+    }
+    for require in &s.requires {
+        if let (Some(left), Some(right)) = (index(&require.left), index(&require.right)) {
+            constraints.push(RowConstraint::Require {
+                left,
+                op: binop(require.op),
+                right,
+            });
+        }
+    }
     SourcePlan {
         name: s.name.name.clone(),
         file: s.file.first().map(|f| f.value.clone()).unwrap_or_default(),
@@ -179,6 +227,8 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
         columns,
         person,
         windows: Vec::new(),
+        constraints,
+        may_be_empty: !s.may_be_empty.is_empty(),
     }
 }
 

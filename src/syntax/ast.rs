@@ -77,6 +77,37 @@ pub struct Source {
     pub file: Vec<Text>,
     pub description: Vec<Text>,
     pub columns: Vec<Column>,
+    /// `unique a, b`: no two rows share these columns' values.
+    pub unique: Vec<NameList>,
+    /// `one a per b`: the rows with equal `b` have equal `a`.
+    pub one_per: Vec<OnePer>,
+    /// `require a <= b`: each row's two columns compare so.
+    pub requires: Vec<Require>,
+    /// `may be empty`: where written (an extract with a header and no rows is an error
+    /// unless its source says so).
+    pub may_be_empty: Vec<Span>,
+    pub span: Span,
+}
+
+/// Names written as a list, with the span of the whole clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameList {
+    pub names: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnePer {
+    pub values: Vec<Ident>,
+    pub key: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Require {
+    pub left: Ident,
+    pub op: BinaryOp,
+    pub right: Ident,
     pub span: Span,
 }
 
@@ -84,7 +115,16 @@ pub struct Source {
 pub struct Column {
     pub name: Ident,
     pub ty: TypeExpr,
+    /// `in LOW..HIGH`: the values a number column may take, both ends included.
+    pub range: Option<ValueRange>,
     pub description: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueRange {
+    pub low: Option<Num>,
+    pub high: Option<Num>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -169,11 +169,55 @@ impl Builder {
                     file: vec![],
                     description: vec![],
                     columns: vec![],
+                    unique: vec![],
+                    one_per: vec![],
+                    requires: vec![],
+                    may_be_empty: vec![],
                     span,
                 };
                 for clause in inner {
+                    let clause_span = self.span(&clause);
                     match clause.as_rule() {
                         Rule::file_clause => source.file.push(self.text(last(clause)?)),
+                        Rule::unique_clause => source.unique.push(NameList {
+                            names: self.names(last(clause)?),
+                            span: clause_span,
+                        }),
+                        Rule::one_per_clause => {
+                            let mut parts = clause.into_inner().skip(1);
+                            let values = self.names(parts.next().ok_or("one: columns")?);
+                            parts.next();
+                            let key = self.names(parts.next().ok_or("one: key")?);
+                            source.one_per.push(OnePer {
+                                values,
+                                key,
+                                span: clause_span,
+                            });
+                        }
+                        Rule::require_clause => {
+                            let mut parts = clause.into_inner().skip(1);
+                            let left = self.ident(parts.next().ok_or("require: column")?);
+                            let op = parts
+                                .next()
+                                .and_then(|p| p.into_inner().next())
+                                .ok_or("require: operator")?;
+                            let op = match op.as_rule() {
+                                Rule::op_eq => BinaryOp::Eq,
+                                Rule::op_ne => BinaryOp::Ne,
+                                Rule::op_lt => BinaryOp::Lt,
+                                Rule::op_le => BinaryOp::Le,
+                                Rule::op_gt => BinaryOp::Gt,
+                                _ => BinaryOp::Ge,
+                            };
+                            let right = self.ident(parts.next().ok_or("require: column")?);
+                            source.requires.push(Require {
+                                left,
+                                op,
+                                right,
+                                span: clause_span,
+                            });
+                        }
+                        Rule::may_be_empty_clause => source.may_be_empty.push(clause_span),
                         Rule::description_clause => {
                             source.description.push(self.text(last(clause)?))
                         }
@@ -300,9 +344,29 @@ impl Builder {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let description = inner.next().map(|d| self.text(d));
+        let mut range = None;
+        let mut description = None;
+        for part in inner {
+            match part.as_rule() {
+                Rule::value_range => {
+                    let span = self.span(&part);
+                    let mut low = None;
+                    let mut high = None;
+                    for bound in part.into_inner() {
+                        match bound.as_rule() {
+                            Rule::range_low => low = Some(self.num(last(bound)?)),
+                            Rule::range_high => high = Some(self.num(last(bound)?)),
+                            _ => {}
+                        }
+                    }
+                    range = Some(ValueRange { low, high, span });
+                }
+                _ => description = Some(self.text(part)),
+            }
+        }
         Ok(Column {
             name,
+            range,
             ty: TypeExpr {
                 name: ty_name,
                 args,

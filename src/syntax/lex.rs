@@ -62,6 +62,10 @@ pub const CLAUSE_KEYWORDS: &[&str] = &[
     "file",
     "description",
     "columns",
+    "unique",
+    "one",
+    "require",
+    "may",
     "publish",
 ];
 

@@ -513,8 +513,8 @@ fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) 
             return ExitCode::from(2);
         }
     };
-    let widths = indikator::report::audit::required_widths(&plan);
-    let findings = indikator::report::audit::audit(&cells, &geo, &widths);
+    let audit = indikator::report::audit::audit(&plan, &geo, &cells);
+    let findings = audit.findings;
     let suppressed = cells.iter().filter(|c| c.suppressed.is_some()).count();
     for f in &findings {
         println!(

@@ -77,11 +77,17 @@ fn complementary_suppression_protects_the_fixture() {
 
     let geo =
         Geography::load("tests/fixtures/small/reference/municipalities.csv".as_ref()).unwrap();
-    let widths = audit::required_widths(&outcome.plan);
-    assert_eq!(audit::audit(&cells(report), &geo, &widths), vec![]);
+    assert_eq!(
+        audit::audit(&outcome.plan, &geo, &cells(report)).findings,
+        vec![]
+    );
     // Without the complementary cells the audit finds what subtraction gives away.
     let primary = build_with(&outcome.plan, &outcome.evaluation, Protection::PrimaryOnly);
-    assert!(!audit::audit(&cells(&primary), &geo, &widths).is_empty());
+    assert!(
+        !audit::audit(&outcome.plan, &geo, &cells(&primary))
+            .findings
+            .is_empty()
+    );
 }
 
 const RULES: &str = r#"
@@ -169,8 +175,7 @@ proptest! {
         let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
         let protected = &outcome.report;
         let geo = Geography::load(&dir.0.join("reference/municipalities.csv")).unwrap();
-        let widths = audit::required_widths(&outcome.plan);
-        let findings = audit::audit(&cells(protected), &geo, &widths);
+        let findings = audit::audit(&outcome.plan, &geo, &cells(protected)).findings;
         prop_assert!(findings.is_empty(), "{findings:?}");
 
         let primary = build_with(&outcome.plan, &outcome.evaluation, Protection::PrimaryOnly);
@@ -266,7 +271,7 @@ fn the_worked_example_of_the_methods_page() {
     assert_eq!(regions[0].1.suppressed, None);
 
     let cell = |level: Level, code: u32, f: &Figure| Cell {
-        indicator: "x".to_string(),
+        indicator: "share".to_string(),
         level,
         unit_code: code,
         period: "2023".to_string(),
@@ -286,12 +291,24 @@ fn the_worked_example_of_the_methods_page() {
     for (k, (_, f)) in municipalities.iter().enumerate() {
         cells.push(cell(Level::Municipality, k as u32 + 1, f));
     }
-    let widths = HashMap::from([("x".to_string(), (5.0, 20.0))]);
-    assert_eq!(audit::audit(&cells, &geo, &widths), vec![]);
+    let plan = plan_of(&RULES.replace(
+        "denominator < 8 or numerator < 3",
+        "denominator < 20 or numerator < 5",
+    ));
+    assert_eq!(audit::audit(&plan, &geo, &cells).findings, vec![]);
     // Without A1 hidden, A2 is exactly 2 of 9.
     cells[1] = cell(Level::Municipality, 1, &figure(6.0, 40.0, false));
-    let findings = audit::audit(&cells, &geo, &widths);
+    let findings = audit::audit(&plan, &geo, &cells).findings;
     assert_eq!(findings.len(), 2);
-    assert_eq!((findings[0].low, findings[0].high), (2.0, 2.0));
-    assert_eq!((findings[1].low, findings[1].high), (9.0, 9.0));
+    assert_eq!((findings[0].low, findings[0].high), (9.0, 9.0));
+    assert_eq!(findings[0].quantity, "denominator");
+    assert_eq!((findings[1].low, findings[1].high), (2.0, 2.0));
+}
+
+/// The plan of a rule text (over an empty extract).
+fn plan_of(rules: &str) -> indikator::plan::Plan {
+    let dir = write_data(&[]);
+    pipeline::run_texts(&[("rules.ind", rules)], &pipeline::options(&dir.0))
+        .unwrap()
+        .plan
 }

@@ -296,6 +296,46 @@ fn the_worked_example_of_the_methods_page() {
         "denominator < 20 or numerator < 5",
     ));
     assert_eq!(audit::audit(&plan, &geo, &cells).findings, vec![]);
+    // Class 1 of issue 21: published as `complementary`, A1 says it passed the rule (numerator
+    // at least 5), so A2's numerator is at most 8 - 5 = 3. Published as `withheld`, both say
+    // nothing.
+    let detailed: Vec<(Cell, Option<String>)> = cells
+        .iter()
+        .map(|c| (c.clone(), c.suppressed.clone()))
+        .collect();
+    assert_eq!(
+        attack(&plan, &geo, &detailed),
+        vec![
+            (
+                "share".to_string(),
+                "2023".to_string(),
+                1,
+                "numerator",
+                5.0,
+                8.0
+            ),
+            (
+                "share".to_string(),
+                "2023".to_string(),
+                2,
+                "numerator",
+                0.0,
+                3.0
+            )
+        ]
+    );
+    let published: Vec<(Cell, Option<String>)> = detailed
+        .iter()
+        .map(|(c, d)| {
+            let mut c = c.clone();
+            c.suppressed = c
+                .suppressed
+                .as_deref()
+                .map(|r| indikator::report::disclosure::published_reason(r).to_string());
+            (c, d.clone())
+        })
+        .collect();
+    assert_eq!(attack(&plan, &geo, &published), vec![]);
     // Without A1 hidden, A2 is exactly 2 of 9.
     cells[1] = cell(Level::Municipality, 1, &figure(6.0, 40.0, false));
     let findings = audit::audit(&plan, &geo, &cells).findings;
@@ -311,4 +351,351 @@ fn plan_of(rules: &str) -> indikator::plan::Plan {
     pipeline::run_texts(&[("rules.ind", rules)], &pipeline::options(&dir.0))
         .unwrap()
         .plan
+}
+
+/// An attacker of our own, independent of the engine's linear programming: interval
+/// propagation over the relations a careful reader of the published cells would use — each
+/// indicator's geography sums per period (class 1-2 of issue 21 as published tables show them),
+/// a pooled period of the municipalities against the single periods of their region or country
+/// (class 2), the counts shared with another indicator that publishes the same unit and period
+/// with equal counts wherever both show it (class 3), and the bounds a reason gives: a cell
+/// published as `complementary` passed its rules (class 1). Returns the hidden counts it
+/// narrows below what the rules demand, with the interval.
+fn attack(
+    plan: &indikator::plan::Plan,
+    geo: &Geography,
+    rows: &[(Cell, Option<String>)],
+) -> Vec<(String, String, u32, &'static str, f64, f64)> {
+    use indikator::plan::Level;
+    use std::collections::BTreeMap;
+    let mut found = Vec::new();
+    let years = |p: &str| -> Option<(i32, i32)> {
+        match p.split_once("..") {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => p.parse().ok().map(|y| (y, y)),
+        }
+    };
+    let region_of = |code: u32| geo.unit(code).and_then(|u| geo.region_of(u));
+    let mut by_indicator: BTreeMap<&str, Vec<&(Cell, Option<String>)>> = BTreeMap::new();
+    for r in rows {
+        by_indicator
+            .entry(r.0.indicator.as_str())
+            .or_default()
+            .push(r);
+    }
+    for (name, cells) in by_indicator {
+        let Some(id) = plan.indicators.iter().position(|i| i.name == name) else {
+            continue;
+        };
+        for q in 0..2 {
+            let quantity = ["numerator", "denominator"][q];
+            let count = |c: &Cell| if q == 0 { c.numerator } else { c.denominator };
+            // Bounds of each cell: known, or [0, ∞) with what the reason says.
+            let mut bounds: Vec<(f64, f64)> = cells
+                .iter()
+                .map(|(c, _)| match (c.suppressed.as_deref(), count(c)) {
+                    (None, Some(v)) => (v, v),
+                    (Some("complementary"), _) => {
+                        (own_threshold(plan, id, c.level, q), f64::INFINITY)
+                    }
+                    _ => (0.0, f64::INFINITY),
+                })
+                .collect();
+            // Equations: (cells added, cells subtracted) = 0.
+            let mut equations: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+            let find = |level: Level, code: u32, period: &str| {
+                cells.iter().position(|(c, _)| {
+                    c.level == level && c.unit_code == code && c.period == period
+                })
+            };
+            let periods: std::collections::BTreeSet<&str> =
+                cells.iter().map(|(c, _)| c.period.as_str()).collect();
+            for &p in &periods {
+                let at = |level: Level| -> Vec<usize> {
+                    (0..cells.len())
+                        .filter(|&i| cells[i].0.level == level && cells[i].0.period == p)
+                        .collect()
+                };
+                let (nat, regions, municipalities) = (
+                    at(Level::National),
+                    at(Level::Region),
+                    at(Level::Municipality),
+                );
+                for &n in &nat {
+                    if !regions.is_empty() {
+                        equations.push((vec![n], regions.clone()));
+                    } else if !municipalities.is_empty() {
+                        equations.push((vec![n], municipalities.clone()));
+                    }
+                }
+                for &r in &regions {
+                    let region = region_of(cells[r].0.unit_code);
+                    let parts: Vec<usize> = municipalities
+                        .iter()
+                        .copied()
+                        .filter(|&m| region_of(cells[m].0.unit_code) == region)
+                        .collect();
+                    if !parts.is_empty() {
+                        equations.push((vec![r], parts));
+                    }
+                }
+                // A pooled period of the municipalities against the single periods of the
+                // region (or country) that covers them.
+                if let Some((a, b)) = years(p).filter(|(a, b)| a < b) {
+                    for (level, code) in geo
+                        .regions
+                        .iter()
+                        .map(|r| (Level::Region, r.code))
+                        .chain([(Level::National, 0)])
+                    {
+                        if find(level, code, p).is_some() {
+                            continue;
+                        }
+                        let singles: Option<Vec<usize>> =
+                            (a..=b).map(|y| find(level, code, &y.to_string())).collect();
+                        let Some(singles) = singles else { continue };
+                        let total = geo.unit(code);
+                        let parts: Vec<usize> = municipalities
+                            .iter()
+                            .copied()
+                            .filter(|&m| {
+                                level == Level::National
+                                    || total.and_then(|t| geo.region_of(t))
+                                        == region_of(cells[m].0.unit_code)
+                            })
+                            .collect();
+                        if !parts.is_empty() {
+                            equations.push((singles, parts));
+                        }
+                    }
+                }
+            }
+            // A relation the shown cells contradict is not exact here: a reader drops it.
+            equations.retain(|(plus, minus)| {
+                let known = |side: &Vec<usize>| -> Option<f64> {
+                    side.iter()
+                        .map(|&i| (bounds[i].0 == bounds[i].1).then_some(bounds[i].0))
+                        .sum()
+                };
+                let lows = |side: &Vec<usize>| -> f64 { side.iter().map(|&i| bounds[i].0).sum() };
+                match (known(plus), known(minus)) {
+                    (Some(a), Some(b)) => (a - b).abs() < 1e-6,
+                    (Some(a), None) => lows(minus) <= a + 1e-6,
+                    (None, Some(b)) => lows(plus) <= b + 1e-6,
+                    (None, None) => true,
+                }
+            });
+            for _ in 0..200 {
+                let mut changed = false;
+                for (plus, minus) in &equations {
+                    // Σ plus = Σ minus: each side's cell is the other side less the rest.
+                    for (this, other) in [(plus, minus), (minus, plus)] {
+                        let (ol, oh): (f64, f64) = other
+                            .iter()
+                            .map(|&i| bounds[i])
+                            .fold((0.0, 0.0), |s, b| (s.0 + b.0, s.1 + b.1));
+                        let (tl, th): (f64, f64) = this
+                            .iter()
+                            .map(|&i| bounds[i])
+                            .fold((0.0, 0.0), |s, b| (s.0 + b.0, s.1 + b.1));
+                        for &i in this.iter() {
+                            let (l, h) = bounds[i];
+                            let low = (ol - (th - h)).max(l);
+                            let high = (oh - (tl - l)).min(h);
+                            if low > l + 1e-9 || high < h - 1e-9 {
+                                bounds[i] = (low, high);
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+            for (i, (c, _)) in cells.iter().enumerate() {
+                let hidden = matches!(c.suppressed.as_deref(), Some(r) if r != "no_data" && r != "input_suppressed");
+                if !hidden {
+                    continue;
+                }
+                let need = indikator::report::relations::required(plan, id, c.level)[q];
+                let (l, h) = bounds[i];
+                if l > h + 1e-6 {
+                    // The relations contradict each other here: a reader learns nothing.
+                    continue;
+                }
+                let narrow = if need <= f64::MIN_POSITIVE {
+                    need > 0.0 && h - l < 1e-9
+                } else {
+                    h - l < need - 1e-6
+                };
+                if narrow {
+                    found.push((
+                        name.to_string(),
+                        c.period.clone(),
+                        c.unit_code,
+                        quantity,
+                        l,
+                        h,
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The least count a cell that passed its own level's rules has: `numerator < 5` gives 5.
+fn own_threshold(
+    plan: &indikator::plan::Plan,
+    id: usize,
+    level: indikator::plan::Level,
+    q: usize,
+) -> f64 {
+    use indikator::plan::{BinOp, ThresholdExpr as T};
+    fn walk(e: &T, q: usize, out: &mut f64) {
+        match e {
+            T::Binary(BinOp::Lt, a, b) => match (&**a, &**b) {
+                (T::Numerator, T::Number(n)) if q == 0 => *out = out.max(*n),
+                (T::Denominator, T::Number(n)) if q == 1 => *out = out.max(*n),
+                _ => {}
+            },
+            // Only `or` of such conditions: all of them failed, so each bound holds.
+            T::Binary(BinOp::Or, a, b) => {
+                walk(a, q, out);
+                walk(b, q, out);
+            }
+            _ => {}
+        }
+    }
+    let mut out = 0.0;
+    for l in plan.indicators[id]
+        .levels
+        .iter()
+        .filter(|l| l.level == level)
+    {
+        for s in &l.suppressions {
+            walk(&s.condition, q, &mut out);
+        }
+    }
+    out
+}
+
+/// A report's rows as a reader gets them from report.csv, with each row's detailed reason.
+fn published_cells(report: &Report) -> Vec<(Cell, Option<String>)> {
+    cells(report)
+        .into_iter()
+        .zip(&report.rows)
+        .map(|(mut cell, r)| {
+            cell.suppressed = r.published_reason().map(str::to_string);
+            (cell, r.suppressed.clone())
+        })
+        .collect()
+}
+
+/// Issue 21 on the sample extracts: cells without a figure hide nothing else; one published
+/// reason; the audit and our own attacker recover nothing; without complementary suppression
+/// (or with the detailed reasons published) the attacker does recover counts.
+#[test]
+fn the_sample_report_is_protected_across_tables() {
+    use indikator::plan::Level;
+    let outcome =
+        pipeline::run_paths(&["rules".into()], &pipeline::options("data/sample")).unwrap();
+    let report = &outcome.report;
+    let geo = Geography::load("data/sample/reference/municipalities.csv".as_ref()).unwrap();
+    let reason = |indicator: &str, level: Level, code: u32, period: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| {
+                r.indicator == indicator
+                    && r.level == level.name()
+                    && r.unit_code == code
+                    && r.period == period
+            })
+            .unwrap_or_else(|| panic!("{indicator} {code} {period}"))
+            .suppressed
+            .clone()
+    };
+    // Class 4. #26 2023: Nordjylland has no courses; Sjælland (2 courses) is shown.
+    assert_eq!(
+        reason("waiting_psychiatry_children", Level::Region, 1081, "2023").as_deref(),
+        Some("no_data")
+    );
+    assert_eq!(
+        reason("waiting_psychiatry_children", Level::Region, 1085, "2023"),
+        None
+    );
+    // #8 2023: Tårnby's rate cannot be computed; Vallensbæk is shown.
+    assert_eq!(
+        reason("preventable_admissions", Level::Municipality, 185, "2023").as_deref(),
+        Some("no_data")
+    );
+    assert_eq!(
+        reason("preventable_admissions", Level::Municipality, 187, "2023"),
+        None
+    );
+    assert_eq!(
+        reason("preventable_admissions", Level::Municipality, 340, "2022"),
+        None
+    );
+    // #34 and #37: Nordjylland and Hovedstaden shown beside regions without data.
+    for (indicator, code, period) in [
+        ("satisfaction_psychiatry_children", 1081, "2023"),
+        ("satisfaction_psychiatry_children", 1081, "2022"),
+        ("involvement_psychiatry_children", 1081, "2023"),
+        ("involvement_psychiatry_children", 1084, "2022"),
+    ] {
+        assert_eq!(
+            reason(indicator, Level::Region, code, period),
+            None,
+            "{indicator} {code} {period}"
+        );
+    }
+    // An indicator whose rules protect no count hides nothing to protect others.
+    for (id, ind) in outcome.plan.indicators.iter().enumerate() {
+        let protects = Level::ALL
+            .iter()
+            .any(|l| indikator::report::relations::required(&outcome.plan, id, *l) != [0.0, 0.0]);
+        if !protects {
+            assert!(
+                !report
+                    .rows
+                    .iter()
+                    .any(|r| r.indicator == ind.name
+                        && r.suppressed.as_deref() == Some("complementary")),
+                "{}",
+                ind.name
+            );
+        }
+    }
+    // Class 1: one published reason for every withheld cell.
+    for r in &report.rows {
+        assert!(
+            matches!(
+                r.published_reason(),
+                None | Some("withheld" | "no_data" | "input_suppressed")
+            ),
+            "{r:?}"
+        );
+    }
+    // Class 2: #42's regions no longer give away the municipalities' pooled counts.
+    let published = published_cells(report);
+    let cells_only: Vec<Cell> = published.iter().map(|(c, _)| c.clone()).collect();
+    assert_eq!(
+        audit::audit(&outcome.plan, &geo, &cells_only).findings,
+        vec![]
+    );
+    assert_eq!(attack(&outcome.plan, &geo, &published), vec![]);
+
+    // The attacker works: it recovers counts when only the rules' own suppression is applied,
+    // among them #42's pooled municipal counts through the regions' single years.
+    let primary = build_with(&outcome.plan, &outcome.evaluation, Protection::PrimaryOnly);
+    let recovered = attack(&outcome.plan, &geo, &published_cells(&primary));
+    assert!(
+        recovered
+            .iter()
+            .any(|f| f.0 == "work_retention_mental" && f.1 == "2021..2022"),
+        "{recovered:?}"
+    );
 }

@@ -699,3 +699,168 @@ fn the_sample_report_is_protected_across_tables() {
         "{recovered:?}"
     );
 }
+
+/// The audit's intervals against brute force: every whole-number solution of a small system
+/// (one or two regions of one to three municipalities in all, two years and the two pooled, each
+/// cell shown or hidden at random, the country's single years shown) enumerated, each hidden
+/// count's least and greatest value compared with the linear programme's.
+#[test]
+fn audit_intervals_match_enumeration_of_small_systems() {
+    use indikator::eval::Unit;
+    use indikator::plan::{Level, Period, PeriodKind};
+    use indikator::report::relations::{Model, Published, State};
+    use proptest::test_runner::{Config, TestRunner};
+
+    let plan = plan_of(RULES);
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        ..Config::default()
+    });
+    let strategy = (
+        1usize..=3,
+        prop::bool::ANY,
+        prop::collection::vec(0u32..=2, 6),
+        prop::collection::vec(prop::bool::ANY, 18),
+    );
+    runner
+        .run(&strategy, |(municipalities, two_regions, atoms, hide)| {
+            let two_regions = two_regions && municipalities >= 2;
+            let dir = std::env::temp_dir().join(format!(
+                "indikator-brute-{}-{municipalities}-{two_regions}",
+                std::process::id()
+            ));
+            fs::create_dir_all(&dir).unwrap();
+            let mut text = String::from("code,name,region_code,region_name\n");
+            for m in 0..municipalities {
+                let region = if two_regions && m == municipalities - 1 {
+                    1082
+                } else {
+                    1081
+                };
+                text.push_str(&format!("{},M{m},{region},R{region}\n", 101 + m));
+            }
+            fs::write(dir.join("g.csv"), text).unwrap();
+            let geo = Geography::load(&dir.join("g.csv")).unwrap();
+            let _ = fs::remove_dir_all(&dir);
+
+            let periods = [
+                Period::new(PeriodKind::Year(2022)),
+                Period::new(PeriodKind::Year(2023)),
+                Period::new(PeriodKind::Years(2022, 2023)),
+            ];
+            let mut units = vec![(Level::National, Unit::National)];
+            units.extend((0..geo.regions.len()).map(|r| (Level::Region, Unit::Region(r))));
+            units.extend((0..municipalities).map(|m| (Level::Municipality, Unit::Municipality(m))));
+            // A unit's count over a period, from the municipalities' counts per year.
+            let value = |atoms: &[u32], unit: Unit, p: usize| -> u32 {
+                let members = indikator::report::relations::members(&geo, unit);
+                let years: &[usize] = match p {
+                    0 => &[0],
+                    1 => &[1],
+                    _ => &[0, 1],
+                };
+                members
+                    .iter()
+                    .flat_map(|m| years.iter().map(move |y| atoms[m * 2 + y]))
+                    .sum()
+            };
+            let mut cells = Vec::new();
+            for (k, &(level, unit)) in units.iter().enumerate() {
+                for p in 0..3 {
+                    let hidden =
+                        hide[(k * 3 + p) % hide.len()] && !(unit == Unit::National && p < 2);
+                    let v = value(&atoms, unit, p) as f64;
+                    cells.push(Published {
+                        indicator: 0,
+                        level,
+                        unit,
+                        period: periods[p],
+                        counts: if hidden {
+                            [None, None]
+                        } else {
+                            [Some(v), Some(v)]
+                        },
+                        state: if hidden { State::Hidden } else { State::Shown },
+                    });
+                }
+            }
+            // Every whole-number assignment of the municipalities' yearly counts up to the
+            // country's yearly totals that reproduces the shown cells.
+            let cap = value(&atoms, Unit::National, 0).max(value(&atoms, Unit::National, 1));
+            let n = municipalities * 2;
+            let mut range: Vec<Option<(u32, u32)>> = vec![None; cells.len()];
+            let mut candidate = vec![0u32; n];
+            loop {
+                let fits = cells.iter().all(|c| {
+                    c.state == State::Hidden || {
+                        let p = periods.iter().position(|x| *x == c.period).unwrap();
+                        c.counts[0] == Some(value(&candidate, c.unit, p) as f64)
+                    }
+                });
+                if fits {
+                    for (i, c) in cells.iter().enumerate() {
+                        if c.state == State::Hidden {
+                            let p = periods.iter().position(|x| *x == c.period).unwrap();
+                            let v = value(&candidate, c.unit, p);
+                            range[i] = Some(match range[i] {
+                                None => (v, v),
+                                Some((l, h)) => (l.min(v), h.max(v)),
+                            });
+                        }
+                    }
+                }
+                // Next assignment.
+                let mut k = 0;
+                while k < n && candidate[k] == cap {
+                    candidate[k] = 0;
+                    k += 1;
+                }
+                if k == n {
+                    break;
+                }
+                candidate[k] += 1;
+            }
+            let model = Model::new(&plan, &cells);
+            let class = model.class_of(0, 0);
+            let (bounds, _) = model.bounds(&plan, &geo, &cells, class, None);
+            for b in bounds {
+                let (low, high) = range[b.cell].expect("the true counts are a solution");
+                prop_assert!(
+                    (b.low - low as f64).abs() < 1e-6 && (b.high - high as f64).abs() < 1e-6,
+                    "{:?} {:?}: linear programme [{}, {}], enumeration [{low}, {high}]",
+                    cells[b.cell].unit,
+                    cells[b.cell].period,
+                    b.low,
+                    b.high
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// The attacker over reports written elsewhere, such as national-scale runs:
+/// `INDIKATOR_ATTACK_OUT=dir1:dir2 cargo test --test disclosure -- --ignored` (each directory a
+/// run's output over extracts with `data/sample`'s geography). Nothing may be recovered.
+#[test]
+#[ignore]
+fn the_attacker_recovers_nothing_from_written_reports() {
+    let dirs = std::env::var("INDIKATOR_ATTACK_OUT").expect("INDIKATOR_ATTACK_OUT");
+    let checked = indikator::workspace::check_paths(&["rules".into()]).unwrap();
+    let plan = indikator::plan::plan(&checked.files).unwrap();
+    let geo = Geography::load("data/sample/reference/municipalities.csv".as_ref()).unwrap();
+    for dir in dirs.split(':') {
+        let cells = audit::read_report(&PathBuf::from(dir).join("report.csv")).unwrap();
+        let published: Vec<(Cell, Option<String>)> = cells
+            .into_iter()
+            .map(|c| (c.clone(), c.suppressed))
+            .collect();
+        let found = attack(&plan, &geo, &published);
+        eprintln!(
+            "{dir}: {} cells, {} recovered",
+            published.len(),
+            found.len()
+        );
+        assert_eq!(found, vec![], "{dir}");
+    }
+}

@@ -121,6 +121,26 @@ indicator share {
     suppress when denominator < 8 or numerator < 3 reason small_numbers
   }
 }
+
+# The same counts, the municipalities pooled over both years: the pooled cells are sums of the
+# single years `share` publishes, and the regions' single years are sums of the pooled cells'
+# parts (issue 21, classes 2 and 3).
+indicator pooled_share {
+  title "Share, municipalities over two years"
+  goal g
+  unit "pct."
+  improvement lower
+  levels national, region, municipality
+  period 2023 compare 2022
+  measure proportion
+  numerator count of rows where flag
+  denominator count of rows
+  at municipality {
+    period 2022..2023
+    no development "pooled"
+    suppress when denominator < 8 or numerator < 3 reason small_numbers
+  }
+}
 "#;
 
 const GEOGRAPHY: &str = "code,name,region_code,region_name\n\

@@ -185,3 +185,120 @@ pub fn read_report(path: &std::path::Path) -> Result<Vec<Cell>, String> {
     }
     Ok(cells)
 }
+
+/// What the report's other files publish beyond report.csv: report.json must say what
+/// report.csv says of every cell, and neither the wide tables nor report.html may show a figure
+/// or a reason that report.csv withholds. Returns each discrepancy in words.
+pub fn other_files(
+    plan: &Plan,
+    geo: &Geography,
+    out: &std::path::Path,
+    cells: &[Cell],
+) -> Vec<String> {
+    use std::collections::HashMap;
+    let mut problems = Vec::new();
+    let key = |indicator: &str, level: &str, code: u32, period: &str| {
+        format!("{indicator} {level} {code} {period}")
+    };
+    let by_key: HashMap<String, &Cell> = cells
+        .iter()
+        .map(|c| (key(&c.indicator, c.level.name(), c.unit_code, &c.period), c))
+        .collect();
+    if let Ok(text) = std::fs::read_to_string(out.join("report.json")) {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(json) => {
+                let rows = json["rows"].as_array().cloned().unwrap_or_default();
+                for r in rows {
+                    let k = key(
+                        r["indicator"].as_str().unwrap_or(""),
+                        r["level"].as_str().unwrap_or(""),
+                        r["unit_code"].as_u64().unwrap_or(0) as u32,
+                        r["period"].as_str().unwrap_or(""),
+                    );
+                    let Some(c) = by_key.get(&k) else {
+                        problems.push(format!("report.json: {k} is not in report.csv"));
+                        continue;
+                    };
+                    let same = r["suppressed"].as_str() == c.suppressed.as_deref()
+                        && r["numerator"].as_f64() == c.numerator
+                        && r["denominator"].as_f64() == c.denominator;
+                    let hidden_value = c.suppressed.is_some()
+                        && ["value", "ci_low", "ci_high"]
+                            .iter()
+                            .any(|f| !r[*f].is_null());
+                    if !same || hidden_value {
+                        problems.push(format!("report.json: {k} differs from report.csv"));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("report.json: {e}")),
+        }
+    }
+    // The wide tables show the report period's values; a withheld cell must be blank.
+    let hidden = |indicator: &str, level: Level, code: u32| -> bool {
+        let Some(ind) = plan.indicators.iter().find(|i| i.name == indicator) else {
+            return false;
+        };
+        let Some(l) = ind.levels.iter().find(|l| l.level == level) else {
+            return false;
+        };
+        by_key
+            .get(&key(indicator, level.name(), code, &l.period.to_string()))
+            .is_some_and(|c| c.suppressed.is_some())
+    };
+    let mut check_wide = |name: String, rows_are_indicators: bool| {
+        let Ok(mut reader) = csv::Reader::from_path(out.join(&name)) else {
+            return;
+        };
+        let headers = reader.headers().cloned().unwrap_or_default();
+        for record in reader.records().flatten() {
+            for (i, field) in record.iter().enumerate() {
+                if field.is_empty() {
+                    continue;
+                }
+                let leak = if rows_are_indicators {
+                    // goal, indicator, title, unit_label, the country, the regions in order.
+                    let indicator = record.get(1).unwrap_or("");
+                    match i {
+                        4 => hidden(indicator, Level::National, 0),
+                        i if i > 4 => geo
+                            .regions
+                            .get(i - 5)
+                            .is_some_and(|r| hidden(indicator, Level::Region, r.code)),
+                        _ => false,
+                    }
+                } else {
+                    let code: u32 = record.get(0).and_then(|c| c.parse().ok()).unwrap_or(0);
+                    i >= 2 && hidden(headers.get(i).unwrap_or(""), Level::Municipality, code)
+                };
+                if leak {
+                    problems.push(format!(
+                        "{name}: `{field}` shown for a cell report.csv withholds"
+                    ));
+                }
+            }
+        }
+    };
+    check_wide("table_regions.csv".to_string(), true);
+    for r in &geo.regions {
+        check_wide(format!("table_municipalities_{}.csv", r.code), false);
+    }
+    // report.html gives one word for every withheld cell: no rule's reason on a cell.
+    if let Ok(html) = std::fs::read_to_string(out.join("report.html")) {
+        let mut reasons: Vec<&str> = plan
+            .indicators
+            .iter()
+            .flat_map(|i| i.levels.iter())
+            .flat_map(|l| l.suppressions.iter().map(|s| s.reason.as_str()))
+            .collect();
+        reasons.push(super::disclosure::COMPLEMENTARY);
+        reasons.sort();
+        reasons.dedup();
+        for reason in reasons {
+            if html.contains(&format!("title=\"ikke vist: {reason}\"")) {
+                problems.push(format!("report.html: a cell gives the reason `{reason}`"));
+            }
+        }
+    }
+    problems
+}

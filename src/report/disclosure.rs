@@ -5,7 +5,12 @@
 //! two, and their hidden total must itself pass the parts' suppression rules. A hidden total is
 //! the sum of its parts, so it too needs hidden parts whose total passes the rules. Cells are
 //! hidden for this, smallest first, with the reason `complementary`; when no part is left to
-//! hide, the total is hidden.
+//! hide, the total is hidden. Cells without a figure take part as known counts: they need no
+//! partner and are none.
+//!
+//! Tables are related beyond their own groups (a pooled period is the sum of single ones; two
+//! indicators may publish the same count), so `protect_system` then works on the whole system
+//! of `super::relations` until no hidden count can be narrowed below what its rules demand.
 
 use std::collections::{BTreeSet, HashSet};
 

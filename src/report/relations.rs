@@ -334,7 +334,9 @@ impl Model {
             }
         }
         let reduced = reduce(rows, cell_rows, nvars, &protected);
-        let mut solved: HashMap<(usize, Vec<usize>), Option<(f64, f64)>> = HashMap::new();
+        // The range of a sum of unknowns in a connected part, by part and unknowns.
+        type Solved = HashMap<(usize, Vec<usize>), Option<(f64, f64)>>;
+        let mut solved: Solved = HashMap::new();
         let mut out = Vec::new();
         for (c, q, vs) in targets {
             let (mut low, mut high) = (0.0, 0.0);

@@ -159,6 +159,21 @@ impl Drop for Dir {
 }
 
 fn write_data(rows: &[(bool, bool, usize)]) -> Dir {
+    write_data_in(rows, GEOGRAPHY)
+}
+
+/// The nine municipalities placed in regions 1081-1083 as `regions` says (a region may be
+/// empty).
+fn geography_of(regions: &[usize]) -> String {
+    let mut text = String::from("code,name,region_code,region_name\n");
+    for (m, code) in MUNICIPALITIES.iter().enumerate() {
+        let r = 1081 + regions[m];
+        text.push_str(&format!("{code},M{code},{r},Region {r}\n"));
+    }
+    text
+}
+
+fn write_data_in(rows: &[(bool, bool, usize)], geography: &str) -> Dir {
     static CASE: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "indikator-disclosure-{}-{}",
@@ -166,7 +181,7 @@ fn write_data(rows: &[(bool, bool, usize)]) -> Dir {
         CASE.fetch_add(1, Ordering::Relaxed)
     ));
     fs::create_dir_all(dir.join("reference")).unwrap();
-    fs::write(dir.join("reference/municipalities.csv"), GEOGRAPHY).unwrap();
+    fs::write(dir.join("reference/municipalities.csv"), geography).unwrap();
     let mut csv = String::from("day,flag,municipality\n");
     for (this_year, flag, m) in rows {
         let year = if *this_year { 2023 } else { 2022 };
@@ -187,12 +202,22 @@ fn cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
+    /// Random extracts, thresholds and geographies (nine municipalities in up to three
+    /// regions), two indicators sharing their counts, one pooling the municipalities' years.
     #[test]
     fn protection_leaves_nothing_recoverable_and_changes_no_figure(
-        rows in prop::collection::vec((prop::bool::ANY, prop::bool::ANY, 0usize..9), 0..160)
+        rows in prop::collection::vec((prop::bool::ANY, prop::bool::ANY, 0usize..9), 0..160),
+        numerator_at_least in 1u32..6,
+        denominator_at_least in 2u32..14,
+        regions in prop::collection::vec(0usize..3, 9),
     ) {
-        let dir = write_data(&rows);
-        let outcome = pipeline::run_texts(&[("rules.ind", RULES)], &pipeline::options(&dir.0)).unwrap();
+        let dir = write_data_in(&rows, &geography_of(&regions));
+        // Random thresholds for both indicators' rules.
+        let rules = RULES.replace(
+            "denominator < 8 or numerator < 3",
+            &format!("denominator < {denominator_at_least} or numerator < {numerator_at_least}"),
+        );
+        let outcome = pipeline::run_texts(&[("rules.ind", &rules)], &pipeline::options(&dir.0)).unwrap();
         let protected = &outcome.report;
         let geo = Geography::load(&dir.0.join("reference/municipalities.csv")).unwrap();
         let findings = audit::audit(&outcome.plan, &geo, &cells(protected)).findings;

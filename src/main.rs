@@ -523,8 +523,12 @@ fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) 
             return ExitCode::from(2);
         }
     };
-    let widths = indikator::report::audit::required_widths(&plan);
-    let findings = indikator::report::audit::audit(&cells, &geo, &widths);
+    let audit = indikator::report::audit::audit(&plan, &geo, &cells);
+    let findings = audit.findings;
+    let elsewhere = indikator::report::audit::other_files(&plan, &geo, out, &cells);
+    for problem in &elsewhere {
+        println!("published elsewhere: {problem}");
+    }
     let suppressed = cells.iter().filter(|c| c.suppressed.is_some()).count();
     for f in &findings {
         println!(
@@ -540,7 +544,7 @@ fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) 
             f.required_width
         );
     }
-    if findings.is_empty() {
+    if findings.is_empty() && elsewhere.is_empty() {
         println!(
             "ok: {} suppressed cells of {} checked; none can be narrowed below its threshold from what is published",
             suppressed,
@@ -549,8 +553,9 @@ fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) 
         ExitCode::SUCCESS
     } else {
         println!(
-            "failed: {} suppressed quantities can be recovered",
-            findings.len()
+            "failed: {} suppressed quantities can be recovered, {} other files disagree with report.csv",
+            findings.len(),
+            elsewhere.len()
         );
         ExitCode::from(1)
     }

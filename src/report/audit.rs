@@ -1,19 +1,19 @@
-//! `indikator audit`: what could an attacker infer about a suppressed cell from everything the
-//! report publishes? For each indicator and period, published counts are known and suppressed
-//! ones unknown but not negative, tied by the sums of the geography (region = its
-//! municipalities, country = its regions). Bounds are propagated through these sums until they
-//! settle; for a hierarchy (a tree of sums) this gives the tightest interval. A primary-
-//! suppressed cell fails the audit when its numerator's or denominator's interval is narrower
-//! than the rule that suppressed it demands (`numerator < 5` demands a width of at least 5),
-//! or when a rule with no such number left it exactly determined.
-
-use std::collections::{BTreeMap, HashMap};
+//! `indikator audit`: what could a reader infer about a hidden count from everything the report
+//! publishes? The published cells are read back into the system of relations of
+//! `super::relations` (geography sums, pooled and single periods, counts shared between
+//! indicators), and every hidden count's tightest interval is found by linear programming. A
+//! hidden cell fails the audit when its numerator's or denominator's interval is narrower than
+//! its indicator's rules demand (`numerator < 5` demands a width of at least 5), or when a rule
+//! with no such number left it exactly determined. Every hidden cell is held to this, not only
+//! those a rule hid: the published reason is the same for all, so a reader cannot tell them
+//! apart, and the audit cannot either.
 
 use serde::Serialize;
 
-use super::disclosure::{COMPLEMENTARY, groups};
+use super::disclosure::WITHOUT_FIGURE;
+use super::relations::{Model, Published, QUANTITIES, State};
 use crate::eval::{Geography, Unit};
-use crate::plan::{BinOp, Level, Plan, ThresholdExpr};
+use crate::plan::{Level, Plan};
 
 /// One published cell as the audit reads it back from report.csv.
 #[derive(Debug, Clone)]
@@ -36,44 +36,20 @@ pub struct Finding {
     pub quantity: &'static str,
     pub low: f64,
     pub high: f64,
+    /// 0 where the rules demand only that the count not be exactly determined.
     pub required_width: f64,
 }
 
-/// The width each indicator's rules demand for a hidden numerator and denominator: from
-/// conditions such as `numerator < 5` (5) or `denominator <= 19` (20).
-pub fn required_widths(plan: &Plan) -> HashMap<String, (f64, f64)> {
-    fn walk(e: &ThresholdExpr, out: &mut (f64, f64)) {
-        match e {
-            ThresholdExpr::Binary(op @ (BinOp::Lt | BinOp::Le), a, b) => {
-                if let ThresholdExpr::Number(n) = **b {
-                    let n = if *op == BinOp::Le { n + 1.0 } else { n };
-                    match **a {
-                        ThresholdExpr::Numerator => out.0 = out.0.max(n),
-                        ThresholdExpr::Denominator => out.1 = out.1.max(n),
-                        _ => {}
-                    }
-                }
-            }
-            ThresholdExpr::Binary(_, a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            ThresholdExpr::Not(x) => walk(x, out),
-            _ => {}
-        }
-    }
-    plan.indicators
-        .iter()
-        .map(|ind| {
-            let mut widths = (0.0, 0.0);
-            for level in &ind.levels {
-                for s in &level.suppressions {
-                    walk(&s.condition, &mut widths);
-                }
-            }
-            (ind.name.clone(), widths)
-        })
-        .collect()
+/// What the audit found, and what it could not use.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Audit {
+    pub findings: Vec<Finding>,
+    /// Hidden cells with counts to protect.
+    pub hidden: usize,
+    /// Relations the published counts contradict (left out: not exact in this report).
+    pub contradicted: usize,
+    /// Cells whose indicator, unit or period the rules do not know (left out).
+    pub unknown: usize,
 }
 
 fn unit_of(geo: &Geography, level: Level, code: u32) -> Option<Unit> {
@@ -85,130 +61,86 @@ fn unit_of(geo: &Geography, level: Level, code: u32) -> Option<Unit> {
     }
 }
 
-/// Bounds of every unit's count, from the known ones and the sums.
-fn propagate(
-    geo: &Geography,
-    levels: &[Level],
-    known: &BTreeMap<Unit, Option<f64>>,
-) -> BTreeMap<Unit, (f64, f64)> {
-    let mut bounds: BTreeMap<Unit, (f64, f64)> = known
-        .iter()
-        .map(|(u, v)| (*u, v.map(|x| (x, x)).unwrap_or((0.0, f64::INFINITY))))
-        .collect();
-    let groups = groups(geo, levels);
-    for _ in 0..100 {
-        let mut changed = false;
-        for (total, parts) in &groups {
-            let parts: Vec<Unit> = parts
-                .iter()
-                .copied()
-                .filter(|u| bounds.contains_key(u))
-                .collect();
-            let Some(&(tl, th)) = bounds.get(total) else {
-                continue;
-            };
-            let low_sum: f64 = parts.iter().map(|u| bounds[u].0).sum();
-            let high_sum: f64 = parts.iter().map(|u| bounds[u].1).sum();
-            // The total lies between the sums of its parts' bounds.
-            let total_new = (tl.max(low_sum), th.min(high_sum));
-            // Each part is the total less the others.
-            let mut updates = vec![(*total, total_new)];
-            for u in &parts {
-                let (l, h) = bounds[u];
-                let others_low = low_sum - l;
-                let others_high = high_sum - h;
-                let new = (
-                    l.max(total_new.0 - others_high),
-                    h.min(total_new.1 - others_low),
-                );
-                updates.push((*u, new));
-            }
-            for (u, (l, h)) in updates {
-                let old = bounds[&u];
-                let (l, h) = (l.max(0.0), h);
-                if (l - old.0).abs() > 1e-9
-                    || (h.is_finite() && (!old.1.is_finite() || (h - old.1).abs() > 1e-9))
-                {
-                    bounds.insert(u, (l, h));
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
+/// The published cells in the system's terms, with the cell each came from.
+fn published(plan: &Plan, geo: &Geography, cells: &[Cell]) -> (Vec<Published>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut from = Vec::new();
+    for (k, c) in cells.iter().enumerate() {
+        let Some(indicator) = plan.indicators.iter().position(|i| i.name == c.indicator) else {
+            continue;
+        };
+        let Some(unit) = unit_of(geo, c.level, c.unit_code) else {
+            continue;
+        };
+        let Some(period) = plan.indicators[indicator]
+            .levels
+            .iter()
+            .flat_map(|l| std::iter::once(l.period).chain(l.compare))
+            .find(|p| p.to_string() == c.period)
+        else {
+            continue;
+        };
+        let state = match c.suppressed.as_deref() {
+            None => State::Shown,
+            Some(r) if WITHOUT_FIGURE.contains(&r) => State::NoData,
+            Some(_) => State::Hidden,
+        };
+        out.push(Published {
+            indicator,
+            level: c.level,
+            unit,
+            period,
+            counts: [c.numerator, c.denominator],
+            state,
+        });
+        from.push(k);
     }
-    bounds
+    (out, from)
 }
 
-/// Audits the cells of a report.
-pub fn audit(
-    cells: &[Cell],
-    geo: &Geography,
-    widths: &HashMap<String, (f64, f64)>,
-) -> Vec<Finding> {
-    let mut tables: BTreeMap<(String, String), Vec<&Cell>> = BTreeMap::new();
-    for c in cells {
-        tables
-            .entry((c.indicator.clone(), c.period.clone()))
-            .or_default()
-            .push(c);
-    }
-    let mut findings = Vec::new();
-    for ((indicator, period), cells) in tables {
-        let mut levels: Vec<Level> = cells.iter().map(|c| c.level).collect();
-        levels.sort();
-        levels.dedup();
-        let (need_numerator, need_denominator) =
-            widths.get(&indicator).copied().unwrap_or((0.0, 0.0));
-        for (quantity, need) in [
-            ("numerator", need_numerator),
-            ("denominator", need_denominator),
-        ] {
-            let mut known = BTreeMap::new();
-            for c in &cells {
-                let Some(unit) = unit_of(geo, c.level, c.unit_code) else {
-                    continue;
-                };
-                let value = if quantity == "numerator" {
-                    c.numerator
+/// Audits the cells of a report against the rules.
+pub fn audit(plan: &Plan, geo: &Geography, cells: &[Cell]) -> Audit {
+    let (published, from) = published(plan, geo, cells);
+    let model = Model::new(plan, &published);
+    let mut result = Audit {
+        hidden: published
+            .iter()
+            .filter(|c| c.state == State::Hidden)
+            .count(),
+        unknown: cells.len() - published.len(),
+        ..Audit::default()
+    };
+    for class in 0..model.classes() {
+        let (bounds, contradicted) = model.bounds(plan, geo, &published, class, None);
+        result.contradicted += contradicted;
+        for b in bounds.into_iter().filter(|b| b.too_narrow()) {
+            let c = &cells[from[b.cell]];
+            result.findings.push(Finding {
+                indicator: c.indicator.clone(),
+                period: c.period.clone(),
+                level: c.level.name(),
+                unit_code: c.unit_code,
+                quantity: QUANTITIES[b.quantity],
+                low: b.low,
+                high: b.high,
+                required_width: if b.required <= f64::MIN_POSITIVE {
+                    0.0
                 } else {
-                    c.denominator
-                };
-                known.insert(unit, if c.suppressed.is_some() { None } else { value });
-            }
-            // A table that publishes no counts of this kind gives nothing to subtract.
-            if known.values().all(|v| v.is_none()) {
-                continue;
-            }
-            let bounds = propagate(geo, &levels, &known);
-            for c in &cells {
-                let primary = matches!(c.suppressed.as_deref(), Some(r) if r != COMPLEMENTARY && r != "no_data" && r != "input_suppressed");
-                if !primary {
-                    continue;
-                }
-                let Some(unit) = unit_of(geo, c.level, c.unit_code) else {
-                    continue;
-                };
-                let (low, high) = bounds[&unit];
-                let width = high - low;
-                let required = if need > 0.0 { need } else { f64::MIN_POSITIVE };
-                if width < required {
-                    findings.push(Finding {
-                        indicator: indicator.clone(),
-                        period: period.clone(),
-                        level: c.level.name(),
-                        unit_code: c.unit_code,
-                        quantity,
-                        low,
-                        high,
-                        required_width: need,
-                    });
-                }
-            }
+                    b.required
+                },
+            });
         }
     }
-    findings
+    result.findings.sort_by(|a, b| {
+        (&a.indicator, &a.period, a.level, a.unit_code, a.quantity).cmp(&(
+            &b.indicator,
+            &b.period,
+            b.level,
+            b.unit_code,
+            b.quantity,
+        ))
+    });
+    result
 }
 
 /// Reads the cells of a written report.csv.
@@ -252,4 +184,121 @@ pub fn read_report(path: &std::path::Path) -> Result<Vec<Cell>, String> {
         });
     }
     Ok(cells)
+}
+
+/// What the report's other files publish beyond report.csv: report.json must say what
+/// report.csv says of every cell, and neither the wide tables nor report.html may show a figure
+/// or a reason that report.csv withholds. Returns each discrepancy in words.
+pub fn other_files(
+    plan: &Plan,
+    geo: &Geography,
+    out: &std::path::Path,
+    cells: &[Cell],
+) -> Vec<String> {
+    use std::collections::HashMap;
+    let mut problems = Vec::new();
+    let key = |indicator: &str, level: &str, code: u32, period: &str| {
+        format!("{indicator} {level} {code} {period}")
+    };
+    let by_key: HashMap<String, &Cell> = cells
+        .iter()
+        .map(|c| (key(&c.indicator, c.level.name(), c.unit_code, &c.period), c))
+        .collect();
+    if let Ok(text) = std::fs::read_to_string(out.join("report.json")) {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(json) => {
+                let rows = json["rows"].as_array().cloned().unwrap_or_default();
+                for r in rows {
+                    let k = key(
+                        r["indicator"].as_str().unwrap_or(""),
+                        r["level"].as_str().unwrap_or(""),
+                        r["unit_code"].as_u64().unwrap_or(0) as u32,
+                        r["period"].as_str().unwrap_or(""),
+                    );
+                    let Some(c) = by_key.get(&k) else {
+                        problems.push(format!("report.json: {k} is not in report.csv"));
+                        continue;
+                    };
+                    let same = r["suppressed"].as_str() == c.suppressed.as_deref()
+                        && r["numerator"].as_f64() == c.numerator
+                        && r["denominator"].as_f64() == c.denominator;
+                    let hidden_value = c.suppressed.is_some()
+                        && ["value", "ci_low", "ci_high"]
+                            .iter()
+                            .any(|f| !r[*f].is_null());
+                    if !same || hidden_value {
+                        problems.push(format!("report.json: {k} differs from report.csv"));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("report.json: {e}")),
+        }
+    }
+    // The wide tables show the report period's values; a withheld cell must be blank.
+    let hidden = |indicator: &str, level: Level, code: u32| -> bool {
+        let Some(ind) = plan.indicators.iter().find(|i| i.name == indicator) else {
+            return false;
+        };
+        let Some(l) = ind.levels.iter().find(|l| l.level == level) else {
+            return false;
+        };
+        by_key
+            .get(&key(indicator, level.name(), code, &l.period.to_string()))
+            .is_some_and(|c| c.suppressed.is_some())
+    };
+    let mut check_wide = |name: String, rows_are_indicators: bool| {
+        let Ok(mut reader) = csv::Reader::from_path(out.join(&name)) else {
+            return;
+        };
+        let headers = reader.headers().cloned().unwrap_or_default();
+        for record in reader.records().flatten() {
+            for (i, field) in record.iter().enumerate() {
+                if field.is_empty() {
+                    continue;
+                }
+                let leak = if rows_are_indicators {
+                    // goal, indicator, title, unit_label, the country, the regions in order.
+                    let indicator = record.get(1).unwrap_or("");
+                    match i {
+                        4 => hidden(indicator, Level::National, 0),
+                        i if i > 4 => geo
+                            .regions
+                            .get(i - 5)
+                            .is_some_and(|r| hidden(indicator, Level::Region, r.code)),
+                        _ => false,
+                    }
+                } else {
+                    let code: u32 = record.get(0).and_then(|c| c.parse().ok()).unwrap_or(0);
+                    i >= 2 && hidden(headers.get(i).unwrap_or(""), Level::Municipality, code)
+                };
+                if leak {
+                    problems.push(format!(
+                        "{name}: `{field}` shown for a cell report.csv withholds"
+                    ));
+                }
+            }
+        }
+    };
+    check_wide("table_regions.csv".to_string(), true);
+    for r in &geo.regions {
+        check_wide(format!("table_municipalities_{}.csv", r.code), false);
+    }
+    // report.html gives one word for every withheld cell: no rule's reason on a cell.
+    if let Ok(html) = std::fs::read_to_string(out.join("report.html")) {
+        let mut reasons: Vec<&str> = plan
+            .indicators
+            .iter()
+            .flat_map(|i| i.levels.iter())
+            .flat_map(|l| l.suppressions.iter().map(|s| s.reason.as_str()))
+            .collect();
+        reasons.push(super::disclosure::COMPLEMENTARY);
+        reasons.sort();
+        reasons.dedup();
+        for reason in reasons {
+            if html.contains(&format!("title=\"ikke vist: {reason}\"")) {
+                problems.push(format!("report.html: a cell gives the reason `{reason}`"));
+            }
+        }
+    }
+    problems
 }

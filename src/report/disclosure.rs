@@ -5,13 +5,48 @@
 //! two, and their hidden total must itself pass the parts' suppression rules. A hidden total is
 //! the sum of its parts, so it too needs hidden parts whose total passes the rules. Cells are
 //! hidden for this, smallest first, with the reason `complementary`; when no part is left to
-//! hide, the total is hidden.
+//! hide, the total is hidden. Cells without a figure take part as known counts: they need no
+//! partner and are none.
+//!
+//! Tables are related beyond their own groups (a pooled period is the sum of single ones; two
+//! indicators may publish the same count), so `protect_system` then works on the whole system
+//! of `super::relations` until no hidden count can be narrowed below what its rules demand.
 
+use std::collections::{BTreeSet, HashSet};
+
+use super::relations::{Model, Published, State, related};
 use crate::eval::measure::threshold;
 use crate::eval::{Figure, Geography, Unit};
-use crate::plan::{Level, Suppression};
+use crate::plan::{Level, Plan, Suppression};
 
 pub const COMPLEMENTARY: &str = "complementary";
+
+/// The reasons of cells that are not shown because they have no figure: such a cell publishes
+/// nothing and hides nothing, so it needs no partner and is no partner.
+pub const WITHOUT_FIGURE: [&str; 2] = ["no_data", "input_suppressed"];
+
+/// The one reason published for every cell hidden by a rule or to protect another. A rule's own
+/// reason would tell a reader that the cell failed the rule (its numerator below 5, say) and
+/// `complementary` that it passed it; both are bounds that narrow the hidden counts. The rules'
+/// texts stay in the footnotes, for the indicator as a whole; the reason of each cell stays in
+/// memory for `indikator test`, `indikator explain` and the tests.
+pub const WITHHELD: &str = "withheld";
+
+/// The reason a report's files give for a cell that is not shown.
+pub fn published_reason(reason: &str) -> &str {
+    if WITHOUT_FIGURE.contains(&reason) {
+        reason
+    } else {
+        WITHHELD
+    }
+}
+
+/// Whether a figure is hidden by a rule or to protect another: a count to protect.
+pub fn protects(f: &Figure) -> bool {
+    f.suppressed
+        .as_deref()
+        .is_some_and(|r| !WITHOUT_FIGURE.contains(&r))
+}
 
 /// The figures of one indicator for one period, at each level computed for that period.
 pub struct Table<'a> {
@@ -93,7 +128,10 @@ pub fn protect(
             let Some(total_figure) = figure(table, *total) else {
                 continue;
             };
-            let total_hidden = total_figure.suppressed.is_some();
+            // A total without a figure is read as known: it needs no protection and can not be
+            // hidden to give any.
+            let total_hidden = protects(total_figure);
+            let total_open = total_figure.suppressed.is_none();
             let present: Vec<Unit> = parts
                 .iter()
                 .copied()
@@ -111,7 +149,7 @@ pub fn protect(
                 let hidden: Vec<&Figure> = present
                     .iter()
                     .filter_map(|u| figure(table, *u))
-                    .filter(|f| f.suppressed.is_some())
+                    .filter(|f| protects(f))
                     .collect();
                 // A shown total with hidden parts: at least two hidden, and their total large
                 // enough. A hidden total: it is the sum of its parts, so the hidden parts must
@@ -139,8 +177,9 @@ pub fn protect(
                             .then(a.cmp(b))
                     })
                     .copied();
-                if next.is_none() && total_hidden {
-                    // Every part is hidden already: nothing more can be done in this group.
+                if next.is_none() && !total_open {
+                    // Every part is hidden already (or has no figure), and so is the total or
+                    // it has none: nothing more can be done in this group.
                     break;
                 }
                 let target = next.unwrap_or(*total);
@@ -158,4 +197,93 @@ pub fn protect(
             return hidden_now;
         }
     }
+}
+
+/// Complementary suppression over the whole system of published relations (`relations`):
+/// while some hidden count can be narrowed below the width its rules demand, a shown cell
+/// related to it is hidden too — one whose hiding widens that count's interval, trying the
+/// closest and smallest first (the same unit, the same indicator, the same period, the
+/// smallest denominator and numerator), else the closest and smallest. Cells without a figure
+/// are never hidden for this. Returns the cells it hid.
+pub fn protect_system(plan: &Plan, geo: &Geography, cells: &mut [Published]) -> Vec<usize> {
+    let model = Model::new(plan, cells);
+    let mut dirty: BTreeSet<usize> = (0..model.classes()).collect();
+    let mut hidden = Vec::new();
+    let mut beyond_help: HashSet<(usize, usize)> = HashSet::new();
+    while let Some(class) = dirty.pop_first() {
+        let (bounds, _) = model.bounds(plan, geo, cells, class, None);
+        let Some(failing) = bounds
+            .into_iter()
+            .find(|b| b.too_narrow() && !beyond_help.contains(&(b.cell, b.quantity)))
+        else {
+            continue;
+        };
+        let width = failing.high - failing.low;
+        let target = cells[failing.cell].clone();
+        let mut candidates: Vec<usize> = model
+            .entries(class)
+            .iter()
+            .filter(|&&(c, q)| {
+                q == failing.quantity
+                    && cells[c].state == State::Shown
+                    && cells[c].counts[q].is_some()
+                    && related(geo, &cells[c], &target)
+            })
+            .map(|&(c, _)| c)
+            .collect();
+        candidates.sort_by(|&a, &b| {
+            let key = |c: usize| {
+                let x = &cells[c];
+                (
+                    x.unit != target.unit,
+                    x.indicator != target.indicator,
+                    x.period != target.period,
+                )
+            };
+            let size = |c: usize| {
+                (
+                    cells[c].counts[1].unwrap_or(0.0),
+                    cells[c].counts[0].unwrap_or(0.0),
+                )
+            };
+            key(a)
+                .cmp(&key(b))
+                .then(
+                    size(a)
+                        .partial_cmp(&size(b))
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                )
+                .then(a.cmp(&b))
+        });
+        let mut chosen = None;
+        for &c in candidates.iter().take(8) {
+            cells[c].state = State::Hidden;
+            let (after, _) = model.bounds(
+                plan,
+                geo,
+                cells,
+                class,
+                Some((failing.cell, failing.quantity)),
+            );
+            cells[c].state = State::Shown;
+            if after.first().is_some_and(|b| b.high - b.low > width + 1e-9) {
+                chosen = Some(c);
+                break;
+            }
+        }
+        match chosen.or(candidates.first().copied()) {
+            Some(c) => {
+                cells[c].state = State::Hidden;
+                cells[c].counts = [None, None];
+                hidden.push(c);
+                dirty.insert(model.class_of(c, 0));
+                dirty.insert(model.class_of(c, 1));
+            }
+            None => {
+                beyond_help.insert((failing.cell, failing.quantity));
+            }
+        }
+        dirty.insert(class);
+    }
+    hidden
 }

@@ -79,10 +79,16 @@ fn cell(row: Option<&Row>, decimals: u32) -> String {
                 marking("development", r.development),
                 marking("level", r.level_marking)
             ),
-            (_, Some(reason)) => format!(
-                "<td class=\"figure hidden\" title=\"ikke vist: {}\">–</td>",
-                escape(reason)
-            ),
+            (_, Some(reason)) => match super::disclosure::published_reason(reason) {
+                // One word for every withheld cell; the rules' texts are in the footnote.
+                super::disclosure::WITHHELD => {
+                    "<td class=\"figure hidden\" title=\"ikke vist\">–</td>".to_string()
+                }
+                reason => format!(
+                    "<td class=\"figure hidden\" title=\"ikke vist: {}\">–</td>",
+                    escape(reason)
+                ),
+            },
             _ => "<td class=\"figure hidden\">–</td>".to_string(),
         },
         None => "<td class=\"figure\"></td>".to_string(),

@@ -7,14 +7,16 @@
 pub mod audit;
 pub mod disclosure;
 pub mod html;
+pub mod lp;
 pub mod markings;
 pub mod output;
+pub mod relations;
 mod write;
 
 use serde::Serialize;
 
 use crate::eval::{Evaluation, Exclusion, Figure, Unit};
-use crate::plan::{Level, Plan};
+use crate::plan::{Level, Period, Plan};
 pub use markings::{Marking, mark};
 pub use write::{write_all, write_publication};
 
@@ -34,6 +36,10 @@ pub struct Row {
     pub value: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// Why the figure is not shown. In memory the detailed reason (the rule's, `complementary`,
+    /// `no_data`), for `indikator test`, diagnostics and tests; every file of the report gives
+    /// the published one instead (`disclosure::published_reason`), which leaks no bound.
+    #[serde(serialize_with = "serialize_published_reason")]
     pub suppressed: Option<String>,
     pub development: Option<&'static str>,
     pub level_marking: Option<&'static str>,
@@ -60,6 +66,23 @@ pub struct Report {
     /// extracts that had such rows).
     pub rows_unread: Vec<(String, usize)>,
     pub data_quality: Vec<Exclusion>,
+}
+
+fn serialize_published_reason<S: serde::Serializer>(
+    reason: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match reason {
+        Some(r) => serializer.serialize_some(disclosure::published_reason(r)),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Row {
+    /// The reason the report's files give for this figure not being shown.
+    pub fn published_reason(&self) -> Option<&str> {
+        self.suppressed.as_deref().map(disclosure::published_reason)
+    }
 }
 
 fn shown(f: &Figure) -> Option<f64> {
@@ -116,11 +139,96 @@ fn protect_all(plan: &Plan, evaluation: &Evaluation) -> Vec<crate::eval::Indicat
                 .flat_map(|l| l.suppressions.iter().cloned())
                 .collect()
         };
+        // Rules that read only the unit (`area in […]`) hide a figure as too uncertain, not
+        // to protect a count: such cells need no partners.
+        let protects_counts = Level::ALL
+            .iter()
+            .any(|l| relations::required(plan, figures.indicator, *l) != [0.0, 0.0]);
+        if !protects_counts {
+            continue;
+        }
         for (_, table) in &mut tables {
             disclosure::protect(&evaluation.geography, table, &rules);
         }
     }
+    protect_across_tables(plan, &evaluation.geography, &mut indicators);
     indicators
+}
+
+/// Complementary suppression over everything published at once (pooled and single periods,
+/// indicators sharing a count), after each table's own groups are protected. A cell without a
+/// figure takes part with its counts as known: it is never the partner that protects another.
+fn protect_across_tables(
+    plan: &Plan,
+    geo: &crate::eval::Geography,
+    indicators: &mut [crate::eval::IndicatorFigures],
+) {
+    use relations::{Published, State};
+    let mut cells = Vec::new();
+    let mut places = Vec::new();
+    for (i, figures) in indicators.iter().enumerate() {
+        for (l, lf) in figures.levels.iter().enumerate() {
+            let mut tables = vec![(false, lf.period, &lf.current)];
+            if let (Some(compare), Some(previous)) = (lf.compare, lf.previous.as_ref()) {
+                tables.push((true, compare, previous));
+            }
+            for (previous, period, figures_of_period) in tables {
+                for (k, (unit, f)) in figures_of_period.iter().enumerate() {
+                    let state = if f.suppressed.is_none() {
+                        State::Shown
+                    } else if disclosure::protects(f) {
+                        State::Hidden
+                    } else {
+                        State::NoData
+                    };
+                    let counts = if state == State::Hidden {
+                        [None, None]
+                    } else {
+                        [f.numerator, f.denominator]
+                    };
+                    cells.push(Published {
+                        indicator: figures.indicator,
+                        level: lf.level,
+                        unit: *unit,
+                        period,
+                        counts,
+                        state,
+                    });
+                    places.push((i, l, previous, k));
+                }
+            }
+        }
+    }
+    for c in disclosure::protect_system(plan, geo, &mut cells) {
+        let (i, l, previous, k) = places[c];
+        let lf = &mut indicators[i].levels[l];
+        let figures = if previous {
+            lf.previous
+                .as_mut()
+                .expect("a compared level has previous figures")
+        } else {
+            &mut lf.current
+        };
+        figures[k].1.suppressed = Some(disclosure::COMPLEMENTARY.to_string());
+    }
+    // The country's figure as each level's marking reference: hidden if it is now hidden.
+    for figures in indicators.iter_mut() {
+        let hidden: Vec<Period> = figures
+            .levels
+            .iter()
+            .filter(|lf| lf.level == Level::National)
+            .filter(|lf| lf.current.iter().any(|(_, f)| f.suppressed.is_some()))
+            .map(|lf| lf.period)
+            .collect();
+        for lf in &mut figures.levels {
+            if hidden.contains(&lf.period)
+                && let Some(national) = lf.national.as_mut()
+                && national.suppressed.is_none()
+            {
+                national.suppressed = Some(disclosure::COMPLEMENTARY.to_string());
+            }
+        }
+    }
 }
 
 /// The report, with the protection asked for.

@@ -55,7 +55,7 @@ pub fn report_csv(report: &Report) -> io::Result<Vec<u8>> {
             &number(r.value),
             &number(r.ci_low),
             &number(r.ci_high),
-            r.suppressed.as_deref().unwrap_or(""),
+            r.published_reason().unwrap_or(""),
             r.development.unwrap_or(""),
             r.level_marking.unwrap_or(""),
         ])?;

@@ -164,6 +164,31 @@ fn a_quoted_field_running_over_lines_stops_the_run_even_under_skip() {
     assert!(message.contains("runs over 11 lines"), "{message}");
 }
 
+/// Two stray quotes at the start of one field on successive lines join the lines into one
+/// record of the header's width: one row was lost with exit status 0. A value spanning lines is
+/// accepted only in a `text` column.
+#[test]
+fn two_rows_joined_by_stray_quotes_stop_the_run_even_under_skip() {
+    let mut rows: Vec<String> = good_rows(40).lines().map(str::to_string).collect();
+    rows[20] = rows[20].replacen(",1950-01-01,", ",\"1950-01-01,", 1);
+    rows[21] = rows[21].replacen(",1950-01-01,", ",\"1950-01-01,", 1);
+    let text = format!("{HEADER}{}\n", rows.join("\n"));
+    let dir = data_dir("joined-rows", text.as_bytes());
+    for bad_rows in [BadRows::Stop, BadRows::Skip] {
+        let message = data_error(&dir.0, "", bad_rows);
+        assert!(message.contains("admissions.csv:22:"), "{message}");
+        assert!(message.contains("column 'birth_date'"), "{message}");
+        assert!(message.contains("lines 22 to 23"), "{message}");
+    }
+    // In a `text` column a line end is a value like any other.
+    let mut rows: Vec<String> = good_rows(3).lines().map(str::to_string).collect();
+    rows[1] = rows[1].replacen(",medical,", ",\"medical\nward\",", 1);
+    let text = format!("{HEADER}{}\n", rows.join("\n"));
+    let dir = data_dir("text-over-lines", text.as_bytes());
+    let outcome = run(&dir.0, "", BadRows::Stop).expect("a text value may span lines");
+    assert_eq!(national(&outcome, "admissions_count"), Some(3.0));
+}
+
 /// Item 3: a header and no rows made every figure 0, with nothing said.
 #[test]
 fn a_header_only_extract_is_an_error_unless_it_may_be_empty() {

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::{DataError, Exclusions};
 use super::geography::Geography;
-use super::records::{Records, Run};
+use super::records::{Record, Records, Run};
 use super::value::{Interner, PersonIds, Value};
 use crate::plan::{ColumnType, RowWindow, SourcePlan, checked_day};
 
@@ -281,6 +281,8 @@ struct Reading<'a> {
     records: usize,
     /// Each row's line, when the source has constraints to check.
     lines: Option<Vec<u32>>,
+    /// The header's names, for messages about a field that is not a used column.
+    headers: &'a [Vec<u8>],
 }
 
 impl Reading<'_> {
@@ -392,6 +394,7 @@ impl Loader<'_> {
             kept: Vec::new(),
             records: 0,
             lines: (!source.constraints.is_empty()).then(Vec::new),
+            headers: &headers,
         };
         self.read_rows(&mut reading, &mut records, &unreadable)?;
         if reading.records == 0 && width > 0 && !source.may_be_empty && !self.allow_empty {
@@ -468,6 +471,9 @@ impl Loader<'_> {
                         record.field_count()
                     ),
                 ));
+            }
+            if record.newlines > 0 {
+                check_line_ends(reading, &record)?;
             }
             let fields = |k: usize| record.get(k);
             self.push_row(reading, record.line, record.field_count(), &fields)?;
@@ -995,6 +1001,39 @@ fn parse_whole(bytes: &[u8]) -> Option<i64> {
 fn parse_code(bytes: &[u8]) -> Option<u32> {
     let n = parse_whole(bytes)?;
     u32::try_from(n).ok().filter(|_| bytes[0] != b'-')
+}
+
+/// A record whose quoted fields run over lines, with the header's number of fields: only a
+/// `text` column of the rules may hold a line end. Anywhere else a value spanning lines is a
+/// stray quote that joined two rows into one (and lost one of them), so it stops the run, also
+/// under `--on-bad-row skip`: leaving the record out would lose both rows unseen.
+fn check_line_ends(reading: &Reading, record: &Record) -> Result<(), DataError> {
+    for field in 0..record.field_count() {
+        let value = record.get(field).unwrap_or_default();
+        if !value.iter().any(|&b| b == b'\n' || b == b'\r') {
+            continue;
+        }
+        let column = (0..reading.positions.len()).find(|&k| reading.positions[k] == Some(field));
+        if column.is_some_and(|k| reading.source.columns[k].1 == ColumnType::Text) {
+            continue;
+        }
+        let name = column.map_or_else(
+            || String::from_utf8_lossy(trim_bom(&reading.headers[field])).into_owned(),
+            |k| reading.source.columns[k].0.clone(),
+        );
+        let last = record.line + record.newlines;
+        return Err(DataError::line(
+            reading.file,
+            record.line,
+            format!(
+                "column '{name}': a quoted value runs over lines {} to {last}, which joins them \
+                 into one row; only a `text` column may hold a line end, so a `\"` is probably \
+                 stray: remove it, or declare the column `text` if its values do span lines",
+                record.line
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A header the rows cannot be read by: not UTF-8 (named by the encoding it looks like), or

@@ -105,6 +105,8 @@ const WINDOWS_1252_HIGH: [char; 32] = [
 /// replacement characters, and the file is marked so that the checker refuses it at its first
 /// foreign byte.
 pub fn decode(bytes: &[u8]) -> (String, Option<Misencoding>) {
+    // A UTF-8 byte-order mark, as some Windows editors write, is no part of the text.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first_bad = match std::str::from_utf8(bytes) {
         Ok(text) => return (text.to_string(), None),
         Err(e) => e.valid_up_to(),
@@ -250,6 +252,14 @@ mod tests {
         assert_eq!(
             decode("title \"Ældre\"".as_bytes()),
             ("title \"Ældre\"".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_no_part_of_the_text() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFgoal g { title \"\xC3\x86ldre\" }"),
+            ("goal g { title \"Ældre\" }".to_string(), None)
         );
     }
 

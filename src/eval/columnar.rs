@@ -503,7 +503,7 @@ impl Engine<'_> {
                     x.values[k] = match op {
                         BinOp::Add => number::add(x.values[k], y.values[k]),
                         BinOp::Sub => number::sub(x.values[k], y.values[k]),
-                        _ => x.values[k] * y.values[k],
+                        _ => number::mul(x.values[k], y.values[k]),
                     };
                 }
                 x

@@ -1050,7 +1050,7 @@ fn eval_threshold(
                     BinOp::Ne => T::Bool(p != q),
                     BinOp::Add => T::Num(super::number::add(p, q)),
                     BinOp::Sub => T::Num(super::number::sub(p, q)),
-                    BinOp::Mul => T::Num(p * q),
+                    BinOp::Mul => T::Num(super::number::mul(p, q)),
                     BinOp::Div if q != 0.0 => T::Num(p / q),
                     _ => T::Missing,
                 },

@@ -1273,9 +1273,9 @@ pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
             _ => Value::Missing,
         },
         BinOp::Mul => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(a * b),
+            (Value::Num(a), Value::Num(b)) => Value::Num(number::mul(a, b)),
             (Value::Duration(d), Value::Num(n)) | (Value::Num(n), Value::Duration(d)) => {
-                Value::Duration(d * n)
+                Value::Duration(number::mul(d, n))
             }
             _ => Value::Missing,
         },

@@ -406,7 +406,8 @@ fn a_row(dir: &Path, file: &str, column: usize, prefix: &str) -> Vec<String> {
 
 /// Items 5 and 6 with the shipped rules: the sample with a death given twice, a person dying
 /// twice, a residence row given twice, a second birth date that is also after the snapshot,
-/// and admissions with finished_days -40 and drg_value -9,000,000 added. Under `skip` each
+/// admissions with finished_days -40 and 9,000,000,000 and drg_value -9,000,000, and a hip fracture
+/// operation given twice added. Under `skip` each
 /// added row is counted under the constraint it breaks and left out, so every figure is the
 /// clean sample's; without `skip` the first stops the run at its line.
 #[test]
@@ -446,6 +447,8 @@ fn the_shipped_rules_find_bad_rows_added_to_the_sample() {
     let (mut negative_days, mut negative_drg) = (admission.clone(), admission.clone());
     negative_days[10] = "-40".to_string();
     negative_drg[9] = "-9000000".to_string();
+    let mut absurd_days = admission.clone();
+    absurd_days[10] = "9000000000".to_string();
     let lines_before = fs::read_to_string(dir.0.join("lpr_admissions.csv"))
         .unwrap()
         .lines()
@@ -453,17 +456,29 @@ fn the_shipped_rules_find_bad_rows_added_to_the_sample() {
     append(
         &dir.0,
         "lpr_admissions.csv",
-        &[negative_days.join(","), negative_drg.join(",")],
+        &[
+            negative_days.join(","),
+            negative_drg.join(","),
+            absurd_days.join(","),
+        ],
+    );
+    let operation = a_row(&dir.0, "rkkp/hip_fracture_operations.csv", 6, "2023");
+    let operations_line = clean_lines(&dir.0, "rkkp/hip_fracture_operations.csv") + 1;
+    append(
+        &dir.0,
+        "rkkp/hip_fracture_operations.csv",
+        &[operation.join(",")],
     );
 
     match pipeline::run_paths(&rules, &pipeline::options(&dir.0)) {
         Err(RunError::Data(e)) => {
             let message = e.to_string();
-            assert!(message.contains("cpr_residents.csv:"), "{message}");
+            // The first bad row of the first extract in the plan's order stops the run.
             assert!(
-                message.contains("unique person, snapshot_date"),
+                message.contains(&format!("hip_fracture_operations.csv:{operations_line}:")),
                 "{message}"
             );
+            assert!(message.contains("(`unique operation`)"), "{message}");
         }
         _ => panic!("a bad row stops the run"),
     }
@@ -505,13 +520,18 @@ fn the_shipped_rules_find_bad_rows_added_to_the_sample() {
             deaths_line,
         ),
         (
-            "lpr_admissions.csv: breaks `drg_value in 0..`".to_string(),
+            "hip_fracture_operations.csv: breaks `unique operation`".to_string(),
+            1,
+            operations_line,
+        ),
+        (
+            "lpr_admissions.csv: breaks `drg_value in 0..10000000`".to_string(),
             1,
             admissions_line + 1,
         ),
         (
-            "lpr_admissions.csv: breaks `finished_days in 0..`".to_string(),
-            1,
+            "lpr_admissions.csv: breaks `finished_days in 0..3653`".to_string(),
+            2,
             admissions_line,
         ),
     ];

@@ -68,6 +68,16 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// A reproducible stream of numbers for the tests over many operands.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn clock_times_a_day_apart_are_exactly_24_hours() {
         // In binary, 24 + 9.7 − 9.7 = 24.000000000000004.
@@ -82,13 +92,7 @@ mod tests {
     /// decimal result read from its digits, over a grid of operands of every scale.
     #[test]
     fn sums_and_differences_are_the_decimal_results() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200_000 {
             let places = (next() % 10) as u32;
             let digits = 1 + (next() % 14) as u32;
@@ -129,13 +133,7 @@ mod tests {
         assert_ne!(0.13 * 60.0, 7.8);
         assert_eq!(mul(0.13, 60.0), 7.8);
         assert_eq!(mul(9.7, 0.1), 0.97);
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..100_000 {
             // Operands of up to 4 places and 5 digits: products of up to 8 places, 10 digits.
             let (p, q) = ((next() % 5) as u32, (next() % 5) as u32);

@@ -77,6 +77,7 @@ use crate::plan::{
 };
 use crate::report::{self, Row};
 use crate::syntax::ast::{ClauseKind, Definition, Expr as AstExpr, RuleFile};
+use crate::words::Marking;
 
 /// Why a figure is what it is.
 #[derive(Debug, Clone, Serialize)]
@@ -84,7 +85,7 @@ pub struct Explanation {
     pub indicator: String,
     pub title: String,
     pub measure: String,
-    pub level: &'static str,
+    pub level: Level,
     pub unit_code: u32,
     pub unit_name: String,
     pub period: String,
@@ -168,7 +169,7 @@ impl Texts<'_> {
                 }
                 for c in &ind.clauses {
                     if let ClauseKind::At(block) = &c.kind
-                        && block.levels.iter().any(|l| l.name == level.name())
+                        && block.levels.iter().any(|l| l.name == level.as_str())
                     {
                         for c in &block.clauses {
                             if let ClauseKind::Suppress(s) = &c.kind {
@@ -232,8 +233,8 @@ fn unit_of(engine: &Engine<'_>, code: u32, level: Option<Level>) -> Result<(Unit
     match level {
         Some(l) if l != natural => Err(format!(
             "{code} is a {} code, not a {} code",
-            natural.name(),
-            l.name()
+            natural.as_str(),
+            l.as_str()
         )),
         _ => Ok((unit, natural)),
     }
@@ -398,7 +399,7 @@ fn strata_table(
 }
 
 fn marking_sentence(
-    marking: Option<&str>,
+    marking: Option<Marking>,
     value: Option<f64>,
     reference: Option<f64>,
     against: &str,
@@ -415,10 +416,14 @@ fn marking_sentence(
         crate::plan::Direction::Lower => "lower is better",
         crate::plan::Direction::None => "no direction",
     };
-    let how = if m == "yellow" {
+    let how = if m == Marking::Yellow {
         format!("{:.1} % from it, within ±1 %", relative.abs())
     } else {
-        let word = if m == "green" { "better" } else { "worse" };
+        let word = if m == Marking::Green {
+            "better"
+        } else {
+            "worse"
+        };
         format!("{:.1} % {word}", relative.abs())
     };
     Some(format!("{m}: {v} vs {against} {r}, {how}, {better}"))
@@ -455,7 +460,7 @@ pub fn explain_figure(
             .levels
             .iter()
             .find(|l| l.level == level)
-            .ok_or_else(|| format!("`{indicator}` is not computed at {} level", level.name()))?;
+            .ok_or_else(|| format!("`{indicator}` is not computed at {} level", level.as_str()))?;
         let period = level_plan.period;
         let sources: Vec<(String, String, usize, usize)> = loaded
             .sources
@@ -467,9 +472,7 @@ pub fn explain_figure(
         let figure = report
             .rows
             .iter()
-            .find(|r| {
-                r.indicator == ind.name && r.unit_code == unit_code && r.level == level.name()
-            })
+            .find(|r| r.indicator == ind.name && r.unit_code == unit_code && r.level == level)
             .cloned();
         let mut parts = Vec::new();
         let named: [(&'static str, Option<&Aggregation>); 2] = match ind.kind {
@@ -544,16 +547,16 @@ pub fn explain_figure(
         let previous = report
             .rows
             .iter()
-            .filter(|r| {
-                r.indicator == ind.name && r.unit_code == unit_code && r.level == level.name()
-            })
+            .filter(|r| r.indicator == ind.name && r.unit_code == unit_code && r.level == level)
             .nth(1)
             .and_then(|r| r.value);
         let national = report
             .rows
             .iter()
             .find(|r| {
-                r.indicator == ind.name && r.level == "national" && r.period == period.to_string()
+                r.indicator == ind.name
+                    && r.level == Level::National
+                    && r.period == period.to_string()
             })
             .and_then(|r| r.value);
         let development = figure.as_ref().and_then(|f| {
@@ -576,7 +579,7 @@ pub fn explain_figure(
             indicator: ind.name.clone(),
             title: ind.title.clone(),
             measure: ind.kind.to_string(),
-            level: level.name(),
+            level,
             unit_code,
             unit_name: engine.geography.name(unit).to_string(),
             period: period.to_string(),

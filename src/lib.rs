@@ -40,4 +40,5 @@ pub mod stats;
 pub mod suggest;
 pub mod syntax;
 pub mod testing;
+pub mod words;
 pub mod workspace;

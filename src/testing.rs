@@ -15,6 +15,7 @@ use crate::source_db::Span;
 use crate::syntax::ast::{
     ClauseKind, Definition, Expect, Expectation, Indicator, TestBlock, TestValueKind,
 };
+use crate::words::{Marking, NO_MARKING};
 use crate::workspace::Checked;
 
 /// Where sources that a test gives no rows for are read from (reference data such as the
@@ -192,7 +193,7 @@ fn check_expect(rows: &[Row], ind: &Indicator, expect: &Expect, failures: &mut V
     let code = expect.unit.as_ref().map(|n| n.value as u32).unwrap_or(0);
     // The report period's row is the first for its unit.
     let row = rows.iter().find(|r| {
-        r.indicator == ind.name.name && r.level == expect.level.name && r.unit_code == code
+        r.indicator == ind.name.name && r.level.as_str() == expect.level.name && r.unit_code == code
     });
     let Some(row) = row else {
         failures.push(
@@ -250,7 +251,7 @@ fn check_expect(rows: &[Row], ind: &Indicator, expect: &Expect, failures: &mut V
                     Expectation::Development(_) => ("development", row.development),
                     _ => ("level", row.level_marking),
                 };
-                let actual = actual.unwrap_or("none");
+                let actual = actual.map_or(NO_MARKING, Marking::as_str);
                 if actual != m.name {
                     failures.push(fail(m.span, what, m.name.clone(), actual.to_string()));
                 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indikator::eval::BadRows;
 use indikator::pipeline::{self, RunError};
+use indikator::words::Level;
 
 const RULES: &str = r#"
 goal g { title "Goal" }
@@ -87,7 +88,7 @@ fn good_data_runs() {
         .report
         .rows
         .iter()
-        .find(|r| r.level == "national")
+        .find(|r| r.level == Level::National)
         .expect("a national row");
     assert_eq!(national.value, Some(2.0));
 }
@@ -227,7 +228,7 @@ fn skipped_rows_are_counted_not_lost() {
         .report
         .rows
         .iter()
-        .find(|r| r.level == "national")
+        .find(|r| r.level == Level::National)
         .unwrap();
     assert_eq!(national.value, Some(2.0));
 }
@@ -244,7 +245,7 @@ fn a_row_without_municipality_counts_nationally_and_is_reported() {
             .report
             .rows
             .iter()
-            .find(|r| r.level == level && r.unit_code == code)
+            .find(|r| r.level.as_str() == level && r.unit_code == code)
             .and_then(|r| r.value)
     };
     // Both rows count for the country; only the first has a municipality (101, Region A).

@@ -19,11 +19,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use indikator::check::measures::{MEASURES, Part};
-use indikator::check::types::{COLUMN_TYPES, DIRECTIONS, LEVELS, MARKINGS};
 use indikator::diagnostics::Code;
 use indikator::diagnostics::render::{self, Style};
 use indikator::source_db::{FileId, SourceDb};
 use indikator::syntax;
+use indikator::words::{ColumnTypeName, Direction, Level, Marking, NO_MARKING};
 use indikator::workspace::{self, Checked};
 
 /// What a block must do when checked.
@@ -385,7 +385,7 @@ fn reference_describes_every_measure_kind() {
     };
     let mut problems = Vec::new();
     for kind in MEASURES {
-        let mut head = format!("`{}", kind.name);
+        let mut head = format!("`{}", kind.name());
         if kind.needs_per {
             head.push_str(" per N");
         }
@@ -400,13 +400,17 @@ fn reference_describes_every_measure_kind() {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         // ["", kind, meaning, requires, also accepts, ""]
         if cells.len() != 6 {
-            problems.push(format!("the row of `{}` does not have 4 cells", kind.name));
+            problems.push(format!(
+                "the row of `{}` does not have 4 cells",
+                kind.name()
+            ));
             continue;
         }
         if cells[2] != kind.summary {
             problems.push(format!(
                 "`{}`: the meaning should read \"{}\"",
-                kind.name, kind.summary
+                kind.name(),
+                kind.summary
             ));
         }
         for (column, parts) in [(3, kind.required), (4, kind.optional)] {
@@ -416,7 +420,7 @@ fn reference_describes_every_measure_kind() {
                 let want: Vec<String> = parts.iter().map(cell).collect();
                 problems.push(format!(
                     "`{}`: the cell \"{}\" should list {}",
-                    kind.name,
+                    kind.name(),
                     cells[column],
                     if want.is_empty() {
                         "nothing".to_string()
@@ -427,12 +431,13 @@ fn reference_describes_every_measure_kind() {
             }
         }
     }
-    for ty in COLUMN_TYPES {
+    for ty in ColumnTypeName::NAMES {
         if !doc.lines().any(|l| l.starts_with(&format!("| `{ty}"))) {
             problems.push(format!("the column type `{ty}` has no row"));
         }
     }
-    for word in LEVELS.iter().chain(DIRECTIONS).chain(MARKINGS) {
+    let words = Level::NAMES.iter().chain(Direction::NAMES);
+    for word in words.chain(Marking::NAMES).chain(&[NO_MARKING]) {
         if !doc.contains(&format!("`{word}`")) {
             problems.push(format!("`{word}` is not mentioned"));
         }

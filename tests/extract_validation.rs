@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use indikator::eval::BadRows;
 use indikator::pipeline::{self, RunError};
+use indikator::words::Level;
 
 /// `CONSTRAINTS` stands for the source's constraint clauses, `RANGE` for `finished_days`'
 /// range (left out by the tests of what every extract must be, which need no declaration).
@@ -115,7 +116,7 @@ fn national(outcome: &pipeline::Outcome, indicator: &str) -> Option<f64> {
         .report
         .rows
         .iter()
-        .find(|r| r.level == "national" && r.indicator == indicator)
+        .find(|r| r.level == Level::National && r.indicator == indicator)
         .and_then(|r| r.value)
 }
 

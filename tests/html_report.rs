@@ -6,6 +6,7 @@ use std::process::Command;
 
 use indikator::pipeline;
 use indikator::report::html::danish_number;
+use indikator::words::Level;
 
 fn chromium() -> Option<PathBuf> {
     [
@@ -85,7 +86,9 @@ fn a_reader_sees_the_tables_a_known_figure_and_the_legend() {
         .report
         .rows
         .iter()
-        .find(|r| r.indicator == "life_expectancy" && r.level == "national" && r.period == "2023")
+        .find(|r| {
+            r.indicator == "life_expectancy" && r.level == Level::National && r.period == "2023"
+        })
         .unwrap();
     let shown = danish_number(row.value.unwrap(), row.decimals);
     assert!(shown.contains(','), "a decimal comma: {shown}");
@@ -116,7 +119,9 @@ fn the_wide_tables_follow_the_publication_layout() {
         .report
         .rows
         .iter()
-        .find(|r| r.indicator == "life_expectancy" && r.level == "national" && r.period == "2023")
+        .find(|r| {
+            r.indicator == "life_expectancy" && r.level == Level::National && r.period == "2023"
+        })
         .unwrap();
     let life = text
         .lines()

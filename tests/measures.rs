@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indikator::pipeline;
 use indikator::report::{Report, Row};
 use indikator::stats;
+use indikator::words::{Level, Marking};
 
 const GEOGRAPHY: &str = "code,name,region_code,region_name\n\
 101,A-by,1081,Region A\n\
@@ -232,7 +233,7 @@ fn proportion_counts_rows_and_rolls_up_municipalities() {
     shown(r(1081, "2022"), Some(1.0), Some(2.0), 50.0);
     shown(r(0, "2022"), Some(1.0), Some(2.0), 50.0);
     // Development of the country: 40 against 50, lower is better: green.
-    assert_eq!(r(0, "2023").development, Some("green"));
+    assert_eq!(r(0, "2023").development, Some(Marking::Green));
 }
 
 #[test]
@@ -1163,7 +1164,7 @@ fn pooled_period_of_three_years() {
     let before = row(&report, "pooled_events", 101, "2018..2020");
     shown(before, Some(6.0), None, 6.0);
     // 9 against 6 is 50 % more, lower is better: red. The compare row has no markings.
-    assert_eq!(now.development, Some("red"));
+    assert_eq!(now.development, Some(Marking::Red));
     assert_eq!(before.development, None);
     assert_eq!(before.level_marking, None);
     // The country is the same: 9 and 6.
@@ -1206,7 +1207,7 @@ fn monthly_period() {
         3.0,
     );
     // 2 against 3, lower is better: green.
-    assert_eq!(now.development, Some("green"));
+    assert_eq!(now.development, Some(Marking::Green));
     shown(
         row(&report, "monthly_events", 0, "2024-03"),
         Some(2.0),
@@ -1296,15 +1297,15 @@ indicator good_share {
         Some(1.0),
         100.0,
     );
-    assert_eq!(m.development, Some("red"));
+    assert_eq!(m.development, Some(Marking::Red));
     // The level marking compares with the country in the same period 2021..2023:
     // (4 + 1)/(8 + 4) = 41.67 %, so 50 % is green (against the country's 2023 figure of
     // 50 % it would be yellow).
-    assert_eq!(m.level_marking, Some("green"));
+    assert_eq!(m.level_marking, Some(Marking::Green));
     // 201 in 2021..2023: 1/4 = 25 %, below 41.67 %: red; 2018..2020 has no data.
     let b = row(&report, "good_share", 201, "2021..2023");
     shown(b, Some(1.0), Some(4.0), 25.0);
-    assert_eq!(b.level_marking, Some("red"));
+    assert_eq!(b.level_marking, Some(Marking::Red));
     assert_eq!(b.development, None);
     blank(row(&report, "good_share", 201, "2018..2020"), "no_data");
     // No municipality row carries the 2023 period.
@@ -1312,7 +1313,7 @@ indicator good_share {
         !report
             .rows
             .iter()
-            .any(|r| r.level == "municipality" && r.period == "2023")
+            .any(|r| r.level == Level::Municipality && r.period == "2023")
     );
 }
 
@@ -1888,7 +1889,7 @@ fn small_numbers_suppressed_at_municipality_regions_and_country_shown() {
     // A suppressed municipality gets no level marking.
     assert_eq!(r(102).level_marking, None);
     // 101: 24 against 30, lower is better: green.
-    assert_eq!(r(101).level_marking, Some("green"));
+    assert_eq!(r(101).level_marking, Some(Marking::Green));
 }
 
 #[test]
@@ -2187,33 +2188,33 @@ fn development_and_level_markings() {
     let now = |unit| row(&report, "mean_score", unit, "2023");
     // 101: 101 against 100 is exactly +1 % (1/100): yellow, inclusive.
     // Level: 101 against the country's 101: 0 %: yellow.
-    assert_eq!(now(101).development, Some("yellow"));
-    assert_eq!(now(101).level_marking, Some("yellow"));
+    assert_eq!(now(101).development, Some(Marking::Yellow));
+    assert_eq!(now(101).level_marking, Some(Marking::Yellow));
     // 102: 121 against 100 = +21 %, higher is better: green; level 121 against 101: green.
-    assert_eq!(now(102).development, Some("green"));
-    assert_eq!(now(102).level_marking, Some("green"));
+    assert_eq!(now(102).development, Some(Marking::Green));
+    assert_eq!(now(102).level_marking, Some(Marking::Green));
     // 201: its 2022 figure 90 is suppressed (ninety): no development; its 2023 figure 81
     // against 101 is −19.8 %: red.
     blank(row(&report, "mean_score", 201, "2022"), "ninety");
     assert_eq!(now(201).development, None);
-    assert_eq!(now(201).level_marking, Some("red"));
+    assert_eq!(now(201).level_marking, Some(Marking::Red));
     // 202: 101 against 101: yellow and yellow.
-    assert_eq!(now(202).development, Some("yellow"));
-    assert_eq!(now(202).level_marking, Some("yellow"));
+    assert_eq!(now(202).development, Some(Marking::Yellow));
+    assert_eq!(now(202).level_marking, Some(Marking::Yellow));
     // Region A: (101 + 121)/2 = 111 against (100 + 100)/2 = 100: green; against 101: green.
     close(now(1081).value, 111.0);
-    assert_eq!(now(1081).development, Some("green"));
-    assert_eq!(now(1081).level_marking, Some("green"));
+    assert_eq!(now(1081).development, Some(Marking::Green));
+    assert_eq!(now(1081).level_marking, Some(Marking::Green));
     // Region B: (81 + 101)/2 = 91 against (90 + 101)/2 = 95.5 (the region rule does not
     // suppress 90): −4.7 %: red; against 101: red.
     close(now(1082).value, 91.0);
     close(row(&report, "mean_score", 1082, "2022").value, 95.5);
-    assert_eq!(now(1082).development, Some("red"));
-    assert_eq!(now(1082).level_marking, Some("red"));
+    assert_eq!(now(1082).development, Some(Marking::Red));
+    assert_eq!(now(1082).level_marking, Some(Marking::Red));
     // Country: 101 against 97.75 = +3.3 %: green; no level marking on the national row.
     close(now(0).value, 101.0);
     close(row(&report, "mean_score", 0, "2022").value, 97.75);
-    assert_eq!(now(0).development, Some("green"));
+    assert_eq!(now(0).development, Some(Marking::Green));
     assert_eq!(now(0).level_marking, None);
     // Compare rows carry no markings.
     for unit in [0, 1081, 1082, 101, 102, 201, 202] {
@@ -2241,9 +2242,9 @@ fn no_development_and_no_direction_give_no_markings() {
     // The level marking is still given under `no development`: 102's 121 against 101: green,
     // 201's 81: red (its 2022 figure is not suppressed in this indicator).
     let r = |unit| row(&report, "mean_score_no_development", unit, "2023");
-    assert_eq!(r(102).level_marking, Some("green"));
-    assert_eq!(r(201).level_marking, Some("red"));
-    assert_eq!(r(101).level_marking, Some("yellow"));
+    assert_eq!(r(102).level_marking, Some(Marking::Green));
+    assert_eq!(r(201).level_marking, Some(Marking::Red));
+    assert_eq!(r(101).level_marking, Some(Marking::Yellow));
 }
 
 #[test]
@@ -2271,9 +2272,9 @@ fn a_suppressed_country_gives_no_level_markings() {
     // … but the units' own developments remain: 101 exactly +1 %: yellow; 102 green;
     // 201 81 against 90 (not suppressed here): −10 %: red.
     let r = |unit| row(&report, "mean_score_country_hidden", unit, "2023");
-    assert_eq!(r(101).development, Some("yellow"));
-    assert_eq!(r(102).development, Some("green"));
-    assert_eq!(r(201).development, Some("red"));
+    assert_eq!(r(101).development, Some(Marking::Yellow));
+    assert_eq!(r(102).development, Some(Marking::Green));
+    assert_eq!(r(201).development, Some(Marking::Red));
 }
 
 #[test]
@@ -2296,7 +2297,7 @@ fn each_unit_has_a_report_row_and_a_compare_row() {
         );
     }
     // Levels: one national unit, two regions, four municipalities.
-    let count = |level: &str| rows.iter().filter(|r| r.level == level).count();
+    let count = |level: &str| rows.iter().filter(|r| r.level.as_str() == level).count();
     assert_eq!(
         (count("national"), count("region"), count("municipality")),
         (2, 4, 8)
@@ -2316,7 +2317,7 @@ fn each_unit_has_a_report_row_and_a_compare_row() {
     // Its level markings are still given: 102 green.
     assert_eq!(
         row(&report, "mean_score_no_compare", 102, "2023").level_marking,
-        Some("green")
+        Some(Marking::Green)
     );
 }
 

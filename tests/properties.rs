@@ -11,6 +11,7 @@ use proptest::prelude::*;
 
 use indikator::pipeline;
 use indikator::report::Row;
+use indikator::words::Level;
 
 const RULES: &str = r#"
 goal g { title "Goal" }
@@ -331,7 +332,7 @@ proptest! {
         for period in ["2023", "2022"] {
             let crude = rows_of(&report.rows, "crude", period);
             let standardised = rows_of(&report.rows, "standardised", period);
-            let national = |rows: &[&Row]| rows.iter().find(|r| r.level == "national").and_then(|r| r.value);
+            let national = |rows: &[&Row]| rows.iter().find(|r| r.level == Level::National).and_then(|r| r.value);
             match (national(&crude), national(&standardised)) {
                 (Some(c), Some(s)) => prop_assert!(close(c, s), "crude {c} vs standardised {s}"),
                 (c, s) => prop_assert_eq!(c.is_some(), s.is_some()),
@@ -387,10 +388,10 @@ proptest! {
         for period in ["2023", "2022"] {
             let rows = rows_of(&report.rows, "crude", period);
             for (region, members) in [(1081u32, [101u32, 102, 103]), (1082, [201, 202, 203])] {
-                let region_row = rows.iter().find(|r| r.level == "region" && r.unit_code == region).unwrap();
+                let region_row = rows.iter().find(|r| r.level == Level::Region && r.unit_code == region).unwrap();
                 let sum = |f: fn(&Row) -> Option<f64>| -> f64 {
                     rows.iter()
-                        .filter(|r| r.level == "municipality" && members.contains(&r.unit_code))
+                        .filter(|r| r.level == Level::Municipality && members.contains(&r.unit_code))
                         .map(|r| f(r).unwrap_or(0.0))
                         .sum()
                 };
@@ -399,9 +400,9 @@ proptest! {
                     prop_assert_eq!(region_row.denominator.unwrap(), sum(|r| r.denominator));
                 }
             }
-            let national = rows.iter().find(|r| r.level == "national").unwrap();
+            let national = rows.iter().find(|r| r.level == Level::National).unwrap();
             if national.suppressed.is_none() {
-                let regions: f64 = rows.iter().filter(|r| r.level == "region").map(|r| r.denominator.unwrap_or(0.0)).sum();
+                let regions: f64 = rows.iter().filter(|r| r.level == Level::Region).map(|r| r.denominator.unwrap_or(0.0)).sum();
                 prop_assert_eq!(national.denominator.unwrap(), regions);
             }
         }

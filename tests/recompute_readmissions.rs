@@ -9,6 +9,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use indikator::pipeline;
+use indikator::words::Level;
 
 const SAMPLE: &str = "data/sample";
 
@@ -137,7 +138,7 @@ fn readmissions_recomputed_from_the_extracts_agree_with_the_engine() {
             .iter()
             .find(|r| {
                 r.indicator == "somatic_readmissions"
-                    && r.level == "national"
+                    && r.level == Level::National
                     && r.period == year.to_string()
             })
             .expect("the national figure");

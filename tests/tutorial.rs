@@ -5,6 +5,7 @@ use std::fs;
 
 use indikator::pipeline;
 use indikator::testing::{self, TestOptions};
+use indikator::words::Level;
 use indikator::workspace;
 
 fn area_file() -> String {
@@ -65,7 +66,7 @@ fn the_tutorial_adds_an_area_with_a_rule_file_only() {
     assert_eq!(rows.len(), 2 * (1 + 5 + 98));
     let national = rows
         .iter()
-        .find(|r| r.level == "national" && r.period == "2023")
+        .find(|r| r.level == Level::National && r.period == "2023")
         .unwrap();
     assert!(national.value.is_some_and(|v| v > 0.0));
     let page = indikator::report::html::render(

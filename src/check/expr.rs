@@ -6,11 +6,12 @@ use std::rc::Rc;
 
 use indikator_calendar::Day;
 
-use super::types::{LEVELS, Ty};
+use super::types::Ty;
 use super::{Checker, Schema};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::suggest;
 use crate::syntax::ast::*;
+use crate::words::Level;
 
 /// Where an expression stands, which decides what its names mean.
 pub enum Scope {
@@ -419,7 +420,7 @@ fn indicator_reference(
                 None => levels.iter().map(|s| s.as_str()).collect(),
             };
             for lvl in needed {
-                if LEVELS.contains(&lvl) && !computed.iter().any(|c| c == lvl) {
+                if lvl.parse::<Level>().is_ok() && !computed.iter().any(|c| c == lvl) {
                     let at = level.map(|l| l.span).unwrap_or(name.span);
                     sink.diagnostics.push(
                         Diagnostic::error(
@@ -519,9 +520,12 @@ fn field_type(c: &Checker, base: &Ident, field: &Ident, scope: &Scope, sink: &mu
             Ty::Unknown
         }
         Scope::Formula { levels } => {
-            if !LEVELS.contains(&field.name.as_str()) {
-                let help =
-                    suggest::help_for_fixed(&field.name, LEVELS.iter().copied(), "the levels are");
+            if field.name.parse::<Level>().is_err() {
+                let help = suggest::help_for_fixed(
+                    &field.name,
+                    Level::NAMES.iter().copied(),
+                    "the levels are",
+                );
                 sink.diagnostics.push(
                     Diagnostic::error(
                         Code::UnknownLevel,

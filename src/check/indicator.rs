@@ -5,12 +5,13 @@ use std::rc::Rc;
 
 use super::expr::{self, Scope};
 use super::measures::{self, Part};
-use super::types::{DIRECTIONS, LEVELS, MARKINGS, Ty};
+use super::types::Ty;
 use super::{Checker, Schema};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
+use crate::words::{ColumnTypeName, Direction, Level, Marking, MeasureName, NO_MARKING};
 
 /// The quantities a `publish` clause can name.
 const PUBLISHABLE: &[&str] = &["value", "numerator", "denominator"];
@@ -85,7 +86,7 @@ impl<'a> Checker<'a> {
         // An indicator listed without figures has no unit and no direction to state.
         let without_figures = clauses
             .iter()
-            .any(|c| matches!(&c.kind, ClauseKind::Measure(m) if m.kind.name == "none"));
+            .any(|c| matches!(&c.kind, ClauseKind::Measure(m) if m.kind.name.parse() == Ok(MeasureName::NoFigures)));
         for (keyword, example) in required {
             if without_figures && matches!(*keyword, "unit" | "improvement") {
                 continue;
@@ -116,11 +117,11 @@ impl<'a> Checker<'a> {
         if let Some(direction) = find(clauses, |k| match k {
             ClauseKind::Improvement(d) => Some(d),
             _ => None,
-        }) && !DIRECTIONS.contains(&direction.name.as_str())
+        }) && direction.name.parse::<Direction>().is_err()
         {
             let help = suggest::help_for_fixed(
                 &direction.name,
-                DIRECTIONS.iter().copied(),
+                Direction::NAMES.iter().copied(),
                 "write one of",
             );
             self.report(
@@ -237,10 +238,11 @@ impl<'a> Checker<'a> {
 
     /// Checks a level name; returns whether it is known.
     fn level_name(&mut self, level: &Ident) -> bool {
-        if LEVELS.contains(&level.name.as_str()) {
+        if level.name.parse::<Level>().is_ok() {
             return true;
         }
-        let help = suggest::help_for_fixed(&level.name, LEVELS.iter().copied(), "the levels are");
+        let help =
+            suggest::help_for_fixed(&level.name, Level::NAMES.iter().copied(), "the levels are");
         self.report(
             Diagnostic::error(
                 Code::UnknownLevel,
@@ -382,7 +384,7 @@ impl<'a> Checker<'a> {
         let Some(kind) = measures::find(&m.kind.name) else {
             let help = suggest::help_for_fixed(
                 &m.kind.name,
-                measures::MEASURES.iter().map(|m| m.name),
+                MeasureName::NAMES.iter().copied(),
                 "the measure kinds are",
             );
             self.report(
@@ -397,7 +399,7 @@ impl<'a> Checker<'a> {
             self.measure_parts_unchecked(ind, &mut info);
             return info;
         };
-        info.kind = Some(kind.name);
+        info.kind = Some(kind.name());
         if kind.needs_per && m.per.is_none() {
             self.report(
                 Diagnostic::error(Code::MissingPart, "a rate needs its `per` factor")
@@ -437,7 +439,7 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::error(
                     Code::UnusedPart,
-                    format!("a {} has no `per` factor", kind.name),
+                    format!("a {} has no `per` factor", kind.name()),
                 )
                 .primary(per.span, "not used")
                 .help("remove `per …`, or use `measure rate per …`"),
@@ -478,7 +480,7 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::error(
                     Code::UnusedPart,
-                    format!("a {} is not taken at an age", kind.name),
+                    format!("a {} is not taken at an age", kind.name()),
                 )
                 .primary(age.span, "not used")
                 .help("remove `at age …`"),
@@ -500,7 +502,7 @@ impl<'a> Checker<'a> {
                         Code::MissingPart,
                         format!(
                             "{} needs `{}`",
-                            article(&kind_label(kind.name)),
+                            article(&kind_label(kind.name())),
                             part.keyword()
                         ),
                     )
@@ -519,7 +521,7 @@ impl<'a> Checker<'a> {
             if allowed || *part == Part::Standardise {
                 continue;
             }
-            let name = kind_label(kind.name);
+            let name = kind_label(kind.name());
             let (code, message, label, help) = match part {
                 Part::ValueOver if kind.required.contains(&Part::ValueFormula) => (
                     Code::UnusedPart,
@@ -632,7 +634,7 @@ impl<'a> Checker<'a> {
                             let ty = self.expr_in_rows(&ind.name, &v.value, &schema);
                             if !ty.is_number() && !matches!(ty, Ty::Duration) {
                                 self.report(
-                                Diagnostic::error(Code::TypeMismatch, format!("a {} is taken of numbers", kind.name))
+                                Diagnostic::error(Code::TypeMismatch, format!("a {} is taken of numbers", kind.name()))
                                     .primary(v.value.span, format!("this is {ty}"))
                                     .help("for a span of time between two dates, use `days(FROM, TO)`"),
                             );
@@ -721,7 +723,7 @@ impl<'a> Checker<'a> {
                     let n = s
                         .columns
                         .iter()
-                        .filter(|c| c.ty.name.name == "municipality")
+                        .filter(|c| c.ty.name.name == ColumnTypeName::Municipality.as_str())
                         .count();
                     return match n {
                         1 => None,
@@ -749,7 +751,7 @@ impl<'a> Checker<'a> {
         let levels = expr::indicator_levels(ind);
         let Some(level) = levels
             .iter()
-            .find(|l| *l == "region" || *l == "municipality")
+            .find(|l| l.parse::<Level>().is_ok_and(|l| l != Level::National))
         else {
             return;
         };
@@ -863,7 +865,10 @@ impl<'a> Checker<'a> {
         measure: &MeasureInfo,
     ) {
         if let Some(kind) = measure.kind
-            && !matches!(kind, "proportion" | "rate")
+            && !matches!(
+                kind.parse(),
+                Ok(MeasureName::Proportion | MeasureName::Rate)
+            )
         {
             self.report(
                 Diagnostic::error(
@@ -1001,9 +1006,9 @@ impl<'a> Checker<'a> {
                     )),
                 );
             }
-            if expect.level.name != "national"
+            if expect.level.name != Level::National.as_str()
                 && expect.unit.is_none()
-                && LEVELS.contains(&expect.level.name.as_str())
+                && expect.level.name.parse::<Level>().is_ok()
             {
                 self.report(
                     Diagnostic::error(Code::MissingPart, format!("which {}?", expect.level.name))
@@ -1032,11 +1037,11 @@ impl<'a> Checker<'a> {
                         );
                     }
                     Expectation::Development(m) | Expectation::Level(m)
-                        if !MARKINGS.contains(&m.name.as_str()) =>
+                        if m.name != NO_MARKING && m.name.parse::<Marking>().is_err() =>
                     {
                         let help = suggest::help_for_fixed(
                             &m.name,
-                            MARKINGS.iter().copied(),
+                            Marking::NAMES.iter().copied().chain([NO_MARKING]),
                             "the markings are",
                         );
                         self.report(

@@ -1,6 +1,8 @@
 //! What each measure kind needs. The table is the single place that says which parts a kind
 //! requires and which it accepts; the checker and the documentation both read it.
 
+use crate::words::MeasureName;
+
 /// Parts of an indicator that feed its measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -48,7 +50,7 @@ impl Part {
 }
 
 pub struct MeasureKind {
-    pub name: &'static str,
+    pub kind: MeasureName,
     pub required: &'static [Part],
     pub optional: &'static [Part],
     /// `rate per 1000`
@@ -64,7 +66,7 @@ use Part::*;
 
 pub const MEASURES: &[MeasureKind] = &[
     MeasureKind {
-        name: "proportion",
+        kind: MeasureName::Proportion,
         required: &[Numerator, Denominator],
         optional: &[Weight, Standardise],
         needs_per: false,
@@ -73,7 +75,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "100 × numerator ÷ denominator, in per cent",
     },
     MeasureKind {
-        name: "rate",
+        kind: MeasureName::Rate,
         required: &[Numerator, Denominator],
         optional: &[Weight, Standardise],
         needs_per: true,
@@ -82,7 +84,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "numerator ÷ denominator × the `per` factor",
     },
     MeasureKind {
-        name: "ratio",
+        kind: MeasureName::Ratio,
         required: &[Numerator, Denominator],
         optional: &[Weight],
         needs_per: false,
@@ -91,7 +93,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "numerator ÷ denominator",
     },
     MeasureKind {
-        name: "mean",
+        kind: MeasureName::Mean,
         required: &[ValueOver],
         optional: &[Weight],
         needs_per: false,
@@ -100,7 +102,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "the (weighted) mean of a value over a population",
     },
     MeasureKind {
-        name: "median",
+        kind: MeasureName::Median,
         required: &[ValueOver],
         optional: &[],
         needs_per: false,
@@ -109,7 +111,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "the median of a value over a population",
     },
     MeasureKind {
-        name: "count",
+        kind: MeasureName::Count,
         required: &[Numerator],
         optional: &[],
         needs_per: false,
@@ -118,7 +120,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "the numerator itself",
     },
     MeasureKind {
-        name: "sum",
+        kind: MeasureName::Sum,
         required: &[Numerator],
         optional: &[],
         needs_per: false,
@@ -127,7 +129,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "the numerator itself, a sum",
     },
     MeasureKind {
-        name: "life_expectancy",
+        kind: MeasureName::LifeExpectancy,
         required: &[Deaths, Exposure, Ages],
         optional: &[],
         needs_per: false,
@@ -136,7 +138,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "expected remaining years of life at an age, by a life table",
     },
     MeasureKind {
-        name: "derived",
+        kind: MeasureName::Derived,
         required: &[ValueFormula],
         optional: &[],
         needs_per: false,
@@ -145,7 +147,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "a formula over other indicators' figures",
     },
     MeasureKind {
-        name: "reported",
+        kind: MeasureName::Reported,
         required: &[ValueOver],
         optional: &[Numerator, Denominator],
         needs_per: false,
@@ -154,7 +156,7 @@ pub const MEASURES: &[MeasureKind] = &[
         summary: "a figure delivered already aggregated by another body",
     },
     MeasureKind {
-        name: "none",
+        kind: MeasureName::NoFigures,
         required: &[],
         optional: &[],
         needs_per: false,
@@ -165,5 +167,23 @@ pub const MEASURES: &[MeasureKind] = &[
 ];
 
 pub fn find(name: &str) -> Option<&'static MeasureKind> {
-    MEASURES.iter().find(|m| m.name == name)
+    let kind = name.parse::<MeasureName>().ok()?;
+    MEASURES.iter().find(|m| m.kind == kind)
+}
+
+impl MeasureKind {
+    pub fn name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_one_entry_per_measure_word_in_its_order() {
+        let kinds: Vec<MeasureName> = MEASURES.iter().map(|m| m.kind).collect();
+        assert_eq!(kinds, MeasureName::ALL);
+    }
 }

@@ -18,7 +18,8 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
-use types::{COLUMN_TYPES, Ty};
+use crate::words::ColumnTypeName;
+use types::Ty;
 
 /// What a rule set contains, for the one-line summary.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -535,18 +536,31 @@ impl<'a> Checker<'a> {
             }
             t
         };
-        match name {
-            "id" => no_args(self, Ty::Id),
-            "person" => no_args(self, Ty::Person),
-            "date" => no_args(self, Ty::Date),
-            "integer" => no_args(self, Ty::Integer),
-            "decimal" => no_args(self, Ty::Decimal),
-            "bool" => no_args(self, Ty::Bool),
-            "text" => no_args(self, Ty::Text),
-            "municipality" => no_args(self, Ty::Municipality),
-            "unit" => no_args(self, Ty::Unit),
-            "period" => no_args(self, Ty::Period),
-            "category" => {
+        let Ok(word) = name.parse::<ColumnTypeName>() else {
+            let help = suggest::help_for_fixed(
+                name,
+                ColumnTypeName::NAMES.iter().copied(),
+                "the column types are",
+            );
+            self.report(
+                Diagnostic::error(Code::UnknownType, format!("unknown column type `{name}`"))
+                    .primary(ty.name.span, "not a column type")
+                    .maybe_help(help),
+            );
+            return Ty::Unknown;
+        };
+        match word {
+            ColumnTypeName::Id => no_args(self, Ty::Id),
+            ColumnTypeName::Person => no_args(self, Ty::Person),
+            ColumnTypeName::Date => no_args(self, Ty::Date),
+            ColumnTypeName::Integer => no_args(self, Ty::Integer),
+            ColumnTypeName::Decimal => no_args(self, Ty::Decimal),
+            ColumnTypeName::Bool => no_args(self, Ty::Bool),
+            ColumnTypeName::Text => no_args(self, Ty::Text),
+            ColumnTypeName::Municipality => no_args(self, Ty::Municipality),
+            ColumnTypeName::Unit => no_args(self, Ty::Unit),
+            ColumnTypeName::Period => no_args(self, Ty::Period),
+            ColumnTypeName::Category => {
                 if texts.is_empty() || !names.is_empty() {
                     self.report(
                         Diagnostic::error(
@@ -560,7 +574,7 @@ impl<'a> Checker<'a> {
                 }
                 Ty::Category(Rc::new(texts.iter().map(|t| t.value.clone()).collect()))
             }
-            "code" => {
+            ColumnTypeName::Code => {
                 if names.len() != 1 || !texts.is_empty() {
                     self.report(
                         Diagnostic::error(Code::UnknownType, "a code column names its code system")
@@ -570,19 +584,6 @@ impl<'a> Checker<'a> {
                     return Ty::Unknown;
                 }
                 Ty::Code(names[0].name.clone())
-            }
-            _ => {
-                let help = suggest::help_for_fixed(
-                    name,
-                    COLUMN_TYPES.iter().copied(),
-                    "the column types are",
-                );
-                self.report(
-                    Diagnostic::error(Code::UnknownType, format!("unknown column type `{name}`"))
-                        .primary(ty.name.span, "not a column type")
-                        .maybe_help(help),
-                );
-                Ty::Unknown
             }
         }
     }
@@ -986,19 +987,22 @@ fn quiet_column_type(ty: &TypeExpr) -> Ty {
             TypeArg::Name(n) => names.push(n.name.clone()),
         }
     }
-    match ty.name.name.as_str() {
-        "id" => Ty::Id,
-        "person" => Ty::Person,
-        "date" => Ty::Date,
-        "integer" => Ty::Integer,
-        "decimal" => Ty::Decimal,
-        "bool" => Ty::Bool,
-        "text" => Ty::Text,
-        "municipality" => Ty::Municipality,
-        "unit" => Ty::Unit,
-        "period" => Ty::Period,
-        "category" if !texts.is_empty() => Ty::Category(Rc::new(texts)),
-        "code" if names.len() == 1 => Ty::Code(names.remove(0)),
-        _ => Ty::Unknown,
+    let Ok(word) = ty.name.name.parse::<ColumnTypeName>() else {
+        return Ty::Unknown;
+    };
+    match word {
+        ColumnTypeName::Id => Ty::Id,
+        ColumnTypeName::Person => Ty::Person,
+        ColumnTypeName::Date => Ty::Date,
+        ColumnTypeName::Integer => Ty::Integer,
+        ColumnTypeName::Decimal => Ty::Decimal,
+        ColumnTypeName::Bool => Ty::Bool,
+        ColumnTypeName::Text => Ty::Text,
+        ColumnTypeName::Municipality => Ty::Municipality,
+        ColumnTypeName::Unit => Ty::Unit,
+        ColumnTypeName::Period => Ty::Period,
+        ColumnTypeName::Category if !texts.is_empty() => Ty::Category(Rc::new(texts)),
+        ColumnTypeName::Code if names.len() == 1 => Ty::Code(names.remove(0)),
+        ColumnTypeName::Category | ColumnTypeName::Code => Ty::Unknown,
     }
 }

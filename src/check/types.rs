@@ -83,25 +83,3 @@ impl fmt::Display for Ty {
         }
     }
 }
-
-/// The column types a source may declare, for "did you mean" help.
-pub const COLUMN_TYPES: &[&str] = &[
-    "id",
-    "person",
-    "date",
-    "integer",
-    "decimal",
-    "bool",
-    "text",
-    "category",
-    "code",
-    "municipality",
-    "unit",
-    "period",
-];
-
-pub const LEVELS: &[&str] = &["national", "region", "municipality"];
-
-pub const DIRECTIONS: &[&str] = &["higher", "lower", "none"];
-
-pub const MARKINGS: &[&str] = &["green", "yellow", "red", "none"];

@@ -14,28 +14,7 @@ pub type StandardId = usize;
 /// is comparing integers.
 pub type Sym = u32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    National,
-    Region,
-    Municipality,
-}
-
-impl Level {
-    pub const ALL: [Level; 3] = [Level::National, Level::Region, Level::Municipality];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::National => "national",
-            Level::Region => "region",
-            Level::Municipality => "municipality",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.name() == name)
-    }
-}
+pub use crate::words::{Direction, Level};
 
 /// A span of calendar time, inclusive at both ends, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -418,13 +397,6 @@ pub struct Aggregation {
     pub weight: Option<Expr>,
     /// Age band of each row, for life tables.
     pub ages: Option<Expr>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Higher,
-    Lower,
-    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

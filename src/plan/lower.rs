@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::ir::{self, *};
 use crate::check::expr::band_labels;
 use crate::syntax::ast::{self, ClauseKind, Definition, DurationUnit, ExprKind, InTarget};
+use crate::words::{ColumnTypeName, MeasureName, UnknownWord};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -53,7 +54,7 @@ pub fn lower(files: &[ast::RuleFile]) -> Result<Plan> {
             Definition::Source(s) => {
                 let id = l.plan.sources.len();
                 l.sources.insert(&s.name.name, (id, s));
-                l.plan.sources.push(source_plan(s));
+                l.plan.sources.push(source_plan(s)?);
             }
             Definition::Codes(c) => {
                 l.code_lists.insert(&c.name.name, l.plan.code_lists.len());
@@ -147,37 +148,44 @@ fn placeholder_cohort() -> CohortPlan {
     }
 }
 
-pub fn column_type(ty: &ast::TypeExpr) -> ColumnType {
-    match ty.name.name.as_str() {
-        "id" => ColumnType::Id,
-        "person" => ColumnType::Person,
-        "date" => ColumnType::Date,
-        "integer" => ColumnType::Integer,
-        "decimal" => ColumnType::Decimal,
-        "bool" => ColumnType::Bool,
-        "category" => ColumnType::Category(
-            ty.args
-                .iter()
-                .filter_map(|a| match a {
-                    ast::TypeArg::Text(t) => Some(t.value.clone()),
-                    ast::TypeArg::Name(_) => None,
-                })
-                .collect(),
-        ),
-        "code" => ColumnType::Code,
-        "municipality" => ColumnType::Municipality,
-        "unit" => ColumnType::Unit,
-        "period" => ColumnType::Period,
-        _ => ColumnType::Text,
-    }
+/// A checked program's words are known; an unknown one is a bug in the checker.
+fn internal(e: UnknownWord) -> String {
+    format!("internal: {e}, yet the rules were checked")
 }
 
-fn source_plan(s: &ast::Source) -> SourcePlan {
+pub fn column_type(ty: &ast::TypeExpr) -> Result<ColumnType> {
+    Ok(
+        match ty.name.name.parse::<ColumnTypeName>().map_err(internal)? {
+            ColumnTypeName::Id => ColumnType::Id,
+            ColumnTypeName::Person => ColumnType::Person,
+            ColumnTypeName::Date => ColumnType::Date,
+            ColumnTypeName::Integer => ColumnType::Integer,
+            ColumnTypeName::Decimal => ColumnType::Decimal,
+            ColumnTypeName::Bool => ColumnType::Bool,
+            ColumnTypeName::Text => ColumnType::Text,
+            ColumnTypeName::Category => ColumnType::Category(
+                ty.args
+                    .iter()
+                    .filter_map(|a| match a {
+                        ast::TypeArg::Text(t) => Some(t.value.clone()),
+                        ast::TypeArg::Name(_) => None,
+                    })
+                    .collect(),
+            ),
+            ColumnTypeName::Code => ColumnType::Code,
+            ColumnTypeName::Municipality => ColumnType::Municipality,
+            ColumnTypeName::Unit => ColumnType::Unit,
+            ColumnTypeName::Period => ColumnType::Period,
+        },
+    )
+}
+
+fn source_plan(s: &ast::Source) -> Result<SourcePlan> {
     let columns: Vec<(String, ColumnType)> = s
         .columns
         .iter()
-        .map(|c| (c.name.name.clone(), column_type(&c.ty)))
-        .collect();
+        .map(|c| Ok((c.name.name.clone(), column_type(&c.ty)?)))
+        .collect::<Result<_>>()?;
     let person = columns.iter().position(|(_, t)| *t == ColumnType::Person);
     let index = |name: &ast::Ident| columns.iter().position(|(n, _)| *n == name.name);
     let mut constraints = Vec::new();
@@ -218,7 +226,7 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
             });
         }
     }
-    SourcePlan {
+    Ok(SourcePlan {
         name: s.name.name.clone(),
         file: s.file.first().map(|f| f.value.clone()).unwrap_or_default(),
         aggregate: s.aggregate,
@@ -229,7 +237,7 @@ fn source_plan(s: &ast::Source) -> SourcePlan {
         windows: Vec::new(),
         constraints,
         may_be_empty: !s.may_be_empty.is_empty(),
-    }
+    })
 }
 
 fn code_pattern(entry: &ast::CodeEntry) -> CodePattern {
@@ -600,29 +608,25 @@ impl<'a> Lowerer<'a> {
                     plan.publish_counts = q.iter().any(|x| x.name != "value");
                 }
                 ClauseKind::Improvement(d) => {
-                    plan.direction = match d.name.as_str() {
-                        "higher" => Direction::Higher,
-                        "lower" => Direction::Lower,
-                        _ => Direction::None,
-                    }
+                    plan.direction = d.name.parse::<Direction>().map_err(internal)?
                 }
                 ClauseKind::Measure(m) => {
-                    plan.kind = match m.kind.name.as_str() {
-                        "proportion" => MeasureKind::Proportion,
-                        "rate" => MeasureKind::Rate {
+                    plan.kind = match m.kind.name.parse::<MeasureName>().map_err(internal)? {
+                        MeasureName::Proportion => MeasureKind::Proportion,
+                        MeasureName::Rate => MeasureKind::Rate {
                             per: m.per.as_ref().map(|p| p.value).unwrap_or(1.0),
                         },
-                        "ratio" => MeasureKind::Ratio,
-                        "mean" => MeasureKind::Mean,
-                        "median" => MeasureKind::Median,
-                        "count" => MeasureKind::Count,
-                        "sum" => MeasureKind::Sum,
-                        "life_expectancy" => MeasureKind::LifeExpectancy {
+                        MeasureName::Ratio => MeasureKind::Ratio,
+                        MeasureName::Mean => MeasureKind::Mean,
+                        MeasureName::Median => MeasureKind::Median,
+                        MeasureName::Count => MeasureKind::Count,
+                        MeasureName::Sum => MeasureKind::Sum,
+                        MeasureName::LifeExpectancy => MeasureKind::LifeExpectancy {
                             at_age: m.at_age.as_ref().map(|a| a.value).unwrap_or(0.0),
                         },
-                        "reported" => MeasureKind::Reported,
-                        "none" => MeasureKind::NoFigures,
-                        _ => MeasureKind::Derived,
+                        MeasureName::Derived => MeasureKind::Derived,
+                        MeasureName::Reported => MeasureKind::Reported,
+                        MeasureName::NoFigures => MeasureKind::NoFigures,
                     }
                 }
                 ClauseKind::Numerator(a) | ClauseKind::Deaths(a) => {
@@ -667,17 +671,18 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        let levels: Vec<Level> = clauses
-            .iter()
-            .find_map(|c| match &c.kind {
-                ClauseKind::Levels(l) => {
-                    Some(l.iter().filter_map(|i| Level::from_name(&i.name)).collect())
-                }
-                _ => None,
-            })
-            .unwrap_or_default();
+        let levels: Vec<Level> = match clauses.iter().find_map(|c| match &c.kind {
+            ClauseKind::Levels(l) => Some(l),
+            _ => None,
+        }) {
+            Some(l) => l
+                .iter()
+                .map(|i| i.name.parse::<Level>().map_err(internal))
+                .collect::<Result<_>>()?,
+            None => Vec::new(),
+        };
         let tally_names: Vec<String> = plan.tallies.iter().map(|t| t.name.clone()).collect();
-        for level in Level::ALL {
+        for &level in Level::ALL {
             if !levels.contains(&level) {
                 continue;
             }
@@ -691,7 +696,7 @@ impl<'a> Lowerer<'a> {
                 footnotes: Vec::new(),
             };
             let blocks = clauses.iter().filter_map(|c| match &c.kind {
-                ClauseKind::At(b) if b.levels.iter().any(|l| l.name == level.name()) => {
+                ClauseKind::At(b) if b.levels.iter().any(|l| l.name == level.as_str()) => {
                     Some(&b.clauses)
                 }
                 _ => None,
@@ -773,7 +778,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Name(n) => Formula::Indicator(self.indicator_ref(&n.name, step)?, None),
             ExprKind::Field(n, level) => Formula::Indicator(
                 self.indicator_ref(&n.name, step)?,
-                Some(Level::from_name(&level.name).ok_or("internal: level")?),
+                Some(level.name.parse::<Level>().map_err(internal)?),
             ),
             ExprKind::Unary(ast::UnaryOp::Neg, inner) => {
                 Formula::Neg(Box::new(self.formula(inner, step)?))

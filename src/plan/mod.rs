@@ -176,8 +176,8 @@ impl Plan {
                     .levels
                     .iter()
                     .map(|l| match l.compare {
-                        Some(c) => format!("{} {} vs {}", l.level.name(), l.period, c),
-                        None => format!("{} {}", l.level.name(), l.period),
+                        Some(c) => format!("{} {} vs {}", l.level.as_str(), l.period, c),
+                        None => format!("{} {}", l.level.as_str(), l.period),
                     })
                     .collect();
                 format!("{}; {}", ind.kind, levels.join(", "))

@@ -118,7 +118,7 @@ pub fn audit(plan: &Plan, geo: &Geography, cells: &[Cell]) -> Audit {
             result.findings.push(Finding {
                 indicator: c.indicator.clone(),
                 period: c.period.clone(),
-                level: c.level.name(),
+                level: c.level.as_str(),
                 unit_code: c.unit_code,
                 quantity: QUANTITIES[b.quantity],
                 low: b.low,
@@ -171,7 +171,11 @@ pub fn read_report(path: &std::path::Path) -> Result<Vec<Cell>, String> {
                 .filter(|s| !s.is_empty())
                 .and_then(|s| s.parse::<f64>().ok())
         };
-        let level = Level::from_name(r.get(cl).unwrap_or(""))
+        let level = r
+            .get(cl)
+            .unwrap_or("")
+            .parse::<Level>()
+            .ok()
             .ok_or_else(|| format!("{}:{}: unknown level", path.display(), k + 2))?;
         cells.push(Cell {
             indicator: r.get(ci).unwrap_or("").to_string(),
@@ -202,7 +206,12 @@ pub fn other_files(
     };
     let by_key: HashMap<String, &Cell> = cells
         .iter()
-        .map(|c| (key(&c.indicator, c.level.name(), c.unit_code, &c.period), c))
+        .map(|c| {
+            (
+                key(&c.indicator, c.level.as_str(), c.unit_code, &c.period),
+                c,
+            )
+        })
         .collect();
     if let Ok(text) = std::fs::read_to_string(out.join("report.json")) {
         match serde_json::from_str::<serde_json::Value>(&text) {
@@ -243,7 +252,7 @@ pub fn other_files(
             return false;
         };
         by_key
-            .get(&key(indicator, level.name(), code, &l.period.to_string()))
+            .get(&key(indicator, level.as_str(), code, &l.period.to_string()))
             .is_some_and(|c| c.suppressed.is_some())
     };
     let mut check_wide = |name: String, rows_are_indicators: bool| {

@@ -4,9 +4,10 @@
 //! a shape and a word as well as a colour, so they read in black and white and to a screen
 //! reader.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::{GoalCount, Report, Row};
+use super::{GoalCount, Marking, Report, Row};
 use crate::eval::Geography;
 use crate::plan::{IndicatorPlan, Level, MeasureKind, Plan, StandardRef};
 
@@ -52,18 +53,27 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What a marking compares a figure with.
+#[derive(Clone, Copy)]
+enum Compared {
+    /// The comparison period (development).
+    Development,
+    /// The country (level).
+    Level,
+}
+
 /// A marking as a coloured shape with its meaning in words.
-fn marking(kind: &str, marking: Option<&str>) -> String {
+fn marking(kind: Compared, marking: Option<Marking>) -> String {
     let Some(m) = marking else {
         return "<span class=\"mark none\" aria-label=\"ingen markering\"></span>".to_string();
     };
     let (shape, word) = match (kind, m) {
-        ("development", "green") => ("▲", "udvikling: bedre"),
-        ("development", "yellow") => ("■", "udvikling: uændret"),
-        ("development", _) => ("▼", "udvikling: dårligere"),
-        (_, "green") => ("▲", "niveau: bedre end landet"),
-        (_, "yellow") => ("■", "niveau: som landet"),
-        _ => ("▼", "niveau: dårligere end landet"),
+        (Compared::Development, Marking::Green) => ("▲", "udvikling: bedre"),
+        (Compared::Development, Marking::Yellow) => ("■", "udvikling: uændret"),
+        (Compared::Development, Marking::Red) => ("▼", "udvikling: dårligere"),
+        (Compared::Level, Marking::Green) => ("▲", "niveau: bedre end landet"),
+        (Compared::Level, Marking::Yellow) => ("■", "niveau: som landet"),
+        (Compared::Level, Marking::Red) => ("▼", "niveau: dårligere end landet"),
     };
     format!(
         "<span class=\"mark {m}\" role=\"img\" aria-label=\"{word}\" title=\"{word}\">{shape}</span>"
@@ -76,8 +86,8 @@ fn cell(row: Option<&Row>, decimals: u32) -> String {
             (Some(v), None) => format!(
                 "<td class=\"figure\"><span class=\"value\">{}</span>{}{}</td>",
                 danish_number(v, decimals),
-                marking("development", r.development),
-                marking("level", r.level_marking)
+                marking(Compared::Development, r.development),
+                marking(Compared::Level, r.level_marking)
             ),
             (_, Some(reason)) => match super::disclosure::published_reason(reason) {
                 // One word for every withheld cell; the rules' texts are in the footnote.
@@ -95,20 +105,39 @@ fn cell(row: Option<&Row>, decimals: u32) -> String {
     }
 }
 
-/// The report-period row of an indicator at a unit.
-fn find<'r>(report: &'r Report, ind: &IndicatorPlan, level: Level, code: u32) -> Option<&'r Row> {
-    let period = ind
-        .levels
-        .iter()
-        .find(|l| l.level == level)?
-        .period
-        .to_string();
-    report.rows.iter().find(|r| {
-        r.indicator == ind.name
-            && r.level == level.name()
-            && r.unit_code == code
-            && r.period == period
-    })
+/// The report's rows by indicator, level, unit code and period (the first row of each), as the
+/// tables look up a cell for every unit of every indicator.
+struct RowIndex<'r>(HashMap<(&'r str, Level, u32, &'r str), &'r Row>);
+
+impl<'r> RowIndex<'r> {
+    fn new(report: &'r Report) -> RowIndex<'r> {
+        let mut rows = HashMap::new();
+        for r in &report.rows {
+            rows.entry((
+                r.indicator.as_str(),
+                r.level,
+                r.unit_code,
+                r.period.as_str(),
+            ))
+            .or_insert(r);
+        }
+        RowIndex(rows)
+    }
+
+    fn get(&self, indicator: &str, level: Level, code: u32, period: &str) -> Option<&'r Row> {
+        self.0.get(&(indicator, level, code, period)).copied()
+    }
+
+    /// The report-period row of an indicator at a unit.
+    fn find(&self, ind: &IndicatorPlan, level: Level, code: u32) -> Option<&'r Row> {
+        let period = ind
+            .levels
+            .iter()
+            .find(|l| l.level == level)?
+            .period
+            .to_string();
+        self.get(&ind.name, level, code, &period)
+    }
 }
 
 /// Footnotes from an indicator's rules: periods, standardisation, suppression, its own notes.
@@ -184,9 +213,9 @@ fn legend() -> String {
         "<p class=\"legend\">Første markering: udvikling siden sidste periode; anden markering: niveau i forhold til landet. \
          {} bedre {} uændret eller som landet (inden for ±1 %) {} dårligere. \
          Markeringerne er beregnet på de fulde tal, de viste tal er afrundede. – betyder, at tallet ikke vises.</p>",
-        marking("development", Some("green")),
-        marking("development", Some("yellow")),
-        marking("development", Some("red"))
+        marking(Compared::Development, Some(Marking::Green)),
+        marking(Compared::Development, Some(Marking::Yellow)),
+        marking(Compared::Development, Some(Marking::Red))
     )
 }
 
@@ -213,6 +242,7 @@ fn tabel_1(out: &mut String, counts: &[GoalCount]) {
 /// The whole page.
 pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> String {
     let shown: Vec<&IndicatorPlan> = report_order(plan, report);
+    let rows = RowIndex::new(report);
     let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     let mut out = String::new();
     writeln!(
@@ -254,13 +284,13 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
         write!(out, "<tr><td>{}<sup>{note}</sup></td>", title_and_unit(ind)).ok();
         let has = |l: Level| ind.levels.iter().any(|x| x.level == l);
         out.push_str(&if has(Level::National) {
-            cell(find(report, ind, Level::National, 0), ind.decimals)
+            cell(rows.find(ind, Level::National, 0), ind.decimals)
         } else {
             "<td></td>".to_string()
         });
         for r in &geo.regions {
             out.push_str(&if has(Level::Region) {
-                cell(find(report, ind, Level::Region, r.code), ind.decimals)
+                cell(rows.find(ind, Level::Region, r.code), ind.decimals)
             } else {
                 "<td></td>".to_string()
             });
@@ -292,7 +322,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
                 write!(out, "<tr><td>{}</td>", escape(&m.name)).ok();
                 for ind in &municipal {
                     out.push_str(&cell(
-                        find(report, ind, Level::Municipality, m.code),
+                        rows.find(ind, Level::Municipality, m.code),
                         ind.decimals,
                     ));
                 }
@@ -307,9 +337,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
                     .find(|l| l.level == Level::Municipality)
                     .map(|l| l.period.to_string())
                     .unwrap_or_default();
-                let national = report.rows.iter().find(|r| {
-                    r.indicator == ind.name && r.level == "national" && r.period == period
-                });
+                let national = rows.get(&ind.name, Level::National, 0, &period);
                 out.push_str(&cell(national, ind.decimals));
             }
             out.push_str("</tr>\n</table>\n");
@@ -354,6 +382,7 @@ fn report_order<'p>(plan: &'p Plan, report: &Report) -> Vec<&'p IndicatorPlan> {
 
 /// The regional table as a wide CSV: one row per indicator, a value column per unit.
 pub fn regions_csv(plan: &Plan, geo: &Geography, report: &Report) -> std::io::Result<Vec<u8>> {
+    let rows = RowIndex::new(report);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "goal".to_string(),
@@ -376,9 +405,9 @@ pub fn regions_csv(plan: &Plan, geo: &Geography, report: &Report) -> std::io::Re
                 .map(|v| danish_number(v, ind.decimals))
                 .unwrap_or_default()
         };
-        record.push(value(find(report, ind, Level::National, 0)));
+        record.push(value(rows.find(ind, Level::National, 0)));
         for r in &geo.regions {
-            record.push(value(find(report, ind, Level::Region, r.code)));
+            record.push(value(rows.find(ind, Level::Region, r.code)));
         }
         w.write_record(&record)?;
     }
@@ -397,6 +426,7 @@ pub fn municipalities_csv(
         .into_iter()
         .filter(|i| i.levels.iter().any(|l| l.level == Level::Municipality))
         .collect();
+    let rows = RowIndex::new(report);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["code".to_string(), "municipality".to_string()];
     header.extend(indicators.iter().map(|i| i.name.clone()));
@@ -404,7 +434,7 @@ pub fn municipalities_csv(
     for m in geo.municipalities.iter().filter(|m| m.region == region) {
         let mut record = vec![m.code.to_string(), m.name.clone()];
         for ind in &indicators {
-            let row = find(report, ind, Level::Municipality, m.code);
+            let row = rows.find(ind, Level::Municipality, m.code);
             record.push(
                 row.and_then(|r| r.value.filter(|_| r.suppressed.is_none()))
                     .map(|v| danish_number(v, ind.decimals))

@@ -3,22 +3,7 @@
 
 use crate::plan::Direction;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Marking {
-    Green,
-    Yellow,
-    Red,
-}
-
-impl Marking {
-    pub fn name(self) -> &'static str {
-        match self {
-            Marking::Green => "green",
-            Marking::Yellow => "yellow",
-            Marking::Red => "red",
-        }
-    }
-}
+pub use crate::words::Marking;
 
 /// Within ±1 % (relative, inclusive) the two are "the same".
 pub const TOLERANCE: f64 = 0.01;

@@ -27,7 +27,7 @@ pub struct Row {
     pub goal: String,
     pub title: String,
     pub unit_label: String,
-    pub level: &'static str,
+    pub level: Level,
     pub unit_code: u32,
     pub unit_name: String,
     pub period: String,
@@ -41,8 +41,8 @@ pub struct Row {
     /// the published one instead (`disclosure::published_reason`), which leaks no bound.
     #[serde(serialize_with = "serialize_published_reason")]
     pub suppressed: Option<String>,
-    pub development: Option<&'static str>,
-    pub level_marking: Option<&'static str>,
+    pub development: Option<Marking>,
+    pub level_marking: Option<Marking>,
     pub decimals: u32,
 }
 
@@ -383,7 +383,7 @@ fn row(
         goal: goal_title.to_string(),
         title: ind.title.clone(),
         unit_label: ind.unit.clone(),
-        level: level.name(),
+        level,
         unit_code: geo.code(unit),
         unit_name: geo.name(unit).to_string(),
         period: period.to_string(),
@@ -393,8 +393,8 @@ fn row(
         ci_low: keep(figure.interval.map(|i| i.low)),
         ci_high: keep(figure.interval.map(|i| i.high)),
         suppressed: figure.suppressed.clone(),
-        development: development.map(Marking::name),
-        level_marking: level_marking.map(Marking::name),
+        development,
+        level_marking,
         decimals: ind.decimals,
     }
 }

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::Path;
 
-use super::Report;
+use super::{Marking, Report};
 
 /// Full precision, the shortest text that reads back as the same number; empty when absent.
 fn number(x: Option<f64>) -> String {
@@ -46,7 +46,7 @@ pub fn report_csv(report: &Report) -> io::Result<Vec<u8>> {
             &r.goal,
             &r.title,
             &r.unit_label,
-            r.level,
+            r.level.as_str(),
             &r.unit_code.to_string(),
             &r.unit_name,
             &r.period,
@@ -56,8 +56,8 @@ pub fn report_csv(report: &Report) -> io::Result<Vec<u8>> {
             &number(r.ci_low),
             &number(r.ci_high),
             r.published_reason().unwrap_or(""),
-            r.development.unwrap_or(""),
-            r.level_marking.unwrap_or(""),
+            r.development.map_or("", Marking::as_str),
+            r.level_marking.map_or("", Marking::as_str),
         ])?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))

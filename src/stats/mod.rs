@@ -11,7 +11,10 @@
 //! from 10; directly standardised rates: Dobson et al. (1991); means: Student t; medians: order
 //! statistics (binomial); life expectancy: Chiang II with the Silcocks open-interval variance.
 
+pub mod funnel;
+pub mod indirect;
 pub mod lifetable;
+pub mod proportion;
 mod special;
 
 use special::{beta_inc_both, gamma_pq, ln_gamma, normal_cdf, solve_increasing};
@@ -369,6 +372,40 @@ pub struct Standardised {
 /// None when the total population is 0, when `strata` is empty, when an input is negative or not
 /// finite, when the weights sum to 0, or when a stratum has events but population 0.
 pub fn direct_standardise(strata: &[Stratum], confidence: f64) -> Option<Standardised> {
+    dobson(strata, None, confidence)
+}
+
+/// A directly standardised rate whose events are not independent: one person may have several
+/// events (admissions, prescriptions). `event_squares[i]` is Σ f² over the persons of stratum
+/// i, f a person's number of events in the stratum (Σ f = the stratum's events).
+///
+/// As [`direct_standardise`] with the variance of each stratum's count taken over persons rather
+/// than events: var(DSR) = Σ wᵢ² (Σ f²)ᵢ / nᵢ², and the Dobson limits
+/// DSR + √(var(DSR)/O) · (O_lim − O) as before (the frequency-weighted variant of Dobson et al.
+/// used for non-independent events in public-health practice). With every f = 1 it is
+/// [`direct_standardise`]. None also when `event_squares` does not match `strata` in length, or
+/// a square sum is smaller than its events (Σ f² ≥ Σ f for whole f).
+pub fn direct_standardise_repeated(
+    strata: &[Stratum],
+    event_squares: &[f64],
+    confidence: f64,
+) -> Option<Standardised> {
+    if event_squares.len() != strata.len()
+        || strata
+            .iter()
+            .zip(event_squares)
+            .any(|(s, &q)| !(q.is_finite() && q >= s.events))
+    {
+        return None;
+    }
+    dobson(strata, Some(event_squares), confidence)
+}
+
+fn dobson(
+    strata: &[Stratum],
+    event_squares: Option<&[f64]>,
+    confidence: f64,
+) -> Option<Standardised> {
     let mut total_weight = 0.0;
     let mut events = 0.0;
     let mut population = 0.0;
@@ -391,7 +428,7 @@ pub fn direct_standardise(strata: &[Stratum], confidence: f64) -> Option<Standar
     let mut variance = 0.0;
     let mut null_variance = 0.0; // Σ w²/n, for the zero-event factor
     let mut empty_strata = 0;
-    for s in strata {
+    for (i, s) in strata.iter().enumerate() {
         let w = s.standard_weight / total_weight;
         if s.population == 0.0 {
             if s.standard_weight > 0.0 {
@@ -400,7 +437,8 @@ pub fn direct_standardise(strata: &[Stratum], confidence: f64) -> Option<Standar
             continue;
         }
         rate += w * s.events / s.population;
-        variance += w * w * s.events / (s.population * s.population);
+        let count_variance = event_squares.map_or(s.events, |q| q[i]);
+        variance += w * w * count_variance / (s.population * s.population);
         null_variance += w * w / s.population;
     }
     let count = poisson_count_interval(events, confidence);

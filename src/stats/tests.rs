@@ -560,3 +560,43 @@ fn compound_sum_interval_by_hand() {
     assert!((i.low - 360.80072).abs() < 1e-4 && (i.high - 439.19928).abs() < 1e-4);
     assert!(compound_sum_interval(0.0, 0.0, 0.95).is_none());
 }
+
+// ---------------------------------------------------------------- non-independent events
+
+/// Two strata, standard weights 60/40. Stratum 1: 1,000 persons, of whom three have 1, 1 and 3
+/// events (5 events, Σf² = 11); stratum 2: 500 persons, two with 2 events and six with 1 (10
+/// events, Σf² = 14). DSR = 0.6·5/1000 + 0.4·10/500 = 0.011; var = 0.36·11/1000² +
+/// 0.16·14/500² = 1.292e-5; O = 15 takes Byar's limits; limits = DSR + √(var/O)(O_lim − O).
+/// Computed by hand with Python's floats; the method is the frequency-weighted Dobson variance
+/// of public-health practice (PHEindicatormethods' `calculate_dsr(independent_events = FALSE)`).
+#[test]
+fn dobson_with_repeated_events_by_hand() {
+    let strata = [
+        Stratum {
+            events: 5.0,
+            population: 1000.0,
+            standard_weight: 60.0,
+        },
+        Stratum {
+            events: 10.0,
+            population: 500.0,
+            standard_weight: 40.0,
+        },
+    ];
+    let repeated = direct_standardise_repeated(&strata, &[11.0, 14.0], 0.95).unwrap();
+    rel_close(repeated.rate, 0.011, 1e-15);
+    rel_close(repeated.interval.low, 0.00486470512902126, 1e-12);
+    rel_close(repeated.interval.high, 0.02004101766196835, 1e-12);
+    // Independent events (every f = 1): Σf² = Σf, the same as the ordinary method, whose
+    // limits by hand are 0.006112226080287725 and 0.01820266120294515.
+    let independent = direct_standardise(&strata, 0.95).unwrap();
+    rel_close(independent.interval.low, 0.006112226080287725, 1e-12);
+    rel_close(independent.interval.high, 0.01820266120294515, 1e-12);
+    assert_eq!(
+        direct_standardise_repeated(&strata, &[5.0, 10.0], 0.95).unwrap(),
+        independent
+    );
+    // Fewer squares than events cannot come from whole events per person.
+    assert!(direct_standardise_repeated(&strata, &[4.0, 10.0], 0.95).is_none());
+    assert!(direct_standardise_repeated(&strata, &[5.0], 0.95).is_none());
+}

@@ -29,6 +29,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod format;

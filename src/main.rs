@@ -136,6 +136,24 @@ enum Command {
     },
     /// Print the long explanation of a diagnostic code, such as E0202
     ExplainError { code: String },
+    /// Compare two reports: figures moved, markings flipped, cells hidden or shown, added or
+    /// removed. Exit 0 when nothing published changed, 1 when something did, 2 on an error
+    Diff {
+        /// The earlier report: the directory `run` wrote (or its report.csv)
+        old: PathBuf,
+        /// The later report
+        new: PathBuf,
+        /// Relative tolerance for numbers: |old − new| > TOLERANCE · max(|old|, |new|) is a
+        /// change (0: any change)
+        #[arg(long, default_value_t = 0.0)]
+        tolerance: f64,
+        /// How many of the largest moves and flips to list in the text
+        #[arg(long, default_value_t = 20)]
+        show: usize,
+        /// Text for a person, or JSON with every change for a program
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -220,6 +238,56 @@ fn main() -> ExitCode {
             &title,
         ),
         Command::ExplainError { code } => explain_error(&code),
+        Command::Diff {
+            old,
+            new,
+            tolerance,
+            show,
+            format,
+        } => diff(&old, &new, tolerance, show, format),
+    }
+}
+
+fn diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    tolerance: f64,
+    show: usize,
+    format: Format,
+) -> ExitCode {
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        eprintln!("error: --tolerance must be a number of 0 or more, such as 0.001 (0.1 %)");
+        return ExitCode::from(2);
+    }
+    let comparison = match indikator::diff::compare(old, new, tolerance) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match format {
+        Format::Human => indikator::diff::to_text(&comparison, show),
+        Format::Json => match serde_json::to_string_pretty(&comparison) {
+            Ok(text) => text + "\n",
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // A reader that stops early (`| head`) is not an error; any other failure to write is.
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().write_all(text.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the comparison: {e}");
+        return ExitCode::from(2);
+    }
+    if comparison.is_unchanged() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

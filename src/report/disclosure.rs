@@ -164,19 +164,20 @@ pub fn protect(
                     break;
                 }
                 // The smallest shown part, by denominator, then numerator, then order.
+                let key = |f: &Figure| (f.denominator.unwrap_or(0.0), f.numerator.unwrap_or(0.0));
                 let next = present
                     .iter()
-                    .filter(|u| figure(table, **u).is_some_and(|f| f.suppressed.is_none()))
-                    .min_by(|a, b| {
-                        let (fa, fb) = (figure(table, **a).unwrap(), figure(table, **b).unwrap());
-                        let key =
-                            |f: &Figure| (f.denominator.unwrap_or(0.0), f.numerator.unwrap_or(0.0));
-                        key(fa)
-                            .partial_cmp(&key(fb))
+                    .filter_map(|u| {
+                        figure(table, *u)
+                            .filter(|f| f.suppressed.is_none())
+                            .map(|f| (key(f), *u))
+                    })
+                    .min_by(|(ka, a), (kb, b)| {
+                        ka.partial_cmp(kb)
                             .unwrap_or(std::cmp::Ordering::Equal)
                             .then(a.cmp(b))
                     })
-                    .copied();
+                    .map(|(_, u)| u);
                 if next.is_none() && !total_open {
                     // Every part is hidden already (or has no figure), and so is the total or
                     // it has none: nothing more can be done in this group.

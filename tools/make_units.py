@@ -22,7 +22,6 @@ Where the sources give no official list, the lists below are derived; docs/data.
 import csv
 import math
 import random
-import re
 import sys
 from pathlib import Path
 

@@ -20,7 +20,7 @@ fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, String> {
     csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn records(path: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
+pub(crate) fn records(path: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
     let mut rdr = open(path)?;
     let headers = rdr
         .headers()
@@ -40,7 +40,11 @@ fn records(path: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
     Ok(out)
 }
 
-fn field<'a>(r: &'a BTreeMap<String, String>, k: &str, path: &Path) -> Result<&'a str, String> {
+pub(crate) fn field<'a>(
+    r: &'a BTreeMap<String, String>,
+    k: &str,
+    path: &Path,
+) -> Result<&'a str, String> {
     r.get(k)
         .map(|s| s.as_str())
         .ok_or_else(|| format!("{}: no column `{k}`", path.display()))

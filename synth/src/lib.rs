@@ -28,6 +28,20 @@ pub struct Config {
     pub data: PathBuf,
 }
 
+/// The reference tables copied into the output's `reference/`: the geography, the standard
+/// population, and the units and groupings (`docs/data.md`), so that a data directory is whole.
+pub const REFERENCE_FILES: [&str; 9] = [
+    "municipalities.csv",
+    "population_national_sex_age5.csv",
+    "health_clusters.csv",
+    "health_councils.csv",
+    "comparison_municipalities.csv",
+    "gp_practices.csv",
+    "hospitals.csv",
+    "hospital_departments.csv",
+    "hospital_catchments.csv",
+];
+
 /// At most this many initial persons per unit of work: bounds memory at national scale.
 const MAX_CHUNK: u64 = 20_000;
 
@@ -60,7 +74,7 @@ pub fn generate_with_threads(config: &Config, threads: usize) -> Result<String, 
     let out = &config.out;
     std::fs::create_dir_all(out.join("reference"))
         .map_err(|e| format!("{}: {e}", out.display()))?;
-    for name in ["municipalities.csv", "population_national_sex_age5.csv"] {
+    for name in REFERENCE_FILES {
         let src = config.data.join("reference").join(name);
         std::fs::copy(&src, out.join("reference").join(name))
             .map_err(|e| format!("{}: {e}", src.display()))?;

@@ -26,11 +26,9 @@ fn same_seed_gives_same_bytes_whatever_the_thread_count() {
             );
         }
     }
-    for f in [
-        "reference/municipalities.csv",
-        "reference/population_national_sex_age5.csv",
-    ] {
-        assert_eq!(bytes(&a, f), std::fs::read(data().join(f)).unwrap());
+    for name in indikator_synth::REFERENCE_FILES {
+        let f = format!("reference/{name}");
+        assert_eq!(bytes(&a, &f), std::fs::read(data().join(&f)).unwrap());
     }
     for d in [a, b, c] {
         let _ = std::fs::remove_dir_all(d);
@@ -42,10 +40,11 @@ fn committed_sample_is_reproduced_byte_for_byte() {
     // data/sample was written by `indikator synth --persons 20000 --seed 1 --out data/sample`.
     let sample = data().join("sample");
     let dir = generate("sample", 20_000, 1, 0.0, 0);
-    for f in extracts().into_iter().chain([
-        "reference/municipalities.csv",
-        "reference/population_national_sex_age5.csv",
-    ]) {
+    let references = indikator_synth::REFERENCE_FILES.map(|name| format!("reference/{name}"));
+    for f in extracts()
+        .into_iter()
+        .chain(references.iter().map(String::as_str))
+    {
         assert!(
             bytes(&dir, f) == bytes(&sample, f),
             "data/sample/{f} is not what the generator writes; regenerate with \
@@ -90,14 +89,22 @@ fn declared_schemas() -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// Extracts no rule reads yet (the units of issue 16, checked by `tests/units.rs`); a file
+/// here that gets a source in `rules/` is checked against it like the others.
+const NOT_YET_DECLARED: [&str; 2] = ["gp_registrations.csv", "lpr_stay_departments.csv"];
+
 #[test]
 fn extracts_match_the_schemas_of_sources_ind() {
     let schemas = declared_schemas();
     let dir = generate("schema", 3000, 3, 0.0, 0);
     for f in extracts() {
-        let declared = schemas
-            .get(f)
-            .unwrap_or_else(|| panic!("{f} is not declared by a source in rules/"));
+        let Some(declared) = schemas.get(f) else {
+            assert!(
+                NOT_YET_DECLARED.contains(&f),
+                "{f} is not declared by a source in rules/"
+            );
+            continue;
+        };
         let text = std::fs::read_to_string(dir.join(f)).unwrap();
         let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
         assert_eq!(

@@ -342,7 +342,7 @@ impl Model {
             })
             .collect();
         model.rehab_plan_tilt = model.municipal_volume_tilt("rehab_waiting_time", to)?;
-        for register in registers::all(&model)? {
+        for register in registers::all(&model, data)? {
             let first = model.files.len();
             model.files.extend(register.files());
             model.registers.push((register, first));

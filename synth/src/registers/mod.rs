@@ -16,6 +16,7 @@ pub mod clinical;
 pub mod labour;
 pub mod patient_survey;
 pub mod safety;
+pub mod units;
 pub mod waiting;
 
 /// One extract file of a register.
@@ -86,8 +87,9 @@ pub trait Register: Send + Sync {
     fn aggregate(&self, _model: &Model, _rng: &mut Rng, _rows: &mut Rows) {}
 }
 
-/// Every register, in the order of their files in the output.
-pub fn all(model: &Model) -> Result<Vec<Box<dyn Register>>, String> {
+/// Every register, in the order of their files in the output. A new register goes last: its
+/// index keys its random streams, so the others keep theirs.
+pub fn all(model: &Model, data: &std::path::Path) -> Result<Vec<Box<dyn Register>>, String> {
     Ok(vec![
         Box::new(safety::Safety::new(model)?),
         Box::new(clinical::Clinical::new(model)?),
@@ -95,6 +97,7 @@ pub fn all(model: &Model) -> Result<Vec<Box<dyn Register>>, String> {
         Box::new(patient_survey::PatientSurvey::new(model)?),
         Box::new(labour::Labour::new(model)?),
         Box::new(aggregates::Aggregates::new(model)?),
+        Box::new(units::Units::new(model, data)?),
     ])
 }
 

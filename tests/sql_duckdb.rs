@@ -1,0 +1,244 @@
+//! Conformance of the SQL backend: the SQL `indikator sql` writes for the 2024 rules, run on a
+//! real DuckDB (its Python package) over `data/sample`, gives every cell the native engine
+//! computes for the same aggregations, and no other.
+//!
+//! Counts must be equal; sums too, to the last bit where the amounts are whole numbers. A sum of
+//! fractional amounts (weights, DRG values) is added in another order by DuckDB than in the
+//! native engine's row order, so it may differ in its last bits: such cells are compared to a
+//! relative 1e-12 and counted apart.
+//!
+//! Skipped, with a message, when `python3 -c 'import duckdb'` fails, unless `CI` is set: CI
+//! installs DuckDB (`.ci/run`) and this test must run there.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use indikator::eval;
+use indikator::sql::{self, CellShape};
+
+/// A cell's place: request, municipality code (`None`: no municipality), key, and for a mean's
+/// or median's rows the value and weight (as bits).
+type Place = (usize, Option<u32>, Vec<String>, Option<(u64, u64)>);
+
+/// n, weighted, weight squares, amount squares.
+type Sums = [f64; 4];
+
+const READ_CELLS: &str = r#"
+import sys, duckdb
+con = duckdb.connect()
+rows = con.execute(open(sys.argv[1]).read()).fetchall()
+out = sys.stdout
+def num(x):
+    return "" if x is None else repr(float(x))
+for r in rows:
+    request, period, municipality, key, n, weighted, ws, amsq, value, weight = r
+    out.write("\t".join([
+        str(request), period, "" if municipality is None else str(municipality),
+        "\x1f".join(key), num(n), num(weighted), num(ws), num(amsq), num(value), num(weight),
+    ]) + "\n")
+"#;
+
+fn duckdb_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn number(text: &str) -> Option<f64> {
+    (!text.is_empty()).then(|| text.parse().expect("a number from DuckDB"))
+}
+
+fn sql_cells(sql: &str, scratch: &Path) -> BTreeMap<Place, Sums> {
+    let file = scratch.join("cells.sql");
+    let script = scratch.join("read_cells.py");
+    std::fs::write(&file, sql).unwrap();
+    std::fs::write(&script, READ_CELLS).unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "DuckDB failed on the SQL:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cells = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 10, "{line}");
+        let key: Vec<String> = if f[3].is_empty() {
+            Vec::new()
+        } else {
+            f[3].split('\x1f').map(str::to_string).collect()
+        };
+        let values = match (number(f[8]), number(f[9])) {
+            (Some(v), Some(w)) => Some((v.to_bits(), w.to_bits())),
+            _ => None,
+        };
+        let place = (
+            f[0].parse().unwrap(),
+            (!f[2].is_empty()).then(|| f[2].parse().unwrap()),
+            key,
+            values,
+        );
+        let n = number(f[4]).unwrap();
+        let sums = [
+            n,
+            number(f[5]).unwrap_or(n),
+            number(f[6]).unwrap_or(n),
+            number(f[7]).unwrap_or(n),
+        ];
+        assert!(cells.insert(place, sums).is_none(), "a cell twice: {line}");
+    }
+    cells
+}
+
+#[test]
+fn duckdb_gives_the_native_engine_s_cells_on_the_sample() {
+    if !duckdb_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but DuckDB's Python package is missing (`.ci/run` installs it)"
+        );
+        eprintln!(
+            "skipped: `python3 -c 'import duckdb'` fails; install it with \
+             `pip install --user duckdb` to run the SQL conformance test"
+        );
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("data/sample");
+    let checked = indikator::workspace::check_paths(&[root.join("rules")]).unwrap();
+    assert_eq!(checked.error_count(), 0);
+    let plan = indikator::plan::plan(&checked.files).unwrap();
+    let compiled = sql::compile(&plan, &data.to_string_lossy(), sql::Dialect::DuckDb);
+    // Only the reported figures (read per unit, not aggregated) are refused in the 2024 rules.
+    for r in &compiled.refused {
+        assert!(r.reason.starts_with("a reported figure"), "{r:?}");
+    }
+    assert!(compiled.requests.len() > 100, "{}", compiled.requests.len());
+
+    let scratch = std::env::temp_dir().join(format!("indikator-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let from_sql = sql_cells(&compiled.sql, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let mut options = indikator::pipeline::options(&data);
+    options.read_all_rows = true;
+    let native: BTreeMap<Place, Sums> =
+        eval::with_engine(&plan, &options, &mut |_| {}, |engine, _, _| {
+            let mut cells = BTreeMap::new();
+            let code = |slot: u32| {
+                (slot > 0).then(|| engine.geography.municipalities[slot as usize - 1].code)
+            };
+            let texts = |key: &[u32]| -> Vec<String> {
+                key.iter()
+                    .map(|s| engine.symbols.text(*s).to_string())
+                    .collect()
+            };
+            for r in &compiled.requests {
+                let c = engine.cells(&r.aggregation, r.period, &r.keys, r.values.as_ref());
+                match r.shape() {
+                    CellShape::Sums => {
+                        for ((slot, key), acc) in &c.sums {
+                            let sums =
+                                [acc.n, acc.weighted, acc.weight_squares, acc.amount_squares];
+                            cells.insert((r.id, code(*slot), texts(key), None), sums);
+                        }
+                    }
+                    CellShape::Persons => {
+                        let mut persons = c.persons.clone();
+                        persons.sort();
+                        persons.dedup();
+                        for (slot, key, _) in persons {
+                            let n = cells
+                                .entry((r.id, code(slot), texts(&key), None))
+                                .or_insert([0.0; 4]);
+                            for x in n.iter_mut() {
+                                *x += 1.0;
+                            }
+                        }
+                    }
+                    CellShape::Values => {
+                        for &(slot, value, weight) in &c.values {
+                            let n = cells
+                                .entry((
+                                    r.id,
+                                    code(slot),
+                                    Vec::new(),
+                                    Some((value.to_bits(), weight.to_bits())),
+                                ))
+                                .or_insert([0.0; 4]);
+                            n[0] += 1.0;
+                            n[1] = n[0];
+                            n[2] = n[0];
+                            n[3] = n[0];
+                        }
+                    }
+                }
+            }
+            cells
+        })
+        .unwrap();
+
+    let rule = |id: usize| &compiled.requests[id].rule;
+    let only_native: Vec<_> = native
+        .keys()
+        .filter(|k| !from_sql.contains_key(*k))
+        .collect();
+    let only_sql: Vec<_> = from_sql
+        .keys()
+        .filter(|k| !native.contains_key(*k))
+        .collect();
+    assert!(
+        only_native.is_empty() && only_sql.is_empty(),
+        "cells only native: {} (first {:?}, {}); only in SQL: {} (first {:?})",
+        only_native.len(),
+        only_native.first(),
+        only_native
+            .first()
+            .map(|k| rule(k.0).as_str())
+            .unwrap_or(""),
+        only_sql.len(),
+        only_sql.first(),
+    );
+    let (mut exact, mut close) = (0, 0);
+    let mut differing = Vec::new();
+    for (place, n) in &native {
+        let s = from_sql[place];
+        if n.iter().zip(&s).all(|(a, b)| a.to_bits() == b.to_bits()) {
+            exact += 1;
+            continue;
+        }
+        let whole = n.iter().all(|x| x.fract() == 0.0);
+        let near = n
+            .iter()
+            .zip(&s)
+            .all(|(a, b)| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()));
+        if !whole && near {
+            close += 1;
+        } else {
+            differing.push(format!(
+                "{} {place:?}: native {n:?}, SQL {s:?}",
+                rule(place.0)
+            ));
+        }
+    }
+    eprintln!(
+        "{} requests, {} cells: {exact} equal to the bit, {close} sums of fractional amounts \
+         within 1e-12",
+        compiled.requests.len(),
+        native.len()
+    );
+    assert!(
+        differing.is_empty(),
+        "{} cells differ:\n{}",
+        differing.len(),
+        differing.join("\n")
+    );
+    // Every request's cells were compared (a request whose rows are all filtered out has none).
+    assert!(native.len() > 1000);
+}

@@ -217,11 +217,13 @@ pub fn compile(plan: &Plan, data_dir: &str, dialect: Dialect) -> Compiled {
              value, NULL::DOUBLE AS weight\nWHERE false;\n",
         );
     } else {
+        // Materialised: a source, population or cohort is read by several aggregations and
+        // is computed once rather than once per reader.
         sql.push_str("WITH\n");
         let n = c.ctes.len();
         for (k, (name, comment, body)) in c.ctes.iter().enumerate() {
             let _ = writeln!(sql, "-- {comment}");
-            let _ = write!(sql, "{name} AS (\n{}\n)", indent(body));
+            let _ = write!(sql, "{name} AS MATERIALIZED (\n{}\n)", indent(body));
             sql.push_str(if k + 1 < n { ",\n" } else { "\n" });
         }
         sql.push_str(&parts.join("\nUNION ALL\n"));
@@ -369,6 +371,45 @@ pub(crate) fn column_ty(t: &ColumnType) -> Ty {
     }
 }
 
+/// Whether an expression reads a let of the current row numbered `from` or higher.
+fn reads_lets_from(e: &Expr, from: usize) -> bool {
+    let any = |es: &mut dyn Iterator<Item = &Expr>| {
+        for x in es {
+            if reads_lets_from(x, from) {
+                return true;
+            }
+        }
+        false
+    };
+    match e {
+        Expr::Field(crate::plan::Field::Let(k)) => *k >= from,
+        Expr::Not(x) | Expr::Neg(x) => reads_lets_from(x, from),
+        Expr::Binary(_, a, b) => reads_lets_from(a, from) || reads_lets_from(b, from),
+        Expr::InList { value, items, .. } => reads_lets_from(value, from) || any(&mut items.iter()),
+        Expr::InCodes { value, .. }
+        | Expr::InCohort { value, .. }
+        | Expr::InPeriod { value, .. }
+        | Expr::IsMissing { value, .. }
+        | Expr::Band { value, .. } => reads_lets_from(value, from),
+        Expr::Within { value, anchor, .. } => {
+            reads_lets_from(value, from) || reads_lets_from(anchor, from)
+        }
+        // A relation's conditions read the current row through plain names.
+        Expr::Related(r) => any(&mut r.filter.iter().chain(r.projection.iter())),
+        Expr::Call(_, args) => any(&mut args.iter()),
+        Expr::Missing
+        | Expr::Bool(_)
+        | Expr::Number(_)
+        | Expr::Date(_)
+        | Expr::Text(_)
+        | Expr::Duration { .. }
+        | Expr::Field(crate::plan::Field::Column(_))
+        | Expr::Bound { .. }
+        | Expr::PeriodStart
+        | Expr::PeriodEnd => false,
+    }
+}
+
 /// The name of a let's column in a population's or cohort's CTE: numbered, so a let never
 /// meets a column or another let of the same name.
 pub(crate) fn let_column(k: usize, name: &str) -> String {
@@ -487,15 +528,40 @@ impl<'p> Compiler<'p> {
             })?,
             None => (self.source(pop.root)?, Vec::new()),
         };
-        let mut body = format!("SELECT * FROM {from}");
+        // Conditions that read none of the population's own lets are applied to the base rows
+        // first (as the native engine does), the others once the lets are computed: the same
+        // rows either way, as expressions have no side effects.
+        let (early, late): (Vec<&Expr>, Vec<&Expr>) = pop
+            .filters
+            .iter()
+            .partition(|f| !reads_lets_from(f, pop.own_lets_from));
+        let row = |lets: &[(String, Ty)]| Row {
+            alias: "r".to_string(),
+            root: pop.root,
+            lets: lets.to_vec(),
+        };
+        let conditions = |c: &mut Compiler<'_>, filters: &[&Expr], lets: &[(String, Ty)]| {
+            let mut out = Vec::new();
+            for f in filters {
+                let compiled = c
+                    .expr(f, &mut Scope::new(row(lets), period))
+                    .map_err(|e| format!("population {}: condition: {e}", pop.name))?;
+                out.push(compiled.truthy());
+            }
+            Ok::<_, String>(out)
+        };
+        let first = conditions(self, &early, &lets)?;
+        let mut body = if first.is_empty() {
+            format!("SELECT * FROM {from}")
+        } else {
+            format!(
+                "SELECT r.*\nFROM {from} r\nWHERE {}",
+                first.join("\n  AND ")
+            )
+        };
         for (k, (let_name, e)) in pop.lets.iter().enumerate().skip(pop.own_lets_from) {
-            let row = Row {
-                alias: "r".to_string(),
-                root: pop.root,
-                lets: lets.clone(),
-            };
             let compiled = self
-                .expr(e, &mut Scope::new(row, period))
+                .expr(e, &mut Scope::new(row(&lets), period))
                 .map_err(|e| format!("population {}: let {let_name}: {e}", pop.name))?;
             let column = let_column(k, let_name);
             body = format!(
@@ -505,23 +571,12 @@ impl<'p> Compiler<'p> {
             );
             lets.push((column, compiled.ty));
         }
-        let row = Row {
-            alias: "r".to_string(),
-            root: pop.root,
-            lets: lets.clone(),
-        };
-        let mut conditions = Vec::new();
-        for f in &pop.filters {
-            let compiled = self
-                .expr(f, &mut Scope::new(row.clone(), period))
-                .map_err(|e| format!("population {}: condition: {e}", pop.name))?;
-            conditions.push(compiled.truthy());
-        }
-        if !conditions.is_empty() {
+        let rest = conditions(self, &late, &lets)?;
+        if !rest.is_empty() {
             body = format!(
                 "SELECT r.*\nFROM (\n{}\n) r\nWHERE {}",
                 indent(&body),
-                conditions.join("\n  AND ")
+                rest.join("\n  AND ")
             );
         }
         let name = format!("pop_{}_{}", ident_part(&pop.name), period_part(period));

@@ -299,3 +299,66 @@ fn duckdb_gives_the_native_engine_s_cells_around_missing_values() {
     assert!(c.requests >= 52, "{}", c.requests);
     assert_eq!(c.exact + c.close, c.cells);
 }
+
+/// `indikator sql`: the SQL on stdout, each refused part on stderr with its rule and reason;
+/// exit 1 when something is refused, 0 with `--allow-partial`. Needs no DuckDB.
+#[test]
+fn the_command_prints_the_sql_and_names_what_it_refuses() {
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_indikator"))
+            .current_dir(root())
+            .args([
+                "sql",
+                "rules",
+                "--dialect",
+                "duckdb",
+                "--data",
+                "data/sample",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let strict = run(&["--dialect", "duckdb"]);
+    let stdout = String::from_utf8(strict.stdout).unwrap();
+    let stderr = String::from_utf8(strict.stderr).unwrap();
+    assert_eq!(strict.status.code(), Some(1), "{stderr}");
+    // The reported figures of the 2024 rules, by name, and nothing else.
+    for name in [
+        "medical_overcrowding",
+        "updated_medication_records",
+        "cancer_survival_5y",
+    ] {
+        assert!(
+            stderr.contains(&format!("refused: {name}\n  = reason: a reported figure")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.ends_with("3 part(s) refused\n"), "{stderr}");
+    // One CTE per source, population (per period) and aggregation, named and commented.
+    assert!(stdout.contains(
+        "-- source cpr_residents (cpr_residents.csv)\nsrc_cpr_residents AS MATERIALIZED ("
+    ));
+    assert!(
+        stdout.contains(
+            "read_csv('data/sample/cpr_residents.csv', header = true, all_varchar = true)"
+        )
+    );
+    assert!(stdout.contains(
+        "-- population somatic_discharges in 2023\npop_somatic_discharges_2023 AS MATERIALIZED ("
+    ));
+    assert!(stdout.contains(
+        "-- somatic_readmissions: numerator in 2023 (population somatic_discharges)\nagg_"
+    ));
+    let partial = run(&["--dialect", "duckdb", "--allow-partial"]);
+    assert_eq!(partial.status.code(), Some(0));
+    assert_eq!(String::from_utf8(partial.stdout).unwrap(), stdout);
+    // A dialect it does not write is refused by the command line.
+    let other = run(&["--dialect", "spark"]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        String::from_utf8(other.stderr)
+            .unwrap()
+            .contains("invalid value 'spark'")
+    );
+}

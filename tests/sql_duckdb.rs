@@ -307,14 +307,7 @@ fn the_command_prints_the_sql_and_names_what_it_refuses() {
     let run = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_indikator"))
             .current_dir(root())
-            .args([
-                "sql",
-                "rules",
-                "--dialect",
-                "duckdb",
-                "--data",
-                "data/sample",
-            ])
+            .args(["sql", "rules", "--data", "data/sample"])
             .args(extra)
             .output()
             .unwrap()

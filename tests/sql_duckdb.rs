@@ -355,3 +355,101 @@ fn the_command_prints_the_sql_and_names_what_it_refuses() {
             .contains("invalid value 'spark'")
     );
 }
+
+/// The plan of `tests/sql/missing.ind`, for changing by hand: the checker lets through nothing
+/// the compiler refuses, so the refusals are reached by editing a checked plan.
+fn missing_plan() -> indikator::plan::Plan {
+    let checked =
+        indikator::workspace::check_paths(&[root().join("tests/sql/missing.ind")]).unwrap();
+    assert_eq!(checked.error_count(), 0);
+    indikator::plan::plan(&checked.files).unwrap()
+}
+
+/// An aggregation whose condition cannot be written with the native meaning (a date ordered
+/// against a number) is refused by its rule and left out; the others compile.
+#[test]
+fn an_expression_without_an_identical_sql_meaning_is_refused_by_its_rule() {
+    use indikator::plan::{BinOp, Expr, Field};
+    let mut plan = missing_plan();
+    let visits = plan
+        .sources
+        .iter()
+        .position(|s| s.name == "visits")
+        .unwrap();
+    let day = plan.sources[visits]
+        .columns
+        .iter()
+        .position(|(n, _)| n == "day")
+        .unwrap();
+    let k = plan
+        .indicators
+        .iter()
+        .position(|i| i.name == "where_1")
+        .unwrap();
+    let numerator = plan.indicators[k].numerator.as_mut().unwrap();
+    numerator.filter = Some(Expr::Binary(
+        BinOp::Lt,
+        Box::new(Expr::Field(Field::Column(day))),
+        Box::new(Expr::Number(3.0)),
+    ));
+    let compiled = sql::compile(&plan, "data", sql::Dialect::DuckDb);
+    assert_eq!(
+        compiled.refused,
+        vec![sql::Refusal {
+            rule: "where_1: numerator".to_string(),
+            reason: "2023 (population visits_in_period): a date ordered against a number"
+                .to_string(),
+        }]
+    );
+    assert!(
+        compiled
+            .requests
+            .iter()
+            .all(|r| r.rule != "where_1: numerator")
+    );
+    assert!(!compiled.sql.contains("where_1: numerator"));
+    assert!(compiled.sql.contains("-- where_2: numerator in 2023"));
+}
+
+/// A population whose let cannot be written refuses every aggregation over it, each naming the
+/// population, the let and the reason; aggregations over other rows still compile.
+#[test]
+fn a_population_that_cannot_be_written_refuses_every_aggregation_over_it() {
+    use indikator::plan::{Builtin, Expr, Field};
+    let mut plan = missing_plan();
+    let p = plan
+        .populations
+        .iter()
+        .position(|p| p.name == "visits_in_period")
+        .unwrap();
+    let visits = plan.populations[p].root;
+    let day = plan.sources[visits]
+        .columns
+        .iter()
+        .position(|(n, _)| n == "day")
+        .unwrap();
+    let stay = plan.populations[p]
+        .lets
+        .iter()
+        .position(|(n, _)| n == "stay")
+        .unwrap();
+    plan.populations[p].lets[stay].1 = Expr::Call(
+        Builtin::Coalesce,
+        vec![Expr::Field(Field::Column(day)), Expr::Number(1.0)],
+    );
+    let compiled = sql::compile(&plan, "data", sql::Dialect::DuckDb);
+    assert!(compiled.requests.is_empty(), "{:?}", compiled.requests);
+    // Every indicator of the file counts rows of that population.
+    assert_eq!(compiled.refused.len(), 55);
+    for r in &compiled.refused {
+        assert!(
+            r.reason.ends_with(
+                "(population visits_in_period): population visits_in_period: let stay: \
+                 coalesce of a date and a number"
+            ),
+            "{r:?}"
+        );
+    }
+    let text = sql::render_refusals(&compiled.refused);
+    assert!(text.starts_with("refused: where_1: numerator\n  = reason: 2023 (population"));
+}

@@ -334,7 +334,7 @@ fn the_command_prints_the_sql_and_names_what_it_refuses() {
     ));
     assert!(
         stdout.contains(
-            "read_csv('data/sample/cpr_residents.csv', header = true, all_varchar = true)"
+            "read_csv('data/sample/cpr_residents.csv', header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)"
         )
     );
     assert!(stdout.contains(

@@ -469,7 +469,7 @@ impl<'p> Compiler<'p> {
             cols.push("1 AS row_of_extract".to_string());
         }
         let body = format!(
-            "SELECT\n  {}\nFROM read_csv({}, header = true, all_varchar = true)",
+            "SELECT\n  {}\nFROM read_csv({}, header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true)",
             cols.join(",\n  "),
             quote_text(&path)
         );

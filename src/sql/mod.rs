@@ -780,7 +780,9 @@ impl<'p> Compiler<'p> {
             outer,
         ));
         let head = format!(
-            "SELECT {} AS request, {} AS period, municipality, key",
+            "-- {}: {} in {period}\nSELECT {} AS request, {} AS period, municipality, key",
+            r.id,
+            r.rule,
             r.id,
             quote_text(&period.to_string())
         );

@@ -37,6 +37,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod report;
 pub mod source_db;
+pub mod sql;
 pub mod stats;
 pub mod suggest;
 pub mod syntax;

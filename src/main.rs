@@ -125,6 +125,22 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print the SQL computing every cell of the rule set's aggregations from the extracts
+    /// (docs/sql.md); exit 1 when a rule is refused (listed on stderr) unless --allow-partial
+    Sql {
+        /// Rule files or directories (searched for *.ind)
+        #[arg(default_value = "rules")]
+        paths: Vec<PathBuf>,
+        /// The SQL dialect
+        #[arg(long, value_parser = ["duckdb"], default_value = "duckdb")]
+        dialect: String,
+        /// The data directory, as the SQL is to read it
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Print the SQL for what compiles and exit 0 even when some rules are refused
+        #[arg(long)]
+        allow_partial: bool,
+    },
     /// Print the order of work for the rule set (dependencies first)
     Plan {
         /// Rule files or directories (searched for *.ind)
@@ -175,6 +191,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Plan { paths, dot } => plan(&paths, dot),
+        Command::Sql {
+            paths,
+            data,
+            allow_partial,
+            ..
+        } => sql(&paths, &data, allow_partial),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Audit {
             out,
@@ -382,6 +404,26 @@ fn checked_rules(paths: &[PathBuf]) -> Result<workspace::Checked, ExitCode> {
         return Err(ExitCode::from(1));
     }
     Ok(checked)
+}
+
+fn sql(paths: &[PathBuf], data: &std::path::Path, allow_partial: bool) -> ExitCode {
+    let checked = match checked_rules(paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match indikator::plan::plan(&checked.files) {
+        Ok(plan) => {
+            let data = data.to_string_lossy();
+            let compiled = indikator::sql::compile(&plan, &data, indikator::sql::Dialect::DuckDb);
+            print!("{}", compiled.sql);
+            eprint!("{}", indikator::sql::render_refusals(&compiled.refused));
+            ExitCode::from(u8::from(!compiled.refused.is_empty() && !allow_partial))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {

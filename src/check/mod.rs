@@ -8,6 +8,7 @@ mod cycles;
 pub mod expr;
 mod indicator;
 pub mod measures;
+pub mod program;
 pub mod types;
 
 use std::cell::RefCell;
@@ -15,10 +16,12 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::diagnostics::{Code, Diagnostic};
+use crate::plan::ir::ColumnType;
 use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
 use crate::words::ColumnTypeName;
+use program::{DefinitionAt, Program, Resolution};
 use types::Ty;
 
 /// What a rule set contains, for the one-line summary.
@@ -72,10 +75,15 @@ pub struct Checker<'a> {
     schemas: RefCell<HashMap<String, Option<Rc<Schema>>>>,
     resolving: RefCell<HashSet<String>>,
     edges: Vec<Edge>,
+    /// What the check learns for the planner: ids, typed columns, resolved names.
+    program: Program,
+    /// The id of each definition, by the span of its name (a duplicate has none).
+    defined: HashMap<Span, Resolution>,
 }
 
-/// Checks a whole rule set (all files together: names are shared across files).
-pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
+/// Checks a whole rule set (all files together: names are shared across files): the program
+/// the checker resolved (complete when there are no errors), a summary and the diagnostics.
+pub fn check(files: &[RuleFile]) -> (Program, Summary, Vec<Diagnostic>) {
     let mut checker = Checker {
         definitions: HashMap::new(),
         unparsed: HashSet::new(),
@@ -85,21 +93,30 @@ pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
         schemas: RefCell::new(HashMap::new()),
         resolving: RefCell::new(HashSet::new()),
         edges: Vec::new(),
+        program: Program::default(),
+        defined: HashMap::new(),
     };
     let mut summary = Summary {
         files: files.len(),
         ..Summary::default()
     };
     let mut order: Vec<&Definition> = Vec::new();
-    for file in files {
+    for (file_index, file) in files.iter().enumerate() {
         for name in &file.unparsed_names {
             checker.unparsed.insert(&name.name);
         }
         for name in &file.partial_names {
             checker.partial.insert(name);
         }
-        for def in &file.definitions {
+        for (index, def) in file.definitions.iter().enumerate() {
             checker.register(def);
+            let at = DefinitionAt {
+                file: file_index,
+                index,
+            };
+            if let Some(id) = checker.program.define(def, at) {
+                checker.defined.insert(def.name().span, id);
+            }
             order.push(def);
         }
     }
@@ -140,7 +157,7 @@ pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
     let mut diagnostics = checker.diagnostics;
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
-    (summary, diagnostics)
+    (checker.program, summary, diagnostics)
 }
 
 impl<'a> Checker<'a> {
@@ -178,7 +195,9 @@ impl<'a> Checker<'a> {
         self.definitions.insert(&name.name, def);
     }
 
+    /// Records that `from` depends on the definition named `to`, and what `to` resolved to.
     fn edge(&mut self, from: &Ident, to: &Ident) {
+        self.program.resolve(to);
         self.edges.push(Edge {
             from: from.name.clone(),
             to: to.name.clone(),
@@ -975,6 +994,26 @@ impl<'a> Checker<'a> {
         };
         self.infer(owner, e, &scope)
     }
+}
+
+/// The type a column declares as the planner and loader know it; `None` when it is not a type
+/// (reported by the source's own check).
+pub(crate) fn column_type(ty: &TypeExpr) -> Option<ColumnType> {
+    Some(match quiet_column_type(ty) {
+        Ty::Id => ColumnType::Id,
+        Ty::Person => ColumnType::Person,
+        Ty::Date => ColumnType::Date,
+        Ty::Integer => ColumnType::Integer,
+        Ty::Decimal => ColumnType::Decimal,
+        Ty::Bool => ColumnType::Bool,
+        Ty::Text => ColumnType::Text,
+        Ty::Category(values) => ColumnType::Category(values.as_ref().clone()),
+        Ty::Code(_) => ColumnType::Code,
+        Ty::Municipality => ColumnType::Municipality,
+        Ty::Unit => ColumnType::Unit,
+        Ty::Period => ColumnType::Period,
+        Ty::Duration | Ty::List(_) | Ty::Unknown => return None,
+    })
 }
 
 /// The type a column declares, without reporting (reports come from the source's own check).

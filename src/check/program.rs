@@ -1,0 +1,194 @@
+//! The checked program: what the checker learnt while resolving a rule set, kept for the
+//! planner so that no name is looked up twice.
+//!
+//! Every definition gets an id of its kind, numbered in definition order (files in order, then
+//! definitions in each file), the numbering the plan uses. Sources carry their columns with
+//! the column types they declare; indicators their measure kind. Every name in the rules that
+//! refers to a definition (`from`, `of`, `persons of`, `over`, `in CODES`, `in COHORT`,
+//! `using`, an indicator in a formula) is recorded, by the span of the name, with what it
+//! resolved to: a [`Resolution`].
+//!
+//! The program refers to the syntax tree it was checked from ([`DefinitionAt`]); the planner
+//! takes both.
+
+use std::collections::HashMap;
+
+use crate::plan::ir::{
+    CodeListId, CohortId, ColumnType, IndicatorId, PopulationId, SourceId, StandardId,
+};
+use crate::source_db::Span;
+use crate::syntax::ast::{self, Definition, RuleFile};
+use crate::words::MeasureName;
+
+/// The index of a goal, in definition order.
+pub type GoalId = usize;
+
+/// What a name resolved to: a definition, by kind and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    Goal(GoalId),
+    Source(SourceId),
+    CodeList(CodeListId),
+    Cohort(CohortId),
+    Population(PopulationId),
+    Standard(StandardId),
+    Indicator(IndicatorId),
+}
+
+impl Resolution {
+    /// The kind of definition, as the rules call it.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Resolution::Goal(_) => "goal",
+            Resolution::Source(_) => "source",
+            Resolution::CodeList(_) => "code list",
+            Resolution::Cohort(_) => "cohort",
+            Resolution::Population(_) => "population",
+            Resolution::Standard(_) => "standard",
+            Resolution::Indicator(_) => "indicator",
+        }
+    }
+}
+
+/// Where a definition is in the syntax tree: the file's index and the definition's index in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefinitionAt {
+    pub file: usize,
+    pub index: usize,
+}
+
+impl DefinitionAt {
+    /// The definition in the files the program was checked from; `None` if these are other
+    /// files.
+    pub fn get(self, files: &[RuleFile]) -> Option<&Definition> {
+        files.get(self.file)?.definitions.get(self.index)
+    }
+}
+
+/// One definition of the program: its name and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defined {
+    pub name: String,
+    pub at: DefinitionAt,
+}
+
+/// A column of a source with the type it declares; `None` when the declared type is not one
+/// (reported by the checker).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: Option<ColumnType>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDef {
+    pub defined: Defined,
+    pub columns: Vec<ColumnDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorDef {
+    pub defined: Defined,
+    /// The measure kind of its `measure` clause; `None` without one or when the word is not a
+    /// measure kind (reported by the checker).
+    pub measure: Option<MeasureName>,
+}
+
+/// A rule set after the checker: definitions by kind and id, and what every reference to a
+/// definition resolved to.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Program {
+    pub goals: Vec<Defined>,
+    pub sources: Vec<SourceDef>,
+    pub code_lists: Vec<Defined>,
+    pub cohorts: Vec<Defined>,
+    pub populations: Vec<Defined>,
+    pub standards: Vec<Defined>,
+    pub indicators: Vec<IndicatorDef>,
+    /// Every definition by name (the first of a name; a second is a checker error).
+    names: HashMap<String, Resolution>,
+    /// What each name that refers to a definition resolved to, by the name's span.
+    references: HashMap<Span, Resolution>,
+}
+
+impl Program {
+    /// Numbers a definition. A name defined twice keeps its first definition (the second is
+    /// reported by the checker); `None` then.
+    pub(super) fn define(&mut self, def: &Definition, at: DefinitionAt) -> Option<Resolution> {
+        let name = def.name().name.clone();
+        if self.names.contains_key(&name) {
+            return None;
+        }
+        let defined = Defined {
+            name: name.clone(),
+            at,
+        };
+        let id = match def {
+            Definition::Goal(_) => {
+                self.goals.push(defined);
+                Resolution::Goal(self.goals.len() - 1)
+            }
+            Definition::Source(s) => {
+                self.sources.push(SourceDef {
+                    defined,
+                    columns: s
+                        .columns
+                        .iter()
+                        .map(|c| ColumnDef {
+                            name: c.name.name.clone(),
+                            ty: super::column_type(&c.ty),
+                        })
+                        .collect(),
+                });
+                Resolution::Source(self.sources.len() - 1)
+            }
+            Definition::Codes(_) => {
+                self.code_lists.push(defined);
+                Resolution::CodeList(self.code_lists.len() - 1)
+            }
+            Definition::Cohort(_) => {
+                self.cohorts.push(defined);
+                Resolution::Cohort(self.cohorts.len() - 1)
+            }
+            Definition::Population(_) => {
+                self.populations.push(defined);
+                Resolution::Population(self.populations.len() - 1)
+            }
+            Definition::Standard(_) => {
+                self.standards.push(defined);
+                Resolution::Standard(self.standards.len() - 1)
+            }
+            Definition::Indicator(_) => {
+                self.indicators.push(IndicatorDef {
+                    defined,
+                    measure: None,
+                });
+                Resolution::Indicator(self.indicators.len() - 1)
+            }
+        };
+        self.names.insert(name, id);
+        Some(id)
+    }
+
+    /// The definition a name stands for.
+    pub fn definition(&self, name: &str) -> Option<Resolution> {
+        self.names.get(name).copied()
+    }
+
+    /// Records what a name in the rules resolved to.
+    pub(super) fn resolve(&mut self, name: &ast::Ident) {
+        if let Some(&id) = self.names.get(name.name.as_str()) {
+            self.references.insert(name.span, id);
+        }
+    }
+
+    /// What a name in the rules resolved to, if the checker resolved it.
+    pub fn resolution(&self, name: &ast::Ident) -> Option<Resolution> {
+        self.references.get(&name.span).copied()
+    }
+
+    /// How many names were resolved, for tests.
+    pub fn reference_count(&self) -> usize {
+        self.references.len()
+    }
+}

@@ -192,3 +192,128 @@ impl Program {
         self.references.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source_db::FileId;
+    use crate::syntax::ast::{ClauseKind, ExprKind, InTarget};
+
+    const RULES: &str = r#"
+source visits {
+  file "visits.csv"
+  columns {
+    person:       person
+    day:          date
+    diagnosis:    code(icd10)
+    municipality: municipality
+    kind:         category("a", "b")
+  }
+}
+
+codes asthma icd10 {
+  "DJ45*"
+}
+
+population asthma_visits {
+  from visits
+  where diagnosis in asthma and day in period
+}
+
+indicator asthma_count {
+  title "Visits for asthma"
+  goal care
+  unit "visits"
+  improvement lower
+  levels national
+  period 2023
+  measure count
+  numerator count of asthma_visits
+}
+
+goal care {
+  title "Care"
+}
+"#;
+
+    fn checked() -> (RuleFile, Program) {
+        let (file, problems) = crate::syntax::parse_file(FileId(0), RULES);
+        assert!(problems.is_empty(), "{problems:?}");
+        let files = vec![file];
+        let (program, _, diagnostics) = crate::check::check(&files);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let file = files.into_iter().next().expect("one file");
+        (file, program)
+    }
+
+    #[test]
+    fn definitions_are_numbered_by_kind_with_typed_columns_and_measures() {
+        let (_, program) = checked();
+        assert_eq!(program.definition("visits"), Some(Resolution::Source(0)));
+        assert_eq!(program.definition("asthma"), Some(Resolution::CodeList(0)));
+        assert_eq!(
+            program.definition("asthma_visits"),
+            Some(Resolution::Population(0))
+        );
+        assert_eq!(
+            program.definition("asthma_count"),
+            Some(Resolution::Indicator(0))
+        );
+        assert_eq!(program.definition("nothing"), None);
+        let types: Vec<Option<ColumnType>> = program.sources[0]
+            .columns
+            .iter()
+            .map(|c| c.ty.clone())
+            .collect();
+        assert_eq!(
+            types,
+            vec![
+                Some(ColumnType::Person),
+                Some(ColumnType::Date),
+                Some(ColumnType::Code),
+                Some(ColumnType::Municipality),
+                Some(ColumnType::Category(vec!["a".to_string(), "b".to_string()])),
+            ]
+        );
+        assert_eq!(program.indicators[0].measure, Some(MeasureName::Count));
+        assert_eq!(
+            program.populations[0].at,
+            DefinitionAt { file: 0, index: 2 }
+        );
+    }
+
+    #[test]
+    fn every_name_of_a_definition_records_what_it_resolved_to() {
+        let (file, program) = checked();
+        let Definition::Population(p) = &file.definitions[2] else {
+            panic!("the third definition is the population");
+        };
+        assert_eq!(program.resolution(&p.from[0]), Some(Resolution::Source(0)));
+        let ExprKind::Binary(_, left, _) = &p.filters[0].kind else {
+            panic!("an `and`");
+        };
+        let ExprKind::In {
+            target: InTarget::Name(codes),
+            ..
+        } = &left.kind
+        else {
+            panic!("`diagnosis in asthma`");
+        };
+        assert_eq!(program.resolution(codes), Some(Resolution::CodeList(0)));
+        let Definition::Indicator(i) = &file.definitions[3] else {
+            panic!("the fourth definition is the indicator");
+        };
+        let over = i
+            .clauses
+            .iter()
+            .find_map(|c| match &c.kind {
+                ClauseKind::Numerator(a) => Some(&a.over),
+                _ => None,
+            })
+            .expect("a numerator");
+        assert_eq!(program.resolution(over), Some(Resolution::Population(0)));
+        // The population's `from`, the code list and the numerator's rows: nothing else names
+        // a definition.
+        assert_eq!(program.reference_count(), 3);
+    }
+}

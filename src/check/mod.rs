@@ -44,11 +44,26 @@ pub struct Schema {
     pub fields: Vec<(String, Ty)>,
     pub person: Option<String>,
     pub aggregate: bool,
+    /// Whose rows these are (a source, a population, or a cohort with its `let` fields), for
+    /// recording what a field name resolved to; `None` for a duplicate definition.
+    pub rows: Option<Resolution>,
+    /// How many of `fields` are the root source's columns; the rest are `let` fields.
+    pub columns: usize,
 }
 
 impl Schema {
     pub fn field(&self, name: &str) -> Option<&Ty> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    /// What a field name of these rows resolves to: a column of the root source or a `let`.
+    pub fn resolve(&self, name: &str) -> Option<(Resolution, program::Field)> {
+        let k = self.fields.iter().position(|(n, _)| n == name)?;
+        let field = match k.checked_sub(self.columns) {
+            None => program::Field::Column(k),
+            Some(index) => program::Field::Let(index),
+        };
+        Some((self.rows?, field))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -870,19 +885,24 @@ impl<'a> Checker<'a> {
                 }
                 Some(Rc::new(Schema {
                     origin: format!("source `{name}`"),
+                    columns: fields.len(),
                     fields,
                     person,
                     aggregate: source.aggregate,
+                    rows: self.program.definition(name),
                 }))
             }
             Some(Definition::Population(population)) => population.from.first().and_then(|base| {
                 let base = self.schema_of(&base.name)?;
                 let mut fields = base.fields.clone();
+                let rows = self.program.definition(name);
                 let scope_schema = Rc::new(Schema {
                     origin: format!("population `{name}`"),
                     fields: fields.clone(),
                     person: base.person.clone(),
                     aggregate: base.aggregate,
+                    rows,
+                    columns: base.columns,
                 });
                 let mut scope_schema = scope_schema;
                 for l in &population.lets {
@@ -893,6 +913,8 @@ impl<'a> Checker<'a> {
                         fields: fields.clone(),
                         person: base.person.clone(),
                         aggregate: base.aggregate,
+                        rows,
+                        columns: base.columns,
                     });
                 }
                 Some(scope_schema)
@@ -906,14 +928,23 @@ impl<'a> Checker<'a> {
         schema
     }
 
-    /// Adds a definition's `let` fields to a schema, checking each.
+    /// Adds a definition's `let` fields to a schema, checking each. The rows become the
+    /// owner's (a population or cohort): its conditions and lets read its own fields.
     fn with_lets(
         &mut self,
         owner: &Ident,
         schema: Option<Rc<Schema>>,
         lets: &[Let],
     ) -> Option<Rc<Schema>> {
-        let mut schema = schema?;
+        let base = schema?;
+        let mut schema = Rc::new(Schema {
+            origin: base.origin.clone(),
+            fields: base.fields.clone(),
+            person: base.person.clone(),
+            aggregate: base.aggregate,
+            rows: self.defined.get(&owner.span).copied(),
+            columns: base.columns,
+        });
         for l in lets {
             let ty = self.expr_in_rows(owner, &l.value, &Some(schema.clone()));
             if schema.field(&l.name.name).is_some() {
@@ -937,6 +968,8 @@ impl<'a> Checker<'a> {
                 fields,
                 person: schema.person.clone(),
                 aggregate: schema.aggregate,
+                rows: schema.rows,
+                columns: schema.columns,
             });
         }
         Some(schema)
@@ -973,6 +1006,9 @@ impl<'a> Checker<'a> {
         let mut sink = expr::Sink::default();
         let ty = expr::infer(self, e, scope, &mut sink);
         self.diagnostics.extend(sink.diagnostics);
+        for (name, rows, field) in sink.fields {
+            self.program.resolve_field(name, rows, field);
+        }
         for reference in sink.references {
             self.edge(owner, &reference);
         }

@@ -50,6 +50,14 @@ impl Resolution {
     }
 }
 
+/// What a field name over rows resolved to: a column of the rows' root source, or a `let`
+/// field of the rows (inherited ones first, as the plan numbers them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Column(usize),
+    Let(usize),
+}
+
 /// Where a definition is in the syntax tree: the file's index and the definition's index in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DefinitionAt {
@@ -109,6 +117,9 @@ pub struct Program {
     names: HashMap<String, Resolution>,
     /// What each name that refers to a definition resolved to, by the name's span.
     references: HashMap<Span, Resolution>,
+    /// What each field name resolved to, by the name's span and whose rows it was read over
+    /// (one stratum expression is read over a numerator's rows and a denominator's).
+    fields: HashMap<(Span, Resolution), Field>,
 }
 
 impl Program {
@@ -185,6 +196,16 @@ impl Program {
     /// What a name in the rules resolved to, if the checker resolved it.
     pub fn resolution(&self, name: &ast::Ident) -> Option<Resolution> {
         self.references.get(&name.span).copied()
+    }
+
+    /// Records what a field name resolved to over the rows of `rows`.
+    pub(super) fn resolve_field(&mut self, name: Span, rows: Resolution, field: Field) {
+        self.fields.insert((name, rows), field);
+    }
+
+    /// What a field name resolved to over the rows of `rows`, if the checker resolved it.
+    pub fn field(&self, name: &ast::Ident, rows: Resolution) -> Option<Field> {
+        self.fields.get(&(name.span, rows)).copied()
     }
 
     /// How many names were resolved, for tests.

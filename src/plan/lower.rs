@@ -1,12 +1,12 @@
 //! Checked program → plan: takes the ids and resolutions the checker recorded, and compiles
 //! expressions. Names of definitions are never looked up here: each is the program's
-//! [`Resolution`] of that name. Fields of rows (columns and lets) are found in the frame of the
-//! rows an expression reads.
+//! [`Resolution`] of that name, and each field name (a column or a `let`) is what the checker
+//! resolved it to over the rows the expression reads (its frame).
 
 use super::error::PlanError;
 use super::ir::{self, *};
 use crate::check::expr::band_labels;
-use crate::check::program::{DefinitionAt, Program, Resolution};
+use crate::check::program::{DefinitionAt, Field as Resolved, Program, Resolution};
 use crate::syntax::ast::{
     self, ClauseKind, Definition, DurationUnit, ExprKind, InTarget, RuleFile,
 };
@@ -18,6 +18,8 @@ type Result<T> = std::result::Result<T, PlanError>;
 #[derive(Clone)]
 struct Frame {
     alias: Option<String>,
+    /// Whose rows these are, as the checker resolved field names over them.
+    rows: Resolution,
     root: SourceId,
     lets: Vec<String>,
 }
@@ -302,6 +304,7 @@ impl<'a> Lowerer<'a> {
         match rows {
             RowSet::Source(s) => Frame {
                 alias,
+                rows: Resolution::Source(s),
                 root: s,
                 lets: Vec::new(),
             },
@@ -309,6 +312,7 @@ impl<'a> Lowerer<'a> {
                 let pop = &self.plan.populations[p];
                 Frame {
                     alias,
+                    rows: Resolution::Population(p),
                     root: pop.root,
                     lets: pop.lets.iter().map(|(n, _)| n.clone()).collect(),
                 }
@@ -346,6 +350,7 @@ impl<'a> Lowerer<'a> {
         let own_lets_from = lets.len();
         let mut frame = Frame {
             alias: None,
+            rows: Resolution::Population(id),
             root,
             lets: lets
                 .iter()
@@ -421,6 +426,7 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| PlanError::internal("a cohort without `persons of`"))?;
         let rows = self.row_set(base, step)?;
         let mut frame = self.frame(rows, None);
+        frame.rows = Resolution::Cohort(id);
         let root = frame.root;
         if let Some(person) = self.plan.sources[root].person {
             self.plan.sources[root].used[person] = true;
@@ -832,7 +838,7 @@ impl<'a> Lowerer<'a> {
                 let _ = items;
                 Expr::Missing
             }
-            ExprKind::Name(n) => Expr::Field(self.field(&frames[0], &n.name)?),
+            ExprKind::Name(n) => Expr::Field(self.field(&frames[0], n)?),
             ExprKind::Field(base, field) => {
                 if base.name == "period" {
                     if field.name == "start" {
@@ -851,7 +857,7 @@ impl<'a> Lowerer<'a> {
                     let frame = frames[position].clone();
                     Expr::Bound {
                         depth,
-                        field: self.field(&frame, &field.name)?,
+                        field: self.field(&frame, field)?,
                     }
                 }
             }
@@ -1003,11 +1009,37 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn field(&mut self, frame: &Frame, name: &str) -> Result<Field> {
-        if let Some(i) = frame.lets.iter().rposition(|l| l == name) {
-            return Ok(Field::Let(i));
+    /// A field of the rows of a frame, as the checker resolved its name over those rows.
+    fn field(&mut self, frame: &Frame, name: &ast::Ident) -> Result<Field> {
+        let resolved = self.program.field(name, frame.rows).ok_or_else(|| {
+            PlanError::internal(format!(
+                "the field `{}` was not resolved over the rows of {} {:?}",
+                name.name,
+                frame.rows.kind_name(),
+                frame.rows
+            ))
+        })?;
+        // The checker's fields are the plan's, in the same order; a field of another name
+        // would be a bug in one of them.
+        let found = match resolved {
+            Resolved::Let(i) => frame.lets.get(i).map(|n| (n.as_str(), Field::Let(i))),
+            Resolved::Column(k) => self.plan.sources[frame.root]
+                .columns
+                .get(k)
+                .map(|(n, _)| (n.as_str(), Field::Column(k))),
+        };
+        match found {
+            Some((found, field)) if found == name.name => {
+                if let Field::Column(k) = field {
+                    self.plan.sources[frame.root].used[k] = true;
+                }
+                Ok(field)
+            }
+            _ => Err(PlanError::internal(format!(
+                "the field `{}` resolved to {resolved:?}, which its rows do not hold",
+                name.name
+            ))),
         }
-        Ok(Field::Column(self.column(frame.root, name)?))
     }
 }
 

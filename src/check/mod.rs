@@ -454,6 +454,15 @@ impl<'a> Checker<'a> {
     fn row_constraints(&mut self, source: &Source) {
         self.repeated("may be empty", &source.may_be_empty);
         let declared = |name: &Ident| source.columns.iter().find(|c| c.name.name == name.name);
+        let rows = self.defined.get(&source.name.span).copied();
+        let resolve = |checker: &mut Checker, name: &Ident| {
+            let k = source.columns.iter().position(|c| c.name.name == name.name);
+            if let (Some(rows), Some(k)) = (rows, k) {
+                checker
+                    .program
+                    .resolve_field(name.span, rows, program::Field::Column(k));
+            }
+        };
         let mut lists: Vec<&[Ident]> = source.unique.iter().map(|u| &u.names[..]).collect();
         for one in &source.one_per {
             lists.push(&one.values);
@@ -498,6 +507,7 @@ impl<'a> Checker<'a> {
                     );
                 } else {
                     seen.insert(&name.name, name.span);
+                    resolve(self, name);
                 }
             }
         }
@@ -511,6 +521,8 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             };
+            resolve(self, &require.left);
+            resolve(self, &require.right);
             let (lt, rt) = (quiet_column_type(&left.ty), quiet_column_type(&right.ty));
             let ordered = |t: &Ty| t.is_number() || matches!(t, Ty::Date | Ty::Unknown);
             let equality = matches!(require.op, BinaryOp::Eq | BinaryOp::Ne);
@@ -754,7 +766,7 @@ impl<'a> Checker<'a> {
         }
         if let (Some(residence), Some(schema)) = (population.residence.first(), &schema) {
             match schema.field(&residence.name) {
-                Some(Ty::Municipality | Ty::Unknown) => {}
+                Some(Ty::Municipality | Ty::Unknown) => self.resolve_field(residence, schema),
                 Some(other) => {
                     let other = other.to_string();
                     self.report(
@@ -812,6 +824,8 @@ impl<'a> Checker<'a> {
             for stratum in standard.strata.iter().flatten() {
                 if schema.field(&stratum.name).is_none() {
                     self.unknown_field(stratum, schema);
+                } else {
+                    self.resolve_field(stratum, schema);
                 }
             }
         }
@@ -831,6 +845,13 @@ impl<'a> Checker<'a> {
                 )
                 .help("add `weight population`"),
             ),
+        }
+    }
+
+    /// Records what a field named outside an expression (a residence, a stratum) resolved to.
+    fn resolve_field(&mut self, name: &Ident, schema: &Schema) {
+        if let Some((rows, field)) = schema.resolve(&name.name) {
+            self.program.resolve_field(name.span, rows, field);
         }
     }
 

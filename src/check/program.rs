@@ -239,6 +239,8 @@ codes asthma icd10 {
 population asthma_visits {
   from visits
   where diagnosis in asthma and day in period
+  let visit_year = year(day)
+  where visit_year >= 2020
 }
 
 indicator asthma_count {
@@ -333,6 +335,24 @@ goal care {
             })
             .expect("a numerator");
         assert_eq!(program.resolution(over), Some(Resolution::Population(0)));
+        // `diagnosis` is the third column of `visits`, read over the population's rows;
+        // `visit_year` its first `let`.
+        let rows = Resolution::Population(0);
+        let ExprKind::In { value, .. } = &left.kind else {
+            panic!("`diagnosis in asthma`");
+        };
+        let ExprKind::Name(diagnosis) = &value.kind else {
+            panic!("`diagnosis`");
+        };
+        assert_eq!(program.field(diagnosis, rows), Some(Field::Column(2)));
+        assert_eq!(program.field(diagnosis, Resolution::Source(0)), None);
+        let ExprKind::Binary(_, visit_year, _) = &p.filters[1].kind else {
+            panic!("`visit_year >= 2020`");
+        };
+        let ExprKind::Name(visit_year) = &visit_year.kind else {
+            panic!("`visit_year`");
+        };
+        assert_eq!(program.field(visit_year, rows), Some(Field::Let(0)));
         // The population's `from`, the code list and the numerator's rows: nothing else names
         // a definition.
         assert_eq!(program.reference_count(), 3);

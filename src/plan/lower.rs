@@ -69,7 +69,8 @@ pub fn lower(program: &Program, files: &[RuleFile]) -> Result<Plan> {
                 Ok((c.name.clone(), ty))
             })
             .collect::<Result<Vec<_>>>()?;
-        l.plan.sources.push(source_plan(s, columns));
+        let id = l.plan.sources.len();
+        l.plan.sources.push(source_plan(program, id, s, columns)?);
     }
     for codes in &program.code_lists {
         let Definition::Codes(c) = l.definition(codes.at)? else {
@@ -155,10 +156,22 @@ fn internal(e: UnknownWord) -> PlanError {
     PlanError::internal(e.to_string())
 }
 
-/// A source's plan, with its columns typed by the checker.
-fn source_plan(s: &ast::Source, columns: Vec<(String, ColumnType)>) -> SourcePlan {
+/// A source's plan, with its columns typed by the checker and the columns its constraints name
+/// as the checker resolved them.
+fn source_plan(
+    program: &Program,
+    id: SourceId,
+    s: &ast::Source,
+    columns: Vec<(String, ColumnType)>,
+) -> Result<SourcePlan> {
     let person = columns.iter().position(|(_, t)| *t == ColumnType::Person);
-    let index = |name: &ast::Ident| columns.iter().position(|(n, _)| *n == name.name);
+    let index = |name: &ast::Ident| match program.field(name, Resolution::Source(id)) {
+        Some(Resolved::Column(k)) if k < columns.len() => Ok(k),
+        _ => Err(PlanError::internal(format!(
+            "the column `{}` of a constraint of source `{}` was not resolved",
+            name.name, s.name.name
+        ))),
+    };
     let mut constraints = Vec::new();
     for (k, c) in s.columns.iter().enumerate() {
         if let Some(range) = &c.range {
@@ -171,33 +184,27 @@ fn source_plan(s: &ast::Source, columns: Vec<(String, ColumnType)>) -> SourcePla
             });
         }
     }
-    // Names are checked: one that is not found leaves its constraint out.
     for unique in &s.unique {
-        if let Some(columns) = unique.names.iter().map(index).collect() {
-            constraints.push(RowConstraint::Unique { columns });
-        }
+        let columns = unique.names.iter().map(index).collect::<Result<_>>()?;
+        constraints.push(RowConstraint::Unique { columns });
     }
     for one in &s.one_per {
-        let Some(key) = one.key.iter().map(index).collect::<Option<Vec<_>>>() else {
-            continue;
-        };
-        for value in one.values.iter().filter_map(index) {
+        let key = one.key.iter().map(index).collect::<Result<Vec<_>>>()?;
+        for value in &one.values {
             constraints.push(RowConstraint::OnePer {
-                value,
+                value: index(value)?,
                 key: key.clone(),
             });
         }
     }
     for require in &s.requires {
-        if let (Some(left), Some(right)) = (index(&require.left), index(&require.right)) {
-            constraints.push(RowConstraint::Require {
-                left,
-                op: binop(require.op),
-                right,
-            });
-        }
+        constraints.push(RowConstraint::Require {
+            left: index(&require.left)?,
+            op: binop(require.op),
+            right: index(&require.right)?,
+        });
     }
-    SourcePlan {
+    Ok(SourcePlan {
         name: s.name.name.clone(),
         file: s.file.first().map(|f| f.value.clone()).unwrap_or_default(),
         aggregate: s.aggregate,
@@ -208,7 +215,7 @@ fn source_plan(s: &ast::Source, columns: Vec<(String, ColumnType)>) -> SourcePla
         windows: Vec::new(),
         constraints,
         may_be_empty: !s.may_be_empty.is_empty(),
-    }
+    })
 }
 
 fn code_pattern(entry: &ast::CodeEntry) -> CodePattern {
@@ -367,7 +374,7 @@ impl<'a> Lowerer<'a> {
             filters.push(self.expr(f, std::slice::from_ref(&frame), step)?);
         }
         let residence = match def.residence.first() {
-            Some(col) => Some(self.column(root, &col.name)?),
+            Some(col) => Some(self.column_field(&frame, col)?),
             None => inherited_residence.or_else(|| self.sole_municipality_column(root)),
         };
         if let Some(col) = residence {
@@ -394,16 +401,6 @@ impl<'a> Lowerer<'a> {
             .map(|(i, _)| i)
             .collect();
         (cols.len() == 1).then(|| cols[0])
-    }
-
-    fn column(&mut self, source: SourceId, name: &str) -> Result<usize> {
-        let col = self.plan.sources[source]
-            .columns
-            .iter()
-            .position(|(n, _)| n == name)
-            .ok_or_else(|| PlanError::internal(format!("no column `{name}`")))?;
-        self.plan.sources[source].used[col] = true;
-        Ok(col)
     }
 
     fn cohort(&mut self, id: CohortId) -> Result<()> {
@@ -465,7 +462,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut strata = Vec::new();
         for name in def.strata.iter().flatten() {
-            strata.push(self.column(source, &name.name)?);
+            strata.push(self.column_field(&frame, name)?);
         }
         let weight = self.expr(
             def.weight
@@ -1007,6 +1004,17 @@ impl<'a> Lowerer<'a> {
                 }
             }
         })
+    }
+
+    /// A field that must be a column (a residence, a stratum of a standard).
+    fn column_field(&mut self, frame: &Frame, name: &ast::Ident) -> Result<usize> {
+        match self.field(frame, name)? {
+            Field::Column(k) => Ok(k),
+            Field::Let(_) => Err(PlanError::internal(format!(
+                "`{}` is a `let`, where a column is needed",
+                name.name
+            ))),
+        }
     }
 
     /// A field of the rows of a frame, as the checker resolved its name over those rows.

@@ -3,6 +3,8 @@
 //! [`Resolution`] of that name, and each field name (a column or a `let`) is what the checker
 //! resolved it to over the rows the expression reads (its frame).
 
+use std::collections::HashMap;
+
 use super::error::PlanError;
 use super::ir::{self, *};
 use crate::check::expr::band_labels;
@@ -28,7 +30,7 @@ struct Lowerer<'a> {
     program: &'a Program,
     files: &'a [RuleFile],
     plan: Plan,
-    symbols: std::collections::HashMap<String, Sym>,
+    symbols: HashMap<String, Sym>,
     lowered_populations: Vec<bool>,
     lowered_cohorts: Vec<bool>,
 }
@@ -38,7 +40,7 @@ pub fn lower(program: &Program, files: &[RuleFile]) -> Result<Plan> {
         program,
         files,
         plan: Plan::default(),
-        symbols: std::collections::HashMap::new(),
+        symbols: HashMap::new(),
         lowered_populations: vec![false; program.populations.len()],
         lowered_cohorts: vec![false; program.cohorts.len()],
     };

@@ -766,7 +766,20 @@ impl<'a> Checker<'a> {
         }
         if let (Some(residence), Some(schema)) = (population.residence.first(), &schema) {
             match schema.field(&residence.name) {
-                Some(Ty::Municipality | Ty::Unknown) => self.resolve_field(residence, schema),
+                Some(Ty::Municipality | Ty::Unknown) => {
+                    if let Some((_, program::Field::Let(_))) = schema.resolve(&residence.name) {
+                        self.report(
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("`{}` is a `let`, not a column", residence.name),
+                            )
+                            .primary(residence.span, "the residence is a column of the source")
+                            .help("name the source's column of type `municipality`"),
+                        );
+                    } else {
+                        self.resolve_field(residence, schema);
+                    }
+                }
                 Some(other) => {
                     let other = other.to_string();
                     self.report(

@@ -2,11 +2,12 @@
 //! rule texts → check → plan → evaluate → report.
 
 use std::fmt;
+use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostics::render::{self, Style};
 use crate::eval::{self, DataError, Evaluation, Options};
-use crate::plan::{self, Plan};
+use crate::plan::{Plan, PlanError};
 use crate::report::{self, Report};
 use crate::source_db::SourceDb;
 use crate::workspace::{self, Checked};
@@ -14,7 +15,10 @@ use crate::workspace::{self, Checked};
 pub enum RunError {
     /// The rules have errors; the checked rule set holds the diagnostics.
     Rules(Box<Checked>),
-    Plan(String),
+    /// The rule files could not be read.
+    Io(io::Error),
+    /// The checked rules could not be planned: a bug in indikator.
+    Plan(PlanError),
     Data(Box<DataError>),
 }
 
@@ -26,6 +30,7 @@ impl fmt::Display for RunError {
                 "the rules have errors:\n{}",
                 render::all_to_text(&checked.db, &checked.diagnostics, Style::plain())
             ),
+            RunError::Io(e) => write!(f, "{e}"),
             RunError::Plan(e) => write!(f, "{e}"),
             RunError::Data(e) => write!(f, "{e}"),
         }
@@ -53,7 +58,7 @@ pub fn run_checked(
     if checked.error_count() > 0 {
         return Err(RunError::Rules(Box::new(checked)));
     }
-    let plan = plan::plan(&checked.files).map_err(RunError::Plan)?;
+    let plan = checked.plan().map_err(RunError::Plan)?;
     let evaluation =
         eval::evaluate(&plan, options, progress).map_err(|e| RunError::Data(Box::new(e)))?;
     let report = report::build(&plan, &evaluation);
@@ -75,7 +80,7 @@ pub fn run_texts(rules: &[(&str, &str)], options: &Options) -> Result<Outcome, R
 
 /// Runs the rule files under `paths` over a data directory.
 pub fn run_paths(paths: &[PathBuf], options: &Options) -> Result<Outcome, RunError> {
-    let checked = workspace::check_paths(paths).map_err(|e| RunError::Plan(e.to_string()))?;
+    let checked = workspace::check_paths(paths).map_err(RunError::Io)?;
     run_checked(checked, options, &mut |_| {})
 }
 

@@ -32,7 +32,7 @@ pub struct TestOutcome {
 
 /// Runs every test block of a checked rule set.
 pub fn run_tests(checked: &Checked, options: &TestOptions) -> Result<Vec<TestOutcome>, String> {
-    let plan = crate::plan::plan(&checked.files)?;
+    let plan = checked.plan().map_err(|e| e.to_string())?;
     let mut outcomes = Vec::new();
     for file in &checked.files {
         for def in &file.definitions {

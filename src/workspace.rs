@@ -5,8 +5,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Summary};
+use crate::check::{self, Summary, program::Program};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::plan::{self, Plan, PlanError};
 use crate::source_db::{FileId, Misencoding, SourceDb, Span};
 use crate::syntax::{self, ast::RuleFile};
 
@@ -51,6 +52,8 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
 pub struct Checked {
     pub db: SourceDb,
     pub files: Vec<RuleFile>,
+    /// What the checker resolved in `files`; complete when there are no errors.
+    pub program: Program,
     pub summary: Summary,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -58,6 +61,12 @@ pub struct Checked {
 impl Checked {
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// The plan of the checked rules. Call it only when there are no errors: the planner
+    /// lowers what the checker resolved.
+    pub fn plan(&self) -> Result<Plan, PlanError> {
+        plan::plan_program(&self.program, &self.files)
     }
 }
 
@@ -90,12 +99,13 @@ fn check_sources_here(db: SourceDb) -> Checked {
         files.push(parsed);
         diagnostics.append(&mut problems);
     }
-    let (summary, mut problems) = check::check(&files);
+    let (program, summary, mut problems) = check::check(&files);
     diagnostics.append(&mut problems);
     crate::diagnostics::sort(&mut diagnostics);
     Checked {
         db,
         files,
+        program,
         summary,
         diagnostics,
     }

@@ -907,7 +907,7 @@ fn audit_intervals_match_enumeration_of_small_systems() {
 fn the_attacker_recovers_nothing_from_written_reports() {
     let dirs = std::env::var("INDIKATOR_ATTACK_OUT").expect("INDIKATOR_ATTACK_OUT");
     let checked = indikator::workspace::check_paths(&["rules".into()]).unwrap();
-    let plan = indikator::plan::plan(&checked.files).unwrap();
+    let plan = checked.plan().unwrap();
     let geo = Geography::load("data/sample/reference/municipalities.csv".as_ref()).unwrap();
     for dir in dirs.split(':') {
         let cells = audit::read_report(&PathBuf::from(dir).join("report.csv")).unwrap();

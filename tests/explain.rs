@@ -41,7 +41,7 @@ mod figures {
 
     fn explain(indicator: &str, unit: u32) -> Result<indikator::explain::Explanation, String> {
         let checked = workspace::check_paths(&["tests/fixtures/small/rules".into()]).unwrap();
-        let plan = indikator::plan::plan(&checked.files).unwrap();
+        let plan = checked.plan().unwrap();
         let options = pipeline::options("tests/fixtures/small");
         explain_figure(&checked, &plan, &options, indicator, unit, None)
     }

@@ -35,7 +35,7 @@ fn formatted(files: &[(String, String)]) -> Vec<(String, String)> {
 fn meaning(files: &[(String, String)]) -> String {
     let checked = check(files);
     if checked.error_count() == 0 {
-        format!("{:?}", indikator::plan::plan(&checked.files).unwrap())
+        format!("{:?}", checked.plan().unwrap())
     } else {
         checked
             .diagnostics

@@ -1,5 +1,7 @@
 //! No input may panic the parser or the checker: arbitrary and mutated rule files must end in
-//! diagnostics or success, with every diagnostic pointing inside its file.
+//! diagnostics or success, with every diagnostic pointing inside its file. And the planner runs
+//! on every rule set the checker accepts without an internal error: whatever the checker lets
+//! through, its program resolves.
 
 use proptest::prelude::*;
 
@@ -19,7 +21,7 @@ fn shipped_rules() -> Vec<(String, String)> {
 }
 
 /// Parses and checks the texts, renders every diagnostic, and checks that every label lies
-/// inside its file on a character boundary.
+/// inside its file on a character boundary; rules without errors must plan.
 fn run(texts: &[(String, String)]) -> Checked {
     let mut db = SourceDb::new();
     for (name, text) in texts {
@@ -46,7 +48,62 @@ fn run(texts: &[(String, String)]) -> Checked {
         !rendered.contains("Rule::") && !rendered.contains("kw_"),
         "a diagnostic names a grammar rule:\n{rendered}"
     );
+    if checked.error_count() == 0 {
+        let texts: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
+        if let Err(e) = checked.plan() {
+            panic!("checked rules that do not plan: {e}\n{}", texts.join("\n"));
+        }
+    }
     checked
+}
+
+fn rule_files_under(dir: &str) -> Vec<(String, String)> {
+    let files = workspace::find_rule_files(&[dir.into()]).expect("the directory is readable");
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("rule file is readable");
+            (p.display().to_string(), text)
+        })
+        .collect()
+}
+
+/// The planner runs only on checked rules, and every rule set of the repository that checks
+/// clean plans: the shipped rules, the fixtures' and the diagnostics snapshots' prelude.
+#[test]
+fn every_checked_rule_set_plans() {
+    for dir in [
+        "rules",
+        "tests/fixtures/small/rules",
+        "tests/fixtures/hidden_test",
+        "tests/ui/_prelude",
+    ] {
+        let checked = run(&rule_files_under(dir));
+        assert_eq!(checked.error_count(), 0, "{dir} checks clean");
+        let plan = checked.plan().unwrap_or_else(|e| panic!("{dir}: {e}"));
+        assert_eq!(plan.indicators.len(), checked.program.indicators.len());
+        assert_eq!(plan.sources.len(), checked.program.sources.len());
+        assert!(
+            checked.program.reference_count() > 0,
+            "{dir} refers to definitions"
+        );
+    }
+}
+
+/// Rules with errors are not planned: the planner says so rather than lowering a program with
+/// holes.
+#[test]
+fn rules_with_errors_are_not_planned() {
+    let text = "population p {\n  from nowhere\n}\n".to_string();
+    let checked = run(&[("p.ind".to_string(), text)]);
+    assert!(checked.error_count() > 0);
+    let e = indikator::plan::plan(&checked.files).expect_err("unchecked rules");
+    assert_eq!(
+        e,
+        indikator::plan::PlanError::NotChecked {
+            errors: checked.error_count()
+        }
+    );
 }
 
 const TOKENS: &[&str] = &[

@@ -229,7 +229,7 @@ fn the_plan_says_which_rows_are_read() {
         db.add("rules.ind", &text);
         db
     });
-    let plan = indikator::plan::plan(&checked.files).unwrap();
+    let plan = checked.plan().unwrap();
     let source = &plan.sources[0];
     let windows: Vec<(&str, String, String)> = source
         .windows

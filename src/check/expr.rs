@@ -6,9 +6,11 @@ use std::rc::Rc;
 
 use indikator_calendar::Day;
 
+use super::program::{Field, Resolution};
 use super::types::Ty;
 use super::{Checker, Schema};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
 use crate::words::Level;
@@ -35,6 +37,8 @@ pub struct Sink {
     pub diagnostics: Vec<Diagnostic>,
     /// Definitions the expression refers to (code lists, cohorts, sources, indicators).
     pub references: Vec<Ident>,
+    /// Field names and what they resolved to in whose rows.
+    pub fields: Vec<(Span, Resolution, Field)>,
 }
 
 pub const FUNCTIONS: &[&str] = &[
@@ -327,6 +331,9 @@ fn name_type(c: &Checker, name: &Ident, scope: &Scope, sink: &mut Sink) -> Ty {
             schema, aliases, ..
         } => {
             if let Some(t) = schema.field(&name.name) {
+                if let Some((rows, field)) = schema.resolve(&name.name) {
+                    sink.fields.push((name.span, rows, field));
+                }
                 return t.clone();
             }
             if name.name == "period" {
@@ -477,6 +484,9 @@ fn field_type(c: &Checker, base: &Ident, field: &Ident, scope: &Scope, sink: &mu
             }
             if let Some((_, alias_schema)) = aliases.iter().rev().find(|(a, _)| *a == base.name) {
                 if let Some(t) = alias_schema.field(&field.name) {
+                    if let Some((rows, resolved)) = alias_schema.resolve(&field.name) {
+                        sink.fields.push((field.span, rows, resolved));
+                    }
                     return t.clone();
                 }
                 let help = suggest::help_for(&field.name, alias_schema.names(), "its columns are");

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use super::expr::{self, Scope};
 use super::measures::{self, Part};
+use super::program::Resolution;
 use super::types::Ty;
 use super::{Checker, Schema};
 use crate::diagnostics::{Code, Diagnostic};
@@ -400,6 +401,9 @@ impl<'a> Checker<'a> {
             return info;
         };
         info.kind = Some(kind.name());
+        if let Some(&Resolution::Indicator(id)) = self.defined.get(&ind.name.span) {
+            self.program.indicators[id].measure = Some(kind.kind);
+        }
         if kind.needs_per && m.per.is_none() {
             self.report(
                 Diagnostic::error(Code::MissingPart, "a rate needs its `per` factor")

@@ -8,6 +8,7 @@ mod cycles;
 pub mod expr;
 mod indicator;
 pub mod measures;
+pub mod program;
 pub mod types;
 
 use std::cell::RefCell;
@@ -15,10 +16,12 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::diagnostics::{Code, Diagnostic};
+use crate::plan::ir::ColumnType;
 use crate::source_db::Span;
 use crate::suggest;
 use crate::syntax::ast::*;
 use crate::words::ColumnTypeName;
+use program::{DefinitionAt, Program, Resolution};
 use types::Ty;
 
 /// What a rule set contains, for the one-line summary.
@@ -41,11 +44,26 @@ pub struct Schema {
     pub fields: Vec<(String, Ty)>,
     pub person: Option<String>,
     pub aggregate: bool,
+    /// Whose rows these are (a source, a population, or a cohort with its `let` fields), for
+    /// recording what a field name resolved to; `None` for a duplicate definition.
+    pub rows: Option<Resolution>,
+    /// How many of `fields` are the root source's columns; the rest are `let` fields.
+    pub columns: usize,
 }
 
 impl Schema {
     pub fn field(&self, name: &str) -> Option<&Ty> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    /// What a field name of these rows resolves to: a column of the root source or a `let`.
+    pub fn resolve(&self, name: &str) -> Option<(Resolution, program::Field)> {
+        let k = self.fields.iter().position(|(n, _)| n == name)?;
+        let field = match k.checked_sub(self.columns) {
+            None => program::Field::Column(k),
+            Some(index) => program::Field::Let(index),
+        };
+        Some((self.rows?, field))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -72,10 +90,15 @@ pub struct Checker<'a> {
     schemas: RefCell<HashMap<String, Option<Rc<Schema>>>>,
     resolving: RefCell<HashSet<String>>,
     edges: Vec<Edge>,
+    /// What the check learns for the planner: ids, typed columns, resolved names.
+    program: Program,
+    /// The id of each definition, by the span of its name (a duplicate has none).
+    defined: HashMap<Span, Resolution>,
 }
 
-/// Checks a whole rule set (all files together: names are shared across files).
-pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
+/// Checks a whole rule set (all files together: names are shared across files): the program
+/// the checker resolved (complete when there are no errors), a summary and the diagnostics.
+pub fn check(files: &[RuleFile]) -> (Program, Summary, Vec<Diagnostic>) {
     let mut checker = Checker {
         definitions: HashMap::new(),
         unparsed: HashSet::new(),
@@ -85,21 +108,30 @@ pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
         schemas: RefCell::new(HashMap::new()),
         resolving: RefCell::new(HashSet::new()),
         edges: Vec::new(),
+        program: Program::default(),
+        defined: HashMap::new(),
     };
     let mut summary = Summary {
         files: files.len(),
         ..Summary::default()
     };
     let mut order: Vec<&Definition> = Vec::new();
-    for file in files {
+    for (file_index, file) in files.iter().enumerate() {
         for name in &file.unparsed_names {
             checker.unparsed.insert(&name.name);
         }
         for name in &file.partial_names {
             checker.partial.insert(name);
         }
-        for def in &file.definitions {
+        for (index, def) in file.definitions.iter().enumerate() {
             checker.register(def);
+            let at = DefinitionAt {
+                file: file_index,
+                index,
+            };
+            if let Some(id) = checker.program.define(def, at) {
+                checker.defined.insert(def.name().span, id);
+            }
             order.push(def);
         }
     }
@@ -140,7 +172,7 @@ pub fn check(files: &[RuleFile]) -> (Summary, Vec<Diagnostic>) {
     let mut diagnostics = checker.diagnostics;
     crate::diagnostics::sort(&mut diagnostics);
     diagnostics.dedup();
-    (summary, diagnostics)
+    (checker.program, summary, diagnostics)
 }
 
 impl<'a> Checker<'a> {
@@ -178,7 +210,9 @@ impl<'a> Checker<'a> {
         self.definitions.insert(&name.name, def);
     }
 
+    /// Records that `from` depends on the definition named `to`, and what `to` resolved to.
     fn edge(&mut self, from: &Ident, to: &Ident) {
+        self.program.resolve(to);
         self.edges.push(Edge {
             from: from.name.clone(),
             to: to.name.clone(),
@@ -420,6 +454,15 @@ impl<'a> Checker<'a> {
     fn row_constraints(&mut self, source: &Source) {
         self.repeated("may be empty", &source.may_be_empty);
         let declared = |name: &Ident| source.columns.iter().find(|c| c.name.name == name.name);
+        let rows = self.defined.get(&source.name.span).copied();
+        let resolve = |checker: &mut Checker, name: &Ident| {
+            let k = source.columns.iter().position(|c| c.name.name == name.name);
+            if let (Some(rows), Some(k)) = (rows, k) {
+                checker
+                    .program
+                    .resolve_field(name.span, rows, program::Field::Column(k));
+            }
+        };
         let mut lists: Vec<&[Ident]> = source.unique.iter().map(|u| &u.names[..]).collect();
         for one in &source.one_per {
             lists.push(&one.values);
@@ -464,6 +507,7 @@ impl<'a> Checker<'a> {
                     );
                 } else {
                     seen.insert(&name.name, name.span);
+                    resolve(self, name);
                 }
             }
         }
@@ -477,6 +521,8 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             };
+            resolve(self, &require.left);
+            resolve(self, &require.right);
             let (lt, rt) = (quiet_column_type(&left.ty), quiet_column_type(&right.ty));
             let ordered = |t: &Ty| t.is_number() || matches!(t, Ty::Date | Ty::Unknown);
             let equality = matches!(require.op, BinaryOp::Eq | BinaryOp::Ne);
@@ -720,7 +766,20 @@ impl<'a> Checker<'a> {
         }
         if let (Some(residence), Some(schema)) = (population.residence.first(), &schema) {
             match schema.field(&residence.name) {
-                Some(Ty::Municipality | Ty::Unknown) => {}
+                Some(Ty::Municipality | Ty::Unknown) => {
+                    if let Some((_, program::Field::Let(_))) = schema.resolve(&residence.name) {
+                        self.report(
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("`{}` is a `let`, not a column", residence.name),
+                            )
+                            .primary(residence.span, "the residence is a column of the source")
+                            .help("name the source's column of type `municipality`"),
+                        );
+                    } else {
+                        self.resolve_field(residence, schema);
+                    }
+                }
                 Some(other) => {
                     let other = other.to_string();
                     self.report(
@@ -778,6 +837,8 @@ impl<'a> Checker<'a> {
             for stratum in standard.strata.iter().flatten() {
                 if schema.field(&stratum.name).is_none() {
                     self.unknown_field(stratum, schema);
+                } else {
+                    self.resolve_field(stratum, schema);
                 }
             }
         }
@@ -797,6 +858,13 @@ impl<'a> Checker<'a> {
                 )
                 .help("add `weight population`"),
             ),
+        }
+    }
+
+    /// Records what a field named outside an expression (a residence, a stratum) resolved to.
+    fn resolve_field(&mut self, name: &Ident, schema: &Schema) {
+        if let Some((rows, field)) = schema.resolve(&name.name) {
+            self.program.resolve_field(name.span, rows, field);
         }
     }
 
@@ -851,19 +919,24 @@ impl<'a> Checker<'a> {
                 }
                 Some(Rc::new(Schema {
                     origin: format!("source `{name}`"),
+                    columns: fields.len(),
                     fields,
                     person,
                     aggregate: source.aggregate,
+                    rows: self.program.definition(name),
                 }))
             }
             Some(Definition::Population(population)) => population.from.first().and_then(|base| {
                 let base = self.schema_of(&base.name)?;
                 let mut fields = base.fields.clone();
+                let rows = self.program.definition(name);
                 let scope_schema = Rc::new(Schema {
                     origin: format!("population `{name}`"),
                     fields: fields.clone(),
                     person: base.person.clone(),
                     aggregate: base.aggregate,
+                    rows,
+                    columns: base.columns,
                 });
                 let mut scope_schema = scope_schema;
                 for l in &population.lets {
@@ -874,6 +947,8 @@ impl<'a> Checker<'a> {
                         fields: fields.clone(),
                         person: base.person.clone(),
                         aggregate: base.aggregate,
+                        rows,
+                        columns: base.columns,
                     });
                 }
                 Some(scope_schema)
@@ -887,14 +962,23 @@ impl<'a> Checker<'a> {
         schema
     }
 
-    /// Adds a definition's `let` fields to a schema, checking each.
+    /// Adds a definition's `let` fields to a schema, checking each. The rows become the
+    /// owner's (a population or cohort): its conditions and lets read its own fields.
     fn with_lets(
         &mut self,
         owner: &Ident,
         schema: Option<Rc<Schema>>,
         lets: &[Let],
     ) -> Option<Rc<Schema>> {
-        let mut schema = schema?;
+        let base = schema?;
+        let mut schema = Rc::new(Schema {
+            origin: base.origin.clone(),
+            fields: base.fields.clone(),
+            person: base.person.clone(),
+            aggregate: base.aggregate,
+            rows: self.defined.get(&owner.span).copied(),
+            columns: base.columns,
+        });
         for l in lets {
             let ty = self.expr_in_rows(owner, &l.value, &Some(schema.clone()));
             if schema.field(&l.name.name).is_some() {
@@ -918,6 +1002,8 @@ impl<'a> Checker<'a> {
                 fields,
                 person: schema.person.clone(),
                 aggregate: schema.aggregate,
+                rows: schema.rows,
+                columns: schema.columns,
             });
         }
         Some(schema)
@@ -954,6 +1040,9 @@ impl<'a> Checker<'a> {
         let mut sink = expr::Sink::default();
         let ty = expr::infer(self, e, scope, &mut sink);
         self.diagnostics.extend(sink.diagnostics);
+        for (name, rows, field) in sink.fields {
+            self.program.resolve_field(name, rows, field);
+        }
         for reference in sink.references {
             self.edge(owner, &reference);
         }
@@ -975,6 +1064,26 @@ impl<'a> Checker<'a> {
         };
         self.infer(owner, e, &scope)
     }
+}
+
+/// The type a column declares as the planner and loader know it; `None` when it is not a type
+/// (reported by the source's own check).
+pub(crate) fn column_type(ty: &TypeExpr) -> Option<ColumnType> {
+    Some(match quiet_column_type(ty) {
+        Ty::Id => ColumnType::Id,
+        Ty::Person => ColumnType::Person,
+        Ty::Date => ColumnType::Date,
+        Ty::Integer => ColumnType::Integer,
+        Ty::Decimal => ColumnType::Decimal,
+        Ty::Bool => ColumnType::Bool,
+        Ty::Text => ColumnType::Text,
+        Ty::Category(values) => ColumnType::Category(values.as_ref().clone()),
+        Ty::Code(_) => ColumnType::Code,
+        Ty::Municipality => ColumnType::Municipality,
+        Ty::Unit => ColumnType::Unit,
+        Ty::Period => ColumnType::Period,
+        Ty::Duration | Ty::List(_) | Ty::Unknown => return None,
+    })
 }
 
 /// The type a column declares, without reporting (reports come from the source's own check).

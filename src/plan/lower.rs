@@ -1,82 +1,84 @@
-//! AST → plan: resolves names to indices and compiles expressions.
+//! Checked program → plan: takes the ids and resolutions the checker recorded, and compiles
+//! expressions. Names of definitions are never looked up here: each is the program's
+//! [`Resolution`] of that name, and each field name (a column or a `let`) is what the checker
+//! resolved it to over the rows the expression reads (its frame).
 
 use std::collections::HashMap;
 
+use super::error::PlanError;
 use super::ir::{self, *};
 use crate::check::expr::band_labels;
-use crate::syntax::ast::{self, ClauseKind, Definition, DurationUnit, ExprKind, InTarget};
-use crate::words::{ColumnTypeName, MeasureName, UnknownWord};
+use crate::check::program::{DefinitionAt, Field as Resolved, Program, Resolution};
+use crate::syntax::ast::{
+    self, ClauseKind, Definition, DurationUnit, ExprKind, InTarget, RuleFile,
+};
+use crate::words::{MeasureName, UnknownWord};
 
-type Result<T> = std::result::Result<T, String>;
+type Result<T> = std::result::Result<T, PlanError>;
 
 /// One row in reach of an expression: the current row, or one bound by a relation.
 #[derive(Clone)]
 struct Frame {
     alias: Option<String>,
+    /// Whose rows these are, as the checker resolved field names over them.
+    rows: Resolution,
     root: SourceId,
     lets: Vec<String>,
 }
 
 struct Lowerer<'a> {
+    program: &'a Program,
+    files: &'a [RuleFile],
     plan: Plan,
     symbols: HashMap<String, Sym>,
-    sources: HashMap<&'a str, (SourceId, &'a ast::Source)>,
-    code_lists: HashMap<&'a str, CodeListId>,
-    cohorts: HashMap<&'a str, (CohortId, &'a ast::Cohort)>,
-    populations: HashMap<&'a str, (PopulationId, &'a ast::Population)>,
-    standards: HashMap<&'a str, (StandardId, &'a ast::Standard)>,
-    indicators: HashMap<&'a str, (IndicatorId, &'a ast::Indicator)>,
     lowered_populations: Vec<bool>,
     lowered_cohorts: Vec<bool>,
 }
 
-pub fn lower(files: &[ast::RuleFile]) -> Result<Plan> {
-    let definitions: Vec<&Definition> = files.iter().flat_map(|f| &f.definitions).collect();
+pub fn lower(program: &Program, files: &[RuleFile]) -> Result<Plan> {
     let mut l = Lowerer {
+        program,
+        files,
         plan: Plan::default(),
         symbols: HashMap::new(),
-        sources: HashMap::new(),
-        code_lists: HashMap::new(),
-        cohorts: HashMap::new(),
-        populations: HashMap::new(),
-        standards: HashMap::new(),
-        indicators: HashMap::new(),
-        lowered_populations: Vec::new(),
-        lowered_cohorts: Vec::new(),
+        lowered_populations: vec![false; program.populations.len()],
+        lowered_cohorts: vec![false; program.cohorts.len()],
     };
-    for def in &definitions {
-        match def {
-            Definition::Goal(g) => l.plan.goals.push(GoalPlan {
-                name: g.name.name.clone(),
-                number: g.number.first().map(|n| n.value),
-                title: g.title.first().map(|t| t.value.clone()).unwrap_or_default(),
-            }),
-            Definition::Source(s) => {
-                let id = l.plan.sources.len();
-                l.sources.insert(&s.name.name, (id, s));
-                l.plan.sources.push(source_plan(s)?);
-            }
-            Definition::Codes(c) => {
-                l.code_lists.insert(&c.name.name, l.plan.code_lists.len());
-                l.plan.code_lists.push(code_list_plan(c));
-            }
-            Definition::Cohort(c) => {
-                let id = l.cohorts.len();
-                l.cohorts.insert(&c.name.name, (id, c));
-            }
-            Definition::Population(p) => {
-                let id = l.populations.len();
-                l.populations.insert(&p.name.name, (id, p));
-            }
-            Definition::Standard(s) => {
-                let id = l.standards.len();
-                l.standards.insert(&s.name.name, (id, s));
-            }
-            Definition::Indicator(i) => {
-                let id = l.indicators.len();
-                l.indicators.insert(&i.name.name, (id, i));
-            }
-        }
+    for goal in &program.goals {
+        let Definition::Goal(g) = l.definition(goal.at)? else {
+            return Err(mismatch("goal", &goal.name));
+        };
+        l.plan.goals.push(GoalPlan {
+            name: g.name.name.clone(),
+            number: g.number.first().map(|n| n.value),
+            title: g.title.first().map(|t| t.value.clone()).unwrap_or_default(),
+        });
+    }
+    for source in &program.sources {
+        let Definition::Source(s) = l.definition(source.defined.at)? else {
+            return Err(mismatch("source", &source.defined.name));
+        };
+        let columns = source
+            .columns
+            .iter()
+            .map(|c| {
+                let ty = c.ty.clone().ok_or_else(|| {
+                    PlanError::internal(format!(
+                        "column `{}` of source `{}` has no type",
+                        c.name, source.defined.name
+                    ))
+                })?;
+                Ok((c.name.clone(), ty))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let id = l.plan.sources.len();
+        l.plan.sources.push(source_plan(program, id, s, columns)?);
+    }
+    for codes in &program.code_lists {
+        let Definition::Codes(c) = l.definition(codes.at)? else {
+            return Err(mismatch("code list", &codes.name));
+        };
+        l.plan.code_lists.push(code_list_plan(c));
     }
     l.plan.goals.sort_by(|a, b| {
         a.number
@@ -85,29 +87,25 @@ pub fn lower(files: &[ast::RuleFile]) -> Result<Plan> {
     });
     // Placeholders, filled in definition order (populations and cohorts on demand, since one
     // may be built on another).
-    l.lowered_populations = vec![false; l.populations.len()];
-    l.lowered_cohorts = vec![false; l.cohorts.len()];
-    l.plan.populations = vec![placeholder_population(); l.populations.len()];
-    l.plan.cohorts = vec![placeholder_cohort(); l.cohorts.len()];
-    let mut populations: Vec<_> = l.populations.values().map(|(id, p)| (*id, *p)).collect();
-    populations.sort_by_key(|(id, _)| *id);
-    for (id, _) in &populations {
-        l.population(*id)?;
+    l.plan.populations = vec![placeholder_population(); program.populations.len()];
+    l.plan.cohorts = vec![placeholder_cohort(); program.cohorts.len()];
+    for id in 0..program.populations.len() {
+        l.population(id)?;
     }
-    let mut cohorts: Vec<_> = l.cohorts.values().map(|(id, c)| (*id, *c)).collect();
-    cohorts.sort_by_key(|(id, _)| *id);
-    for (id, _) in &cohorts {
-        l.cohort(*id)?;
+    for id in 0..program.cohorts.len() {
+        l.cohort(id)?;
     }
-    let mut standards: Vec<_> = l.standards.values().map(|(id, s)| (*id, *s)).collect();
-    standards.sort_by_key(|(id, _)| *id);
-    for (id, s) in standards {
+    for (id, standard) in program.standards.iter().enumerate() {
+        let Definition::Standard(s) = l.definition(standard.at)? else {
+            return Err(mismatch("standard", &standard.name));
+        };
         let plan = l.standard(id, s)?;
         l.plan.standards.push(plan);
     }
-    let mut indicators: Vec<_> = l.indicators.values().map(|(id, i)| (*id, *i)).collect();
-    indicators.sort_by_key(|(id, _)| *id);
-    for (id, i) in indicators {
+    for (id, indicator) in program.indicators.iter().enumerate() {
+        let Definition::Indicator(i) = l.definition(indicator.defined.at)? else {
+            return Err(mismatch("indicator", &indicator.defined.name));
+        };
         let plan = l.indicator(id, i)?;
         l.plan.indicators.push(plan);
     }
@@ -124,6 +122,13 @@ pub fn lower(files: &[ast::RuleFile]) -> Result<Plan> {
     symbols.sort();
     l.plan.symbols = symbols.into_iter().map(|(_, s)| s).collect();
     Ok(l.plan)
+}
+
+/// The program numbers a definition of one kind where the syntax tree holds another.
+fn mismatch(kind: &str, name: &str) -> PlanError {
+    PlanError::internal(format!(
+        "the program's {kind} `{name}` is another kind of definition in the syntax tree"
+    ))
 }
 
 fn placeholder_population() -> PopulationPlan {
@@ -149,45 +154,26 @@ fn placeholder_cohort() -> CohortPlan {
 }
 
 /// A checked program's words are known; an unknown one is a bug in the checker.
-fn internal(e: UnknownWord) -> String {
-    format!("internal: {e}, yet the rules were checked")
+fn internal(e: UnknownWord) -> PlanError {
+    PlanError::internal(e.to_string())
 }
 
-pub fn column_type(ty: &ast::TypeExpr) -> Result<ColumnType> {
-    Ok(
-        match ty.name.name.parse::<ColumnTypeName>().map_err(internal)? {
-            ColumnTypeName::Id => ColumnType::Id,
-            ColumnTypeName::Person => ColumnType::Person,
-            ColumnTypeName::Date => ColumnType::Date,
-            ColumnTypeName::Integer => ColumnType::Integer,
-            ColumnTypeName::Decimal => ColumnType::Decimal,
-            ColumnTypeName::Bool => ColumnType::Bool,
-            ColumnTypeName::Text => ColumnType::Text,
-            ColumnTypeName::Category => ColumnType::Category(
-                ty.args
-                    .iter()
-                    .filter_map(|a| match a {
-                        ast::TypeArg::Text(t) => Some(t.value.clone()),
-                        ast::TypeArg::Name(_) => None,
-                    })
-                    .collect(),
-            ),
-            ColumnTypeName::Code => ColumnType::Code,
-            ColumnTypeName::Municipality => ColumnType::Municipality,
-            ColumnTypeName::Unit => ColumnType::Unit,
-            ColumnTypeName::Period => ColumnType::Period,
-        },
-    )
-}
-
-fn source_plan(s: &ast::Source) -> Result<SourcePlan> {
-    let columns: Vec<(String, ColumnType)> = s
-        .columns
-        .iter()
-        .map(|c| Ok((c.name.name.clone(), column_type(&c.ty)?)))
-        .collect::<Result<_>>()?;
+/// A source's plan, with its columns typed by the checker and the columns its constraints name
+/// as the checker resolved them.
+fn source_plan(
+    program: &Program,
+    id: SourceId,
+    s: &ast::Source,
+    columns: Vec<(String, ColumnType)>,
+) -> Result<SourcePlan> {
     let person = columns.iter().position(|(_, t)| *t == ColumnType::Person);
-    let index = |name: &ast::Ident| columns.iter().position(|(n, _)| *n == name.name);
+    let index = |name: &ast::Ident| match program.field(name, Resolution::Source(id)) {
+        Some(Resolved::Column(k)) if k < columns.len() => Ok(k),
+        _ => Err(PlanError::internal(format!(
+            "the column `{}` of a constraint of source `{}` was not resolved",
+            name.name, s.name.name
+        ))),
+    };
     let mut constraints = Vec::new();
     for (k, c) in s.columns.iter().enumerate() {
         if let Some(range) = &c.range {
@@ -200,31 +186,25 @@ fn source_plan(s: &ast::Source) -> Result<SourcePlan> {
             });
         }
     }
-    // Names are checked: one that is not found leaves its constraint out.
     for unique in &s.unique {
-        if let Some(columns) = unique.names.iter().map(index).collect() {
-            constraints.push(RowConstraint::Unique { columns });
-        }
+        let columns = unique.names.iter().map(index).collect::<Result<_>>()?;
+        constraints.push(RowConstraint::Unique { columns });
     }
     for one in &s.one_per {
-        let Some(key) = one.key.iter().map(index).collect::<Option<Vec<_>>>() else {
-            continue;
-        };
-        for value in one.values.iter().filter_map(index) {
+        let key = one.key.iter().map(index).collect::<Result<Vec<_>>>()?;
+        for value in &one.values {
             constraints.push(RowConstraint::OnePer {
-                value,
+                value: index(value)?,
                 key: key.clone(),
             });
         }
     }
     for require in &s.requires {
-        if let (Some(left), Some(right)) = (index(&require.left), index(&require.right)) {
-            constraints.push(RowConstraint::Require {
-                left,
-                op: binop(require.op),
-                right,
-            });
-        }
+        constraints.push(RowConstraint::Require {
+            left: index(&require.left)?,
+            op: binop(require.op),
+            right: index(&require.right)?,
+        });
     }
     Ok(SourcePlan {
         name: s.name.name.clone(),
@@ -280,6 +260,22 @@ fn binop(op: ast::BinaryOp) -> BinOp {
 }
 
 impl<'a> Lowerer<'a> {
+    fn definition(&self, at: DefinitionAt) -> Result<&'a Definition> {
+        at.get(self.files).ok_or_else(|| {
+            PlanError::internal(format!(
+                "the program names definition {} of file {}, which the syntax tree lacks",
+                at.index, at.file
+            ))
+        })
+    }
+
+    /// What the checker resolved a name to.
+    fn resolution(&self, name: &ast::Ident) -> Result<Resolution> {
+        self.program.resolution(name).ok_or_else(|| {
+            PlanError::internal(format!("the name `{}` was not resolved", name.name))
+        })
+    }
+
     fn intern(&mut self, text: &str) -> Sym {
         let next = self.symbols.len() as Sym;
         *self.symbols.entry(text.to_string()).or_insert(next)
@@ -291,21 +287,25 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// The rows a name in `from`/`of`/`persons of` refers to.
-    fn row_set(&mut self, name: &str, user: Step) -> Result<RowSet> {
-        if let Some(&(id, _)) = self.sources.get(name) {
-            self.edge(user, Step::Source(id));
-            self.plan.sources[id].rows_read = true;
-            return Ok(RowSet::Source(id));
+    /// The rows a name in `from`/`of`/`persons of`/`over` refers to.
+    fn row_set(&mut self, name: &ast::Ident, user: Step) -> Result<RowSet> {
+        match self.resolution(name)? {
+            Resolution::Source(id) => {
+                self.edge(user, Step::Source(id));
+                self.plan.sources[id].rows_read = true;
+                Ok(RowSet::Source(id))
+            }
+            Resolution::Population(id) => {
+                self.population(id)?;
+                self.edge(user, Step::Population(id));
+                Ok(RowSet::Population(id))
+            }
+            other => Err(PlanError::internal(format!(
+                "`{}` is a {}, neither a source nor a population",
+                name.name,
+                other.kind_name()
+            ))),
         }
-        if let Some(&(id, _)) = self.populations.get(name) {
-            self.population(id)?;
-            self.edge(user, Step::Population(id));
-            return Ok(RowSet::Population(id));
-        }
-        Err(format!(
-            "internal: `{name}` is neither a source nor a population"
-        ))
     }
 
     /// The frame of a row of a row set: its root source and the names of its lets.
@@ -313,6 +313,7 @@ impl<'a> Lowerer<'a> {
         match rows {
             RowSet::Source(s) => Frame {
                 alias,
+                rows: Resolution::Source(s),
                 root: s,
                 lets: Vec::new(),
             },
@@ -320,6 +321,7 @@ impl<'a> Lowerer<'a> {
                 let pop = &self.plan.populations[p];
                 Frame {
                     alias,
+                    rows: Resolution::Population(p),
                     root: pop.root,
                     lets: pop.lets.iter().map(|(n, _)| n.clone()).collect(),
                 }
@@ -333,18 +335,20 @@ impl<'a> Lowerer<'a> {
         }
         // Mark first: the checker has ruled out cycles, and this stops a recursion if not.
         self.lowered_populations[id] = true;
-        let (_, def) = *self
+        let defined = self
+            .program
             .populations
-            .values()
-            .find(|(i, _)| *i == id)
-            .ok_or("internal: population index")?;
+            .get(id)
+            .ok_or_else(|| PlanError::internal(format!("no population {id}")))?;
+        let Definition::Population(def) = self.definition(defined.at)? else {
+            return Err(mismatch("population", &defined.name));
+        };
         let step = Step::Population(id);
-        let base_name = &def
+        let base = def
             .from
             .first()
-            .ok_or("internal: population without from")?
-            .name;
-        let rows = self.row_set(base_name, step)?;
+            .ok_or_else(|| PlanError::internal("a population without `from`"))?;
+        let rows = self.row_set(base, step)?;
         let (base, root, mut lets, inherited_residence) = match rows {
             RowSet::Source(s) => (None, s, Vec::new(), None),
             RowSet::Population(p) => {
@@ -355,6 +359,7 @@ impl<'a> Lowerer<'a> {
         let own_lets_from = lets.len();
         let mut frame = Frame {
             alias: None,
+            rows: Resolution::Population(id),
             root,
             lets: lets
                 .iter()
@@ -371,7 +376,7 @@ impl<'a> Lowerer<'a> {
             filters.push(self.expr(f, std::slice::from_ref(&frame), step)?);
         }
         let residence = match def.residence.first() {
-            Some(col) => Some(self.column(root, &col.name)?),
+            Some(col) => Some(self.column_field(&frame, col)?),
             None => inherited_residence.or_else(|| self.sole_municipality_column(root)),
         };
         if let Some(col) = residence {
@@ -400,35 +405,27 @@ impl<'a> Lowerer<'a> {
         (cols.len() == 1).then(|| cols[0])
     }
 
-    fn column(&mut self, source: SourceId, name: &str) -> Result<usize> {
-        let col = self.plan.sources[source]
-            .columns
-            .iter()
-            .position(|(n, _)| n == name)
-            .ok_or_else(|| format!("internal: no column `{name}`"))?;
-        self.plan.sources[source].used[col] = true;
-        Ok(col)
-    }
-
     fn cohort(&mut self, id: CohortId) -> Result<()> {
         if self.lowered_cohorts[id] {
             return Ok(());
         }
         self.lowered_cohorts[id] = true;
-        let (_, def) = *self
+        let defined = self
+            .program
             .cohorts
-            .values()
-            .find(|(i, _)| *i == id)
-            .ok_or("internal: cohort index")?;
+            .get(id)
+            .ok_or_else(|| PlanError::internal(format!("no cohort {id}")))?;
+        let Definition::Cohort(def) = self.definition(defined.at)? else {
+            return Err(mismatch("cohort", &defined.name));
+        };
         let step = Step::Cohort(id);
-        let rows = self.row_set(
-            &def.persons_of
-                .first()
-                .ok_or("internal: cohort without persons")?
-                .name,
-            step,
-        )?;
+        let base = def
+            .persons_of
+            .first()
+            .ok_or_else(|| PlanError::internal("a cohort without `persons of`"))?;
+        let rows = self.row_set(base, step)?;
         let mut frame = self.frame(rows, None);
+        frame.rows = Resolution::Cohort(id);
         let root = frame.root;
         if let Some(person) = self.plan.sources[root].person {
             self.plan.sources[root].used[person] = true;
@@ -454,13 +451,11 @@ impl<'a> Lowerer<'a> {
 
     fn standard(&mut self, id: StandardId, def: &ast::Standard) -> Result<StandardPlan> {
         let step = Step::Standard(id);
-        let rows = self.row_set(
-            &def.from
-                .first()
-                .ok_or("internal: standard without from")?
-                .name,
-            step,
-        )?;
+        let base = def
+            .from
+            .first()
+            .ok_or_else(|| PlanError::internal("a standard without `from`"))?;
+        let rows = self.row_set(base, step)?;
         let frame = self.frame(rows, None);
         let source = frame.root;
         let mut filters = Vec::new();
@@ -469,12 +464,12 @@ impl<'a> Lowerer<'a> {
         }
         let mut strata = Vec::new();
         for name in def.strata.iter().flatten() {
-            strata.push(self.column(source, &name.name)?);
+            strata.push(self.column_field(&frame, name)?);
         }
         let weight = self.expr(
             def.weight
                 .first()
-                .ok_or("internal: standard without weight")?,
+                .ok_or_else(|| PlanError::internal("a standard without `weight`"))?,
             &[frame],
             step,
         )?;
@@ -494,7 +489,7 @@ impl<'a> Lowerer<'a> {
         ages: Option<&ast::Expr>,
         step: Step,
     ) -> Result<Aggregation> {
-        let rows = self.row_set(&a.over.name, step)?;
+        let rows = self.row_set(&a.over, step)?;
         let frames = [self.frame(rows, None)];
         let function = match &a.function {
             ast::AggregateFn::Count { persons } => {
@@ -611,7 +606,13 @@ impl<'a> Lowerer<'a> {
                     plan.direction = d.name.parse::<Direction>().map_err(internal)?
                 }
                 ClauseKind::Measure(m) => {
-                    plan.kind = match m.kind.name.parse::<MeasureName>().map_err(internal)? {
+                    let measure = self.program.indicators[id].measure.ok_or_else(|| {
+                        PlanError::internal(format!(
+                            "indicator `{}` has no measure kind",
+                            def.name.name
+                        ))
+                    })?;
+                    plan.kind = match measure {
                         MeasureName::Proportion => MeasureKind::Proportion,
                         MeasureName::Rate => MeasureKind::Rate {
                             per: m.per.as_ref().map(|p| p.value).unwrap_or(1.0),
@@ -742,15 +743,23 @@ impl<'a> Lowerer<'a> {
                     numerator_strata.push(self.expr(e, &num_frames, step)?);
                     denominator_strata.push(self.expr(e, &den_frames, step)?);
                 }
+                // `national` is the standard of the rule set's own units, not a definition.
                 let standard = if s.using.name == "national" {
                     StandardRef::National
                 } else {
-                    let &(id, _) = self
-                        .standards
-                        .get(s.using.name.as_str())
-                        .ok_or("internal: unknown standard")?;
-                    self.edge(step, Step::Standard(id));
-                    StandardRef::Declared(id)
+                    match self.resolution(&s.using)? {
+                        Resolution::Standard(id) => {
+                            self.edge(step, Step::Standard(id));
+                            StandardRef::Declared(id)
+                        }
+                        other => {
+                            return Err(PlanError::internal(format!(
+                                "`{}` is a {}, not a standard",
+                                s.using.name,
+                                other.kind_name()
+                            )));
+                        }
+                    }
                 };
                 level_plan.standardisation = Some(Standardisation {
                     numerator_strata,
@@ -775,9 +784,9 @@ impl<'a> Lowerer<'a> {
         Ok(match &e.kind {
             ExprKind::Number(n) => Formula::Number(*n),
             ExprKind::Percent(p) => Formula::Number(*p),
-            ExprKind::Name(n) => Formula::Indicator(self.indicator_ref(&n.name, step)?, None),
+            ExprKind::Name(n) => Formula::Indicator(self.indicator_ref(n, step)?, None),
             ExprKind::Field(n, level) => Formula::Indicator(
-                self.indicator_ref(&n.name, step)?,
+                self.indicator_ref(n, step)?,
                 Some(level.name.parse::<Level>().map_err(internal)?),
             ),
             ExprKind::Unary(ast::UnaryOp::Neg, inner) => {
@@ -788,17 +797,22 @@ impl<'a> Lowerer<'a> {
                 Box::new(self.formula(a, step)?),
                 Box::new(self.formula(b, step)?),
             ),
-            _ => return Err("internal: unsupported formula".to_string()),
+            _ => return Err(PlanError::internal("an unsupported formula")),
         })
     }
 
-    fn indicator_ref(&mut self, name: &str, step: Step) -> Result<IndicatorId> {
-        let &(id, _) = self
-            .indicators
-            .get(name)
-            .ok_or("internal: unknown indicator")?;
-        self.edge(step, Step::Indicator(id));
-        Ok(id)
+    fn indicator_ref(&mut self, name: &ast::Ident, step: Step) -> Result<IndicatorId> {
+        match self.resolution(name)? {
+            Resolution::Indicator(id) => {
+                self.edge(step, Step::Indicator(id));
+                Ok(id)
+            }
+            other => Err(PlanError::internal(format!(
+                "`{}` is a {}, not an indicator",
+                name.name,
+                other.kind_name()
+            ))),
+        }
     }
 
     /// Compiles an expression over rows. `frames[0]` is the current row; later frames are rows
@@ -812,7 +826,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Bool(b) => Expr::Bool(*b),
             ExprKind::Date(d) => Expr::Date(
                 Day::from_civil(d.year, d.month, d.day)
-                    .ok_or("internal: a date literal outside the calendar")?
+                    .ok_or_else(|| PlanError::internal("a date literal outside the calendar"))?
                     .number(),
             ),
             ExprKind::Duration(amount, unit) => Expr::Duration {
@@ -823,7 +837,7 @@ impl<'a> Lowerer<'a> {
                 let _ = items;
                 Expr::Missing
             }
-            ExprKind::Name(n) => Expr::Field(self.field(&frames[0], &n.name)?),
+            ExprKind::Name(n) => Expr::Field(self.field(&frames[0], n)?),
             ExprKind::Field(base, field) => {
                 if base.name == "period" {
                     if field.name == "start" {
@@ -835,12 +849,14 @@ impl<'a> Lowerer<'a> {
                     let position = frames
                         .iter()
                         .rposition(|f| f.alias.as_deref() == Some(base.name.as_str()))
-                        .ok_or_else(|| format!("internal: unknown row `{}`", base.name))?;
+                        .ok_or_else(|| {
+                            PlanError::internal(format!("unknown row `{}`", base.name))
+                        })?;
                     let depth = frames.len() - 1 - position;
                     let frame = frames[position].clone();
                     Expr::Bound {
                         depth,
-                        field: self.field(&frame, &field.name)?,
+                        field: self.field(&frame, field)?,
                     }
                 }
             }
@@ -866,19 +882,16 @@ impl<'a> Lowerer<'a> {
                         value,
                         negated: *negated,
                     },
-                    InTarget::Name(n) => {
-                        if let Some(&id) = self.code_lists.get(n.name.as_str()) {
+                    InTarget::Name(n) => match self.resolution(n)? {
+                        Resolution::CodeList(id) => {
                             self.edge(step, Step::CodeList(id));
                             Expr::InCodes {
                                 value,
                                 codes: id,
                                 negated: *negated,
                             }
-                        } else {
-                            let &(id, _) = self
-                                .cohorts
-                                .get(n.name.as_str())
-                                .ok_or_else(|| format!("internal: unknown `{}`", n.name))?;
+                        }
+                        Resolution::Cohort(id) => {
                             self.cohort(id)?;
                             self.edge(step, Step::Cohort(id));
                             Expr::InCohort {
@@ -887,7 +900,14 @@ impl<'a> Lowerer<'a> {
                                 negated: *negated,
                             }
                         }
-                    }
+                        other => {
+                            return Err(PlanError::internal(format!(
+                                "`{}` is a {}, neither a code list nor a cohort",
+                                n.name,
+                                other.kind_name()
+                            )));
+                        }
+                    },
                 }
             }
             ExprKind::IsMissing { value, negated } => Expr::IsMissing {
@@ -907,11 +927,14 @@ impl<'a> Lowerer<'a> {
                 after: *after,
             },
             ExprKind::Related(r) => {
-                let rows = self.row_set(&r.source.name, step)?;
+                let rows = self.row_set(&r.source, step)?;
                 let mut inner = frames.to_vec();
                 inner.push(self.frame(rows, Some(r.alias.name.clone())));
                 if r.same_person {
-                    for f in [&frames[0], inner.last().ok_or("internal: frame")?] {
+                    let bound = inner
+                        .last()
+                        .ok_or_else(|| PlanError::internal("a relation without its frame"))?;
+                    for f in [&frames[0], bound] {
                         if let Some(p) = self.plan.sources[f.root].person {
                             self.plan.sources[f.root].used[p] = true;
                         }
@@ -970,7 +993,9 @@ impl<'a> Lowerer<'a> {
                         "coalesce" => Builtin::Coalesce,
                         "earliest" => Builtin::Earliest,
                         "latest" => Builtin::Latest,
-                        other => return Err(format!("internal: unknown function `{other}`")),
+                        other => {
+                            return Err(PlanError::internal(format!("unknown function `{other}`")));
+                        }
                     };
                     Expr::Call(
                         builtin,
@@ -983,11 +1008,48 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn field(&mut self, frame: &Frame, name: &str) -> Result<Field> {
-        if let Some(i) = frame.lets.iter().rposition(|l| l == name) {
-            return Ok(Field::Let(i));
+    /// A field that must be a column (a residence, a stratum of a standard).
+    fn column_field(&mut self, frame: &Frame, name: &ast::Ident) -> Result<usize> {
+        match self.field(frame, name)? {
+            Field::Column(k) => Ok(k),
+            Field::Let(_) => Err(PlanError::internal(format!(
+                "`{}` is a `let`, where a column is needed",
+                name.name
+            ))),
         }
-        Ok(Field::Column(self.column(frame.root, name)?))
+    }
+
+    /// A field of the rows of a frame, as the checker resolved its name over those rows.
+    fn field(&mut self, frame: &Frame, name: &ast::Ident) -> Result<Field> {
+        let resolved = self.program.field(name, frame.rows).ok_or_else(|| {
+            PlanError::internal(format!(
+                "the field `{}` was not resolved over the rows of {} {:?}",
+                name.name,
+                frame.rows.kind_name(),
+                frame.rows
+            ))
+        })?;
+        // The checker's fields are the plan's, in the same order; a field of another name
+        // would be a bug in one of them.
+        let found = match resolved {
+            Resolved::Let(i) => frame.lets.get(i).map(|n| (n.as_str(), Field::Let(i))),
+            Resolved::Column(k) => self.plan.sources[frame.root]
+                .columns
+                .get(k)
+                .map(|(n, _)| (n.as_str(), Field::Column(k))),
+        };
+        match found {
+            Some((found, field)) if found == name.name => {
+                if let Field::Column(k) = field {
+                    self.plan.sources[frame.root].used[k] = true;
+                }
+                Ok(field)
+            }
+            _ => Err(PlanError::internal(format!(
+                "the field `{}` resolved to {resolved:?}, which its rows do not hold",
+                name.name
+            ))),
+        }
     }
 }
 
@@ -1015,7 +1077,7 @@ fn threshold(e: &ast::Expr, tallies: &[String]) -> Result<ThresholdExpr> {
                 tallies
                     .iter()
                     .position(|t| t == other)
-                    .ok_or_else(|| format!("internal: unknown tally `{other}`"))?,
+                    .ok_or_else(|| PlanError::internal(format!("unknown tally `{other}`")))?,
             ),
         },
         ExprKind::List(items) => ThresholdExpr::List(
@@ -1039,6 +1101,8 @@ fn threshold(e: &ast::Expr, tallies: &[String]) -> Result<ThresholdExpr> {
                 .collect::<Result<_>>()?,
             *negated,
         ),
-        _ => return Err("internal: unsupported suppression condition".to_string()),
+        _ => {
+            return Err(PlanError::internal("an unsupported suppression condition"));
+        }
     })
 }

@@ -5,6 +5,7 @@
 //! The planner runs only on rule sets that passed the checker, so a failure here is a bug in
 //! indikator, reported as an internal error rather than a panic.
 
+mod error;
 pub mod ir;
 mod lower;
 pub mod windows;
@@ -18,8 +19,10 @@ use std::collections::BinaryHeap;
 use petgraph::Direction as EdgeDirection;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+pub use error::PlanError;
 pub use ir::*;
 
+use crate::check::program::Program;
 use crate::syntax::ast::RuleFile;
 
 /// A day number as `YYYY-MM-DD`.
@@ -28,9 +31,20 @@ pub fn format_day(day: i32) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Builds the plan of a checked rule set.
-pub fn plan(files: &[RuleFile]) -> Result<Plan, String> {
-    let mut plan = lower::lower(files)?;
+/// Checks the rules and builds their plan, for callers that hold only the syntax tree. With
+/// the checker's outcome at hand, call [`plan_program`] (or `Checked::plan`).
+pub fn plan(files: &[RuleFile]) -> Result<Plan, PlanError> {
+    let (program, _, diagnostics) = crate::check::check(files);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        return Err(PlanError::NotChecked { errors });
+    }
+    plan_program(&program, files)
+}
+
+/// Builds the plan of a checked program; `files` are the rule files it was checked from.
+pub fn plan_program(program: &Program, files: &[RuleFile]) -> Result<Plan, PlanError> {
+    let mut plan = lower::lower(program, files)?;
     plan.order = order(&plan)?;
     let windows = windows::row_windows(&plan);
     for (source, window) in plan.sources.iter_mut().zip(windows) {
@@ -53,7 +67,7 @@ fn all_steps(plan: &Plan) -> Vec<Step> {
 /// Dependencies first; among the steps ready at any moment, the earliest in definition order
 /// (sources, code lists, standards, cohorts, populations, indicators) goes first. Kahn's
 /// algorithm with a priority queue makes the order deterministic and easy to read.
-fn order(plan: &Plan) -> Result<Vec<Step>, String> {
+fn order(plan: &Plan) -> Result<Vec<Step>, PlanError> {
     let steps = all_steps(plan);
     let mut graph: DiGraph<Step, ()> = DiGraph::new();
     let mut index: HashMap<Step, NodeIndex> = HashMap::new();
@@ -87,7 +101,9 @@ fn order(plan: &Plan) -> Result<Vec<Step>, String> {
         }
     }
     if sorted.len() != steps.len() {
-        return Err("internal: a dependency cycle reached the planner".to_string());
+        return Err(PlanError::internal(
+            "a dependency cycle reached the planner",
+        ));
     }
     Ok(sorted)
 }

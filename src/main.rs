@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use indikator::diagnostics::render::{self, Style};
+use indikator::report::publication::Publication;
 use indikator::workspace;
 
 #[derive(Parser)]
@@ -50,9 +51,13 @@ enum Command {
         /// are otherwise left unread where no rule can keep them; `plan` shows where)
         #[arg(long)]
         read_all_rows: bool,
-        /// The title of report.html
-        #[arg(long, default_value = "Nationale mål for sundhedsvæsenet")]
-        title: String,
+        /// The title of report.html and report.xlsx [default: the publication file's `title`]
+        #[arg(long)]
+        title: Option<String>,
+        /// The publication file: the report's texts, words and marking tolerance
+        /// [default: `publication.toml` beside the rules, else the shipped 2024 texts]
+        #[arg(long)]
+        publication: Option<PathBuf>,
     },
     /// Run the test blocks written in the rule files
     Test {
@@ -210,15 +215,19 @@ fn main() -> ExitCode {
             on_bad_row,
             read_all_rows,
             title,
-        } => run(
-            &paths,
-            data,
-            &out,
-            geography,
-            on_bad_row,
-            read_all_rows,
-            &title,
-        ),
+            publication,
+        } => match publication_of(publication.as_deref(), title, &paths) {
+            Ok(publication) => run(
+                &paths,
+                data,
+                &out,
+                geography,
+                on_bad_row,
+                read_all_rows,
+                &publication,
+            ),
+            Err(code) => code,
+        },
         Command::ExplainError { code } => explain_error(&code),
     }
 }
@@ -333,6 +342,26 @@ fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
     }
 }
 
+/// The publication of a run, read before the rules and the data so that a mistake in it is
+/// said at once; `--title` replaces its title.
+fn publication_of(
+    given: Option<&std::path::Path>,
+    title: Option<String>,
+    paths: &[PathBuf],
+) -> Result<Publication, ExitCode> {
+    let mut publication = match Publication::find(given, paths) {
+        Ok((p, _)) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    if let Some(t) = title {
+        publication.title = t;
+    }
+    Ok(publication)
+}
+
 fn run(
     paths: &[PathBuf],
     data: PathBuf,
@@ -340,7 +369,7 @@ fn run(
     geography: Option<PathBuf>,
     on_bad_row: OnBadRow,
     read_all_rows: bool,
-    title: &str,
+    publication: &Publication,
 ) -> ExitCode {
     let checked = match checked_rules(paths) {
         Ok(c) => c,
@@ -379,12 +408,25 @@ fn run(
             return ExitCode::from(1);
         }
     };
-    let report = &outcome.report;
+    // The pipeline marks with the shipped tolerance; a publication with another one is
+    // marked again (with the same protection) here.
+    let remarked;
+    let report = if publication.tolerance() == Publication::shipped().tolerance() {
+        &outcome.report
+    } else {
+        remarked = indikator::report::build_marked(
+            &outcome.plan,
+            &outcome.evaluation,
+            indikator::report::Protection::Complementary,
+            publication.tolerance(),
+        );
+        &remarked
+    };
     match indikator::report::write_publication(
         &outcome.plan,
         &outcome.evaluation.geography,
         report,
-        title,
+        publication,
         out,
     ) {
         Ok(files) => {

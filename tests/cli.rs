@@ -199,3 +199,99 @@ fn plan_prints_the_order_and_graphviz() {
     let dot = indikator(&["plan", "--dot", "rules"]);
     assert!(text(&dot).starts_with("digraph plan {"));
 }
+
+/// The publication file sets the report's texts and marking tolerance: a copy with another
+/// title and a wide tolerance retitles report.html and turns every marking yellow; a copy with
+/// a mistake is refused before any work, with its file, line, column and a help line.
+#[test]
+fn run_takes_the_publication_file() {
+    let dir = scratch("publication");
+    let shipped = fs::read_to_string("rules/publication.toml").unwrap();
+    let wide = dir.join("wide.toml");
+    fs::write(
+        &wide,
+        shipped
+            .replacen(
+                "title = \"Nationale mål for sundhedsvæsenet\"",
+                "title = \"Mål for Region Test\"",
+                1,
+            )
+            .replacen("tolerance = 0.01", "tolerance = 0.99", 1),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args = |publication: &std::path::Path| {
+        [
+            "run".to_string(),
+            "tests/fixtures/small/rules".to_string(),
+            "--data".to_string(),
+            "tests/fixtures/small".to_string(),
+            "--out".to_string(),
+            out.to_str().unwrap().to_string(),
+            "--publication".to_string(),
+            publication.to_str().unwrap().to_string(),
+        ]
+    };
+    let run = Command::new(env!("CARGO_BIN_EXE_indikator"))
+        .args(args(&wide))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h1>Mål for Region Test</h1>"));
+    assert!(
+        html.contains("(inden for ±99 %)"),
+        "the legend says the tolerance"
+    );
+    let wide_csv = fs::read_to_string(out.join("report.csv")).unwrap();
+    let shipped_run = indikator(
+        &args(std::path::Path::new("rules/publication.toml"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(shipped_run.status.code(), Some(0), "{}", text(&shipped_run));
+    let shipped_csv = fs::read_to_string(out.join("report.csv")).unwrap();
+    // The same figures, row for row; only markings change, and only towards yellow.
+    let (mut yellow_before, mut yellow_after) = (0, 0);
+    for (before, after) in shipped_csv.lines().zip(wide_csv.lines()).skip(1) {
+        let (b, a): (Vec<&str>, Vec<&str>) = (
+            before.rsplitn(3, ',').collect(),
+            after.rsplitn(3, ',').collect(),
+        );
+        assert_eq!(b[2], a[2], "the figure is the same");
+        for k in 0..2 {
+            if b[k] == "yellow" {
+                yellow_before += 1;
+                assert_eq!(a[k], "yellow", "{before} / {after}");
+            }
+            yellow_after += usize::from(a[k] == "yellow");
+            assert_eq!(b[k].is_empty(), a[k].is_empty(), "{before} / {after}");
+        }
+    }
+    assert!(
+        yellow_after > yellow_before,
+        "{yellow_after} > {yellow_before}"
+    );
+
+    let broken = dir.join("broken.toml");
+    let text_with_typo = shipped.replacen("[markings]\n", "[markings]\nshape = 1\n", 1);
+    let line = text_with_typo
+        .lines()
+        .position(|l| l == "shape = 1")
+        .unwrap()
+        + 1;
+    fs::write(&broken, &text_with_typo).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_indikator"))
+        .args(args(&broken))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let said = text(&refused);
+    assert!(
+        said.contains(&format!("broken.toml:{line}:1: unknown field `shape`")),
+        "{said}"
+    );
+    assert!(said.contains("help: check the key's spelling"), "{said}");
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@ pub mod html;
 pub mod lp;
 pub mod markings;
 pub mod output;
+pub mod publication;
 pub mod relations;
 mod write;
 
@@ -93,7 +94,8 @@ fn shown(f: &Figure) -> Option<f64> {
     }
 }
 
-/// The report, with complementary suppression applied.
+/// The report, with complementary suppression applied and the shipped publication's marking
+/// tolerance.
 pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
     build_with(plan, evaluation, Protection::Complementary)
 }
@@ -231,8 +233,19 @@ fn protect_across_tables(
     }
 }
 
-/// The report, with the protection asked for.
+/// The report, with the protection asked for and the shipped publication's marking tolerance.
 pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) -> Report {
+    let tolerance = publication::Publication::shipped().tolerance();
+    build_marked(plan, evaluation, protection, tolerance)
+}
+
+/// The report, with the protection asked for, marked with `tolerance` (the publication's).
+pub fn build_marked(
+    plan: &Plan,
+    evaluation: &Evaluation,
+    protection: Protection,
+    tolerance: f64,
+) -> Report {
     let geo = &evaluation.geography;
     let protected;
     let indicators = match protection {
@@ -292,12 +305,12 @@ pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) 
                     .and_then(|p| p.iter().find(|(u, _)| u == unit))
                     .map(|(_, f)| f);
                 let development = match (shown(figure), previous.and_then(shown)) {
-                    (Some(v), Some(p)) if !no_development => mark(v, p, ind.direction),
+                    (Some(v), Some(p)) if !no_development => mark(v, p, ind.direction, tolerance),
                     _ => None,
                 };
                 let level_marking = match (lf.level, shown(figure), national) {
                     (Level::National, _, _) => None,
-                    (_, Some(v), Some(n)) => mark(v, n, ind.direction),
+                    (_, Some(v), Some(n)) => mark(v, n, ind.direction, tolerance),
                     _ => None,
                 };
                 if lf.level == Level::National

@@ -125,22 +125,23 @@ pub fn write_publication(
     plan: &crate::plan::Plan,
     geo: &crate::eval::Geography,
     report: &Report,
-    title: &str,
+    publication: &super::publication::Publication,
     out: &Path,
 ) -> io::Result<Vec<String>> {
+    let p = publication;
     let mut files = tables(report)?;
     files.push((
         "report.html".to_string(),
-        super::html::render(plan, geo, report, title).into_bytes(),
+        super::html::render(plan, geo, report, p).into_bytes(),
     ));
     files.push((
         "table_regions.csv".to_string(),
-        super::html::regions_csv(plan, geo, report)?,
+        super::html::regions_csv(p, plan, geo, report)?,
     ));
     for (k, region) in geo.regions.iter().enumerate() {
         files.push((
             format!("table_municipalities_{}.csv", region.code),
-            super::html::municipalities_csv(plan, geo, report, k)?,
+            super::html::municipalities_csv(p, plan, geo, report, k)?,
         ));
     }
     write_files(out, files)

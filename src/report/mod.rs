@@ -13,6 +13,7 @@ pub mod output;
 pub mod publication;
 pub mod relations;
 mod write;
+pub mod xlsx;
 
 use serde::Serialize;
 

@@ -120,7 +120,7 @@ fn tables(report: &Report) -> io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Writes the tables and the publication layout: report.html, the regional table and one
-/// municipal table per region as wide CSV files.
+/// municipal table per region as wide CSV files, and report.xlsx.
 pub fn write_publication(
     plan: &crate::plan::Plan,
     geo: &crate::eval::Geography,
@@ -144,6 +144,11 @@ pub fn write_publication(
             super::html::municipalities_csv(p, plan, geo, report, k)?,
         ));
     }
+    files.push((
+        "report.xlsx".to_string(),
+        super::xlsx::workbook(p, plan, geo, report, &[])
+            .map_err(|e| io::Error::other(format!("report.xlsx: {e}")))?,
+    ));
     write_files(out, files)
 }
 

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod disclosure;
+pub mod excel_csv;
 pub mod html;
 pub mod lp;
 pub mod markings;

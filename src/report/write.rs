@@ -120,7 +120,8 @@ fn tables(report: &Report) -> io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Writes the tables and the publication layout: report.html, the regional table and one
-/// municipal table per region as wide CSV files, and report.xlsx.
+/// municipal table per region as wide CSV files, the Excel-friendly CSV files
+/// (`excel_csv.rs`) and report.xlsx.
 pub fn write_publication(
     plan: &crate::plan::Plan,
     geo: &crate::eval::Geography,
@@ -142,6 +143,20 @@ pub fn write_publication(
         files.push((
             format!("table_municipalities_{}.csv", region.code),
             super::html::municipalities_csv(p, plan, geo, report, k)?,
+        ));
+    }
+    files.push((
+        "report_excel.csv".to_string(),
+        super::excel_csv::report_excel_csv(p, report)?,
+    ));
+    files.push((
+        "table_regions_excel.csv".to_string(),
+        super::excel_csv::regions_excel_csv(p, plan, geo, report)?,
+    ));
+    for (k, region) in geo.regions.iter().enumerate() {
+        files.push((
+            format!("table_municipalities_{}_excel.csv", region.code),
+            super::excel_csv::municipalities_excel_csv(p, plan, geo, report, k)?,
         ));
     }
     files.push((

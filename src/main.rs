@@ -54,6 +54,10 @@ enum Command {
         /// The title of report.html and report.xlsx [default: the publication file's `title`]
         #[arg(long)]
         title: Option<String>,
+        /// List the extracts read in the report's stamp without their SHA-256 (hashing them
+        /// reads every byte once more; the rule files are hashed all the same)
+        #[arg(long)]
+        no_extract_hashes: bool,
         /// The publication file: the report's texts, words and marking tolerance
         /// [default: `publication.toml` beside the rules, else the shipped 2024 texts]
         #[arg(long)]
@@ -216,15 +220,20 @@ fn main() -> ExitCode {
             read_all_rows,
             title,
             publication,
+            no_extract_hashes,
         } => match publication_of(publication.as_deref(), title, &paths) {
-            Ok(publication) => run(
+            Ok((publication, file)) => run(
                 &paths,
                 data,
                 &out,
                 geography,
                 on_bad_row,
                 read_all_rows,
-                &publication,
+                &Published {
+                    publication,
+                    file,
+                    hash_extracts: !no_extract_hashes,
+                },
             ),
             Err(code) => code,
         },
@@ -342,15 +351,23 @@ fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
     }
 }
 
+/// How a run's report is published: the publication, the file it was read from (none for the
+/// shipped one) and whether the stamp hashes the extracts.
+struct Published {
+    publication: Publication,
+    file: Option<PathBuf>,
+    hash_extracts: bool,
+}
+
 /// The publication of a run, read before the rules and the data so that a mistake in it is
 /// said at once; `--title` replaces its title.
 fn publication_of(
     given: Option<&std::path::Path>,
     title: Option<String>,
     paths: &[PathBuf],
-) -> Result<Publication, ExitCode> {
-    let mut publication = match Publication::find(given, paths) {
-        Ok((p, _)) => p,
+) -> Result<(Publication, Option<PathBuf>), ExitCode> {
+    let (mut publication, file) = match Publication::find(given, paths) {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
             return Err(ExitCode::from(2));
@@ -359,7 +376,7 @@ fn publication_of(
     if let Some(t) = title {
         publication.title = t;
     }
-    Ok(publication)
+    Ok((publication, file))
 }
 
 fn run(
@@ -369,8 +386,9 @@ fn run(
     geography: Option<PathBuf>,
     on_bad_row: OnBadRow,
     read_all_rows: bool,
-    publication: &Publication,
+    published: &Published,
 ) -> ExitCode {
+    let (publication, publication_file) = (&published.publication, &published.file);
     let checked = match checked_rules(paths) {
         Ok(c) => c,
         Err(code) => return code,
@@ -401,7 +419,8 @@ fn run(
             eprintln!("  {:>6.1}s  {step}", started.elapsed().as_secs_f64());
         }
     };
-    let outcome = match indikator::pipeline::run_checked(checked, &options, &mut progress) {
+    let rule_files: Vec<PathBuf> = checked.db.files().map(|(_, f)| f.path.clone()).collect();
+    let mut outcome = match indikator::pipeline::run_checked(checked, &options, &mut progress) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -410,18 +429,37 @@ fn run(
     };
     // The pipeline marks with the shipped tolerance; a publication with another one is
     // marked again (with the same protection) here.
-    let remarked;
-    let report = if publication.tolerance() == Publication::shipped().tolerance() {
-        &outcome.report
-    } else {
-        remarked = indikator::report::build_marked(
+    if publication.tolerance() != Publication::shipped().tolerance() {
+        outcome.report = indikator::report::build_marked(
             &outcome.plan,
             &outcome.evaluation,
             indikator::report::Protection::Complementary,
             publication.tolerance(),
         );
-        &remarked
+    }
+    let inputs = indikator::report::provenance::Inputs {
+        command_line: std::env::args().collect(),
+        rule_files: &rule_files,
+        publication: publication_file.as_deref(),
+        geography: &options.geography,
+        data_dir: &options.data_dir,
+        extracts: outcome
+            .evaluation
+            .sources
+            .iter()
+            .map(|s| s.file.clone())
+            .collect(),
+        hash_extracts: published.hash_extracts,
     };
+    match indikator::report::provenance::stamp(&inputs) {
+        Ok(stamp) => outcome.report.provenance = Some(stamp),
+        Err(e) => {
+            eprintln!("error: cannot hash the run's inputs for its stamp: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    progress("inputs hashed");
+    let report = &outcome.report;
     match indikator::report::write_publication(
         &outcome.plan,
         &outcome.evaluation.geography,

@@ -295,3 +295,75 @@ fn run_takes_the_publication_file() {
     assert!(said.contains("help: check the key's spelling"), "{said}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// report.json carries the run's stamp: the version, the command line and the SHA-256 of each
+/// rule file and extract read (or, with `--no-extract-hashes`, the extracts without hashes);
+/// report.html says it in one line.
+#[test]
+fn run_stamps_its_inputs() {
+    use sha2::{Digest, Sha256};
+    let out = scratch("stamp");
+    let sha256 = |path: &str| -> String {
+        Sha256::digest(fs::read(path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    for hashed in [true, false] {
+        let mut args = vec![
+            "run",
+            "tests/fixtures/small/rules",
+            "--data",
+            "tests/fixtures/small",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if !hashed {
+            args.push("--no-extract-hashes");
+        }
+        let run = indikator(&args);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        let stamp = &json["provenance"];
+        assert_eq!(stamp["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(stamp["command_line"][1], "run");
+        assert!(
+            stamp["command_line"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "--out")
+        );
+        let rules = stamp["rule_files"].as_array().unwrap();
+        assert!(!rules.is_empty());
+        for r in rules {
+            assert_eq!(r["sha256"], sha256(r["file"].as_str().unwrap()), "{r}");
+        }
+        assert_eq!(
+            stamp["publication"],
+            serde_json::Value::Null,
+            "the shipped texts"
+        );
+        let extracts = stamp["extracts"].as_array().unwrap();
+        let read = json["rows_read"].as_array().unwrap();
+        assert_eq!(extracts.len(), read.len(), "every extract read");
+        for e in extracts {
+            let file = format!("tests/fixtures/small/{}", e["file"].as_str().unwrap());
+            if hashed {
+                assert_eq!(e["sha256"], sha256(&file), "{e}");
+            } else {
+                assert!(e["sha256"].is_null(), "{e}");
+            }
+        }
+        let html = fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(
+            html.contains(&format!(
+                "<footer class=\"stamp\">Dannet med indikator {}. Regler: ",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "the footer"
+        );
+    }
+    let _ = fs::remove_dir_all(&out);
+}

@@ -377,7 +377,26 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, p: &Publication) ->
         )
         .ok();
     }
-    out.push_str("</ol>\n</body>\n</html>\n");
+    out.push_str("</ol>\n");
+    if let Some(stamp) = &report.provenance {
+        let footer = fill(
+            p.stamp.footer.get_ref(),
+            &[
+                ("tool", &stamp.tool),
+                ("version", &stamp.version),
+                (
+                    "rules",
+                    &super::provenance::Provenance::short(&stamp.rule_files),
+                ),
+                (
+                    "extracts",
+                    &super::provenance::Provenance::short(&stamp.extracts),
+                ),
+            ],
+        );
+        writeln!(out, "<footer class=\"stamp\">{}</footer>", escape(&footer)).ok();
+    }
+    out.push_str("</body>\n</html>\n");
     out
 }
 

@@ -11,6 +11,7 @@ pub mod html;
 pub mod lp;
 pub mod markings;
 pub mod output;
+pub mod provenance;
 pub mod publication;
 pub mod relations;
 mod write;
@@ -69,6 +70,9 @@ pub struct Report {
     /// extracts that had such rows).
     pub rows_unread: Vec<(String, usize)>,
     pub data_quality: Vec<Exclusion>,
+    /// The run's tool, command line and input hashes; set by `indikator run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<provenance::Provenance>,
 }
 
 fn serialize_published_reason<S: serde::Serializer>(
@@ -372,6 +376,7 @@ pub fn build_marked(
             .map(|s| (s.file.clone(), s.unread))
             .collect(),
         data_quality,
+        provenance: None,
     }
 }
 

@@ -40,6 +40,7 @@ pub struct Publication {
     pub municipalities: MunicipalTexts,
     pub figures: FigureTexts,
     pub notes: NoteTexts,
+    pub stamp: StampTexts,
     pub footnotes: FootnoteTexts,
 }
 
@@ -220,6 +221,18 @@ pub struct NoteTexts {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct StampTexts {
+    pub footer: Template,
+    pub version: String,
+    pub command_line: String,
+    pub rule_file: String,
+    pub publication: String,
+    pub geography: String,
+    pub extract: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FootnoteTexts {
     pub levels: ByLevel,
     pub level: Template,
@@ -365,7 +378,11 @@ impl Publication {
         }
         let m = &self.municipalities;
         let f = &self.footnotes;
-        let templates: [(&Template, &[&str]); 13] = [
+        let templates: [(&Template, &[&str]); 14] = [
+            (
+                &self.stamp.footer,
+                &["tool", "version", "rules", "extracts"],
+            ),
             (
                 &self.markings.legend,
                 &["green", "yellow", "red", "tolerance"],

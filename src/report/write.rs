@@ -161,7 +161,7 @@ pub fn write_publication(
     }
     files.push((
         "report.xlsx".to_string(),
-        super::xlsx::workbook(p, plan, geo, report, &[])
+        super::xlsx::workbook(p, plan, geo, report)
             .map_err(|e| io::Error::other(format!("report.xlsx: {e}")))?,
     ));
     write_files(out, files)

@@ -169,14 +169,41 @@ fn sheet<'w>(
     Ok(sheet)
 }
 
+/// The run's stamp as label and value lines, for the notes sheet.
+fn stamp_lines(p: &Publication, report: &Report) -> Vec<(String, String)> {
+    let Some(stamp) = &report.provenance else {
+        return Vec::new();
+    };
+    let t = &p.stamp;
+    let mut lines = vec![
+        (
+            t.version.clone(),
+            format!("{} {}", stamp.tool, stamp.version),
+        ),
+        (t.command_line.clone(), stamp.command_line.join(" ")),
+    ];
+    let hashed = |label: &str, h: &super::provenance::FileHash| {
+        let value = match &h.sha256 {
+            Some(sha256) => format!("{}  sha256:{sha256}", h.file),
+            None => h.file.clone(),
+        };
+        (label.to_string(), value)
+    };
+    lines.extend(stamp.rule_files.iter().map(|h| hashed(&t.rule_file, h)));
+    lines.extend(stamp.publication.iter().map(|h| hashed(&t.publication, h)));
+    lines.push(hashed(&t.geography, &stamp.geography));
+    lines.extend(stamp.extracts.iter().map(|h| hashed(&t.extract, h)));
+    lines
+}
+
 /// The workbook's bytes.
 pub fn workbook(
     p: &Publication,
     plan: &Plan,
     geo: &Geography,
     report: &Report,
-    stamp: &[(String, String)],
 ) -> Result<Vec<u8>, XlsxError> {
+    let stamp = stamp_lines(p, report);
     let f = Formats::new();
     let mut workbook = Workbook::new();
     workbook.set_properties(
@@ -374,7 +401,7 @@ pub fn workbook(
     }
     if !stamp.is_empty() {
         r += 1;
-        for (key, value) in stamp {
+        for (key, value) in &stamp {
             s.write_string(r, 0, key)?;
             s.write_string(r, 1, value)?;
             r += 1;

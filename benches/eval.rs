@@ -181,7 +181,7 @@ fn markings_and_report(c: &mut Criterion) {
         b.iter(|| {
             pairs
                 .iter()
-                .filter_map(|&(v, r)| mark(black_box(v), r, Direction::Higher))
+                .filter_map(|&(v, r)| mark(black_box(v), r, Direction::Higher, 0.01))
                 .count()
         })
     });

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use indikator::diagnostics::render::{self, Style};
+use indikator::report::publication::Publication;
 use indikator::workspace;
 
 #[derive(Parser)]
@@ -50,9 +51,17 @@ enum Command {
         /// are otherwise left unread where no rule can keep them; `plan` shows where)
         #[arg(long)]
         read_all_rows: bool,
-        /// The title of report.html
-        #[arg(long, default_value = "Nationale mål for sundhedsvæsenet")]
-        title: String,
+        /// The title of report.html and report.xlsx [default: the publication file's `title`]
+        #[arg(long)]
+        title: Option<String>,
+        /// List the extracts read in the report's stamp without their SHA-256 (hashing them
+        /// reads every byte once more; the rule files are hashed all the same)
+        #[arg(long)]
+        no_extract_hashes: bool,
+        /// The publication file: the report's texts, words and marking tolerance
+        /// [default: `publication.toml` beside the rules, else the shipped 2024 texts]
+        #[arg(long)]
+        publication: Option<PathBuf>,
     },
     /// Run the test blocks written in the rule files
     Test {
@@ -250,15 +259,24 @@ fn main() -> ExitCode {
             on_bad_row,
             read_all_rows,
             title,
-        } => run(
-            &paths,
-            data,
-            &out,
-            geography,
-            on_bad_row,
-            read_all_rows,
-            &title,
-        ),
+            publication,
+            no_extract_hashes,
+        } => match publication_of(publication.as_deref(), title, &paths) {
+            Ok((publication, file)) => run(
+                &paths,
+                data,
+                &out,
+                geography,
+                on_bad_row,
+                read_all_rows,
+                &Published {
+                    publication,
+                    file,
+                    hash_extracts: !no_extract_hashes,
+                },
+            ),
+            Err(code) => code,
+        },
         Command::ExplainError { code } => explain_error(&code),
         Command::Diff {
             old,
@@ -443,6 +461,34 @@ fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
     }
 }
 
+/// How a run's report is published: the publication, the file it was read from (none for the
+/// shipped one) and whether the stamp hashes the extracts.
+struct Published {
+    publication: Publication,
+    file: Option<PathBuf>,
+    hash_extracts: bool,
+}
+
+/// The publication of a run, read before the rules and the data so that a mistake in it is
+/// said at once; `--title` replaces its title.
+fn publication_of(
+    given: Option<&std::path::Path>,
+    title: Option<String>,
+    paths: &[PathBuf],
+) -> Result<(Publication, Option<PathBuf>), ExitCode> {
+    let (mut publication, file) = match Publication::find(given, paths) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    if let Some(t) = title {
+        publication.title = t;
+    }
+    Ok((publication, file))
+}
+
 fn run(
     paths: &[PathBuf],
     data: PathBuf,
@@ -450,8 +496,9 @@ fn run(
     geography: Option<PathBuf>,
     on_bad_row: OnBadRow,
     read_all_rows: bool,
-    title: &str,
+    published: &Published,
 ) -> ExitCode {
+    let (publication, publication_file) = (&published.publication, &published.file);
     let checked = match checked_rules(paths) {
         Ok(c) => c,
         Err(code) => return code,
@@ -482,19 +529,52 @@ fn run(
             eprintln!("  {:>6.1}s  {step}", started.elapsed().as_secs_f64());
         }
     };
-    let outcome = match indikator::pipeline::run_checked(checked, &options, &mut progress) {
+    let rule_files: Vec<PathBuf> = checked.db.files().map(|(_, f)| f.path.clone()).collect();
+    let mut outcome = match indikator::pipeline::run_checked(checked, &options, &mut progress) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
+    // The pipeline marks with the shipped tolerance; a publication with another one is
+    // marked again (with the same protection) here.
+    if publication.tolerance() != Publication::shipped().tolerance() {
+        outcome.report = indikator::report::build_marked(
+            &outcome.plan,
+            &outcome.evaluation,
+            indikator::report::Protection::Complementary,
+            publication.tolerance(),
+        );
+    }
+    let inputs = indikator::report::provenance::Inputs {
+        command_line: std::env::args().collect(),
+        rule_files: &rule_files,
+        publication: publication_file.as_deref(),
+        geography: &options.geography,
+        data_dir: &options.data_dir,
+        extracts: outcome
+            .evaluation
+            .sources
+            .iter()
+            .map(|s| s.file.clone())
+            .collect(),
+        hash_extracts: published.hash_extracts,
+    };
+    match indikator::report::provenance::stamp(&inputs) {
+        Ok(stamp) => outcome.report.provenance = Some(stamp),
+        Err(e) => {
+            eprintln!("error: cannot hash the run's inputs for its stamp: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    progress("inputs hashed");
     let report = &outcome.report;
     match indikator::report::write_publication(
         &outcome.plan,
         &outcome.evaluation.geography,
         report,
-        title,
+        publication,
         out,
     ) {
         Ok(files) => {

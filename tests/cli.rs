@@ -199,3 +199,171 @@ fn plan_prints_the_order_and_graphviz() {
     let dot = indikator(&["plan", "--dot", "rules"]);
     assert!(text(&dot).starts_with("digraph plan {"));
 }
+
+/// The publication file sets the report's texts and marking tolerance: a copy with another
+/// title and a wide tolerance retitles report.html and turns every marking yellow; a copy with
+/// a mistake is refused before any work, with its file, line, column and a help line.
+#[test]
+fn run_takes_the_publication_file() {
+    let dir = scratch("publication");
+    let shipped = fs::read_to_string("rules/publication.toml").unwrap();
+    let wide = dir.join("wide.toml");
+    fs::write(
+        &wide,
+        shipped
+            .replacen(
+                "title = \"Nationale mål for sundhedsvæsenet\"",
+                "title = \"Mål for Region Test\"",
+                1,
+            )
+            .replacen("tolerance = 0.01", "tolerance = 0.99", 1),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args = |publication: &std::path::Path| {
+        [
+            "run".to_string(),
+            "tests/fixtures/small/rules".to_string(),
+            "--data".to_string(),
+            "tests/fixtures/small".to_string(),
+            "--out".to_string(),
+            out.to_str().unwrap().to_string(),
+            "--publication".to_string(),
+            publication.to_str().unwrap().to_string(),
+        ]
+    };
+    let run = Command::new(env!("CARGO_BIN_EXE_indikator"))
+        .args(args(&wide))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h1>Mål for Region Test</h1>"));
+    assert!(
+        html.contains("(inden for ±99 %)"),
+        "the legend says the tolerance"
+    );
+    let wide_csv = fs::read_to_string(out.join("report.csv")).unwrap();
+    let shipped_run = indikator(
+        &args(std::path::Path::new("rules/publication.toml"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(shipped_run.status.code(), Some(0), "{}", text(&shipped_run));
+    let shipped_csv = fs::read_to_string(out.join("report.csv")).unwrap();
+    // The same figures, row for row; only markings change, and only towards yellow.
+    let (mut yellow_before, mut yellow_after) = (0, 0);
+    for (before, after) in shipped_csv.lines().zip(wide_csv.lines()).skip(1) {
+        let (b, a): (Vec<&str>, Vec<&str>) = (
+            before.rsplitn(3, ',').collect(),
+            after.rsplitn(3, ',').collect(),
+        );
+        assert_eq!(b[2], a[2], "the figure is the same");
+        for k in 0..2 {
+            if b[k] == "yellow" {
+                yellow_before += 1;
+                assert_eq!(a[k], "yellow", "{before} / {after}");
+            }
+            yellow_after += usize::from(a[k] == "yellow");
+            assert_eq!(b[k].is_empty(), a[k].is_empty(), "{before} / {after}");
+        }
+    }
+    assert!(
+        yellow_after > yellow_before,
+        "{yellow_after} > {yellow_before}"
+    );
+
+    let broken = dir.join("broken.toml");
+    let text_with_typo = shipped.replacen("[markings]\n", "[markings]\nshape = 1\n", 1);
+    let line = text_with_typo
+        .lines()
+        .position(|l| l == "shape = 1")
+        .unwrap()
+        + 1;
+    fs::write(&broken, &text_with_typo).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_indikator"))
+        .args(args(&broken))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let said = text(&refused);
+    assert!(
+        said.contains(&format!("broken.toml:{line}:1: unknown field `shape`")),
+        "{said}"
+    );
+    assert!(said.contains("help: check the key's spelling"), "{said}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// report.json carries the run's stamp: the version, the command line and the SHA-256 of each
+/// rule file and extract read (or, with `--no-extract-hashes`, the extracts without hashes);
+/// report.html says it in one line.
+#[test]
+fn run_stamps_its_inputs() {
+    use sha2::{Digest, Sha256};
+    let out = scratch("stamp");
+    let sha256 = |path: &str| -> String {
+        Sha256::digest(fs::read(path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    for hashed in [true, false] {
+        let mut args = vec![
+            "run",
+            "tests/fixtures/small/rules",
+            "--data",
+            "tests/fixtures/small",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if !hashed {
+            args.push("--no-extract-hashes");
+        }
+        let run = indikator(&args);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        let stamp = &json["provenance"];
+        assert_eq!(stamp["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(stamp["command_line"][1], "run");
+        assert!(
+            stamp["command_line"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "--out")
+        );
+        let rules = stamp["rule_files"].as_array().unwrap();
+        assert!(!rules.is_empty());
+        for r in rules {
+            assert_eq!(r["sha256"], sha256(r["file"].as_str().unwrap()), "{r}");
+        }
+        assert_eq!(
+            stamp["publication"],
+            serde_json::Value::Null,
+            "the shipped texts"
+        );
+        let extracts = stamp["extracts"].as_array().unwrap();
+        let read = json["rows_read"].as_array().unwrap();
+        assert_eq!(extracts.len(), read.len(), "every extract read");
+        for e in extracts {
+            let file = format!("tests/fixtures/small/{}", e["file"].as_str().unwrap());
+            if hashed {
+                assert_eq!(e["sha256"], sha256(&file), "{e}");
+            } else {
+                assert!(e["sha256"].is_null(), "{e}");
+            }
+        }
+        let html = fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(
+            html.contains(&format!(
+                "<footer class=\"stamp\">Dannet med indikator {}. Regler: ",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "the footer"
+        );
+    }
+    let _ = fs::remove_dir_all(&out);
+}

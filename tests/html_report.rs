@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use indikator::pipeline;
-use indikator::report::html::danish_number;
+use indikator::report::publication::Publication;
 use indikator::words::Level;
 
 fn chromium() -> Option<PathBuf> {
@@ -64,7 +64,7 @@ fn a_reader_sees_the_tables_a_known_figure_and_the_legend() {
         &outcome.plan,
         &outcome.evaluation.geography,
         &outcome.report,
-        "Nationale mål for sundhedsvæsenet",
+        &Publication::shipped(),
         &out,
     )
     .unwrap();
@@ -90,7 +90,7 @@ fn a_reader_sees_the_tables_a_known_figure_and_the_legend() {
             r.indicator == "life_expectancy" && r.level == Level::National && r.period == "2023"
         })
         .unwrap();
-    let shown = danish_number(row.value.unwrap(), row.decimals);
+    let shown = Publication::shipped().number(row.value.unwrap(), row.decimals);
     assert!(shown.contains(','), "a decimal comma: {shown}");
     assert!(
         dom.contains(&format!("<span class=\"value\">{shown}</span>")),
@@ -110,8 +110,13 @@ fn the_wide_tables_follow_the_publication_layout() {
     let outcome =
         pipeline::run_paths(&["rules".into()], &pipeline::options("data/sample")).unwrap();
     let geo = &outcome.evaluation.geography;
-    let regions =
-        indikator::report::html::regions_csv(&outcome.plan, geo, &outcome.report).unwrap();
+    let regions = indikator::report::html::regions_csv(
+        &Publication::shipped(),
+        &outcome.plan,
+        geo,
+        &outcome.report,
+    )
+    .unwrap();
     let text = String::from_utf8(regions).unwrap();
     let header = text.lines().next().unwrap();
     assert!(header.ends_with("Hele landet,Region Nordjylland,Region Midtjylland,Region Syddanmark,Region Hovedstaden,Region Sjælland"), "{header}");
@@ -130,13 +135,19 @@ fn the_wide_tables_follow_the_publication_layout() {
     assert!(
         life.contains(&format!(
             "\"{}\"",
-            danish_number(row.value.unwrap(), row.decimals)
+            Publication::shipped().number(row.value.unwrap(), row.decimals)
         )),
         "{life}"
     );
 
-    let first = indikator::report::html::municipalities_csv(&outcome.plan, geo, &outcome.report, 0)
-        .unwrap();
+    let first = indikator::report::html::municipalities_csv(
+        &Publication::shipped(),
+        &outcome.plan,
+        geo,
+        &outcome.report,
+        0,
+    )
+    .unwrap();
     let first = String::from_utf8(first).unwrap();
     let municipalities = geo.municipalities.iter().filter(|m| m.region == 0).count();
     assert_eq!(

@@ -73,7 +73,7 @@ fn the_tutorial_adds_an_area_with_a_rule_file_only() {
         &outcome.plan,
         &outcome.evaluation.geography,
         &outcome.report,
-        "T",
+        &indikator::report::publication::Publication::shipped(),
     );
     assert!(page.contains("Akutte indlæggelser for lungebetændelse"));
     let _ = fs::remove_dir_all(&rules);

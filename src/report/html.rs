@@ -1,41 +1,16 @@
 //! The publication layout as one self-contained HTML page: the regional table grouped by goal
 //! (the country and the regions, both markings per figure), a municipal table per region,
-//! "Tabel 1", and footnotes generated from the rules. Danish number formatting; markings carry
-//! a shape and a word as well as a colour, so they read in black and white and to a screen
-//! reader.
+//! "Tabel 1", and footnotes generated from the rules. Every text, word and number format is the
+//! publication file's (`publication.rs`); markings carry a shape and a word as well as a
+//! colour, so they read in black and white and to a screen reader.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use super::publication::{Publication, fill};
 use super::{GoalCount, Marking, Report, Row};
 use crate::eval::Geography;
 use crate::plan::{IndicatorPlan, Level, MeasureKind, Plan, StandardRef};
-
-/// `1234.56` with 1 decimal → `1.234,6`: decimal comma, thousands point, rounded half away
-/// from zero.
-pub fn danish_number(value: f64, decimals: u32) -> String {
-    let factor = 10f64.powi(decimals as i32);
-    let rounded = (value.abs() * factor).round() / factor;
-    let text = format!("{rounded:.*}", decimals as usize);
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (k, c) in whole.chars().enumerate() {
-        if k > 0 && (whole.len() - k) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let sign = if value < 0.0 && rounded != 0.0 {
-        "-"
-    } else {
-        ""
-    };
-    if fraction.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{fraction}")
-    }
-}
 
 /// "Title, unit", as the report labels its rows; an indicator without figures has no unit.
 fn title_and_unit(ind: &IndicatorPlan) -> String {
@@ -63,43 +38,42 @@ enum Compared {
 }
 
 /// A marking as a coloured shape with its meaning in words.
-fn marking(kind: Compared, marking: Option<Marking>) -> String {
+fn marking(p: &Publication, kind: Compared, marking: Option<Marking>) -> String {
     let Some(m) = marking else {
-        return "<span class=\"mark none\" aria-label=\"ingen markering\"></span>".to_string();
+        return format!(
+            "<span class=\"mark none\" aria-label=\"{}\"></span>",
+            escape(&p.markings.none)
+        );
     };
-    let (shape, word) = match (kind, m) {
-        (Compared::Development, Marking::Green) => ("▲", "udvikling: bedre"),
-        (Compared::Development, Marking::Yellow) => ("■", "udvikling: uændret"),
-        (Compared::Development, Marking::Red) => ("▼", "udvikling: dårligere"),
-        (Compared::Level, Marking::Green) => ("▲", "niveau: bedre end landet"),
-        (Compared::Level, Marking::Yellow) => ("■", "niveau: som landet"),
-        (Compared::Level, Marking::Red) => ("▼", "niveau: dårligere end landet"),
+    let words = match kind {
+        Compared::Development => &p.markings.development,
+        Compared::Level => &p.markings.level,
     };
+    let (shape, word) = (escape(p.markings.shapes.get(m)), escape(words.get(m)));
     format!(
         "<span class=\"mark {m}\" role=\"img\" aria-label=\"{word}\" title=\"{word}\">{shape}</span>"
     )
 }
 
-fn cell(row: Option<&Row>, decimals: u32) -> String {
+fn cell(p: &Publication, row: Option<&Row>, decimals: u32) -> String {
     match row {
-        Some(r) => match (r.value, &r.suppressed) {
+        Some(r) => match (r.value, r.published_reason()) {
             (Some(v), None) => format!(
                 "<td class=\"figure\"><span class=\"value\">{}</span>{}{}</td>",
-                danish_number(v, decimals),
-                marking(Compared::Development, r.development),
-                marking(Compared::Level, r.level_marking)
+                p.number(v, decimals),
+                marking(p, Compared::Development, r.development),
+                marking(p, Compared::Level, r.level_marking)
             ),
-            (_, Some(reason)) => match super::disclosure::published_reason(reason) {
-                // One word for every withheld cell; the rules' texts are in the footnote.
-                super::disclosure::WITHHELD => {
-                    "<td class=\"figure hidden\" title=\"ikke vist\">–</td>".to_string()
-                }
-                reason => format!(
-                    "<td class=\"figure hidden\" title=\"ikke vist: {}\">–</td>",
-                    escape(reason)
-                ),
-            },
-            _ => "<td class=\"figure hidden\">–</td>".to_string(),
+            // The publication's words for the reason; the rules' texts are in the footnote.
+            (_, Some(reason)) => format!(
+                "<td class=\"figure hidden\" title=\"{}\">{}</td>",
+                escape(p.reasons.get(reason)),
+                escape(&p.reasons.blank)
+            ),
+            _ => format!(
+                "<td class=\"figure hidden\">{}</td>",
+                escape(&p.reasons.blank)
+            ),
         },
         None => "<td class=\"figure\"></td>".to_string(),
     }
@@ -107,10 +81,10 @@ fn cell(row: Option<&Row>, decimals: u32) -> String {
 
 /// The report's rows by indicator, level, unit code and period (the first row of each), as the
 /// tables look up a cell for every unit of every indicator.
-struct RowIndex<'r>(HashMap<(&'r str, Level, u32, &'r str), &'r Row>);
+pub(super) struct RowIndex<'r>(HashMap<(&'r str, Level, u32, &'r str), &'r Row>);
 
 impl<'r> RowIndex<'r> {
-    fn new(report: &'r Report) -> RowIndex<'r> {
+    pub(super) fn new(report: &'r Report) -> RowIndex<'r> {
         let mut rows = HashMap::new();
         for r in &report.rows {
             rows.entry((
@@ -124,12 +98,18 @@ impl<'r> RowIndex<'r> {
         RowIndex(rows)
     }
 
-    fn get(&self, indicator: &str, level: Level, code: u32, period: &str) -> Option<&'r Row> {
+    pub(super) fn get(
+        &self,
+        indicator: &str,
+        level: Level,
+        code: u32,
+        period: &str,
+    ) -> Option<&'r Row> {
         self.0.get(&(indicator, level, code, period)).copied()
     }
 
     /// The report-period row of an indicator at a unit.
-    fn find(&self, ind: &IndicatorPlan, level: Level, code: u32) -> Option<&'r Row> {
+    pub(super) fn find(&self, ind: &IndicatorPlan, level: Level, code: u32) -> Option<&'r Row> {
         let period = ind
             .levels
             .iter()
@@ -140,51 +120,60 @@ impl<'r> RowIndex<'r> {
     }
 }
 
-/// Footnotes from an indicator's rules: periods, standardisation, suppression, its own notes.
-pub fn footnotes(plan: &Plan, ind: &IndicatorPlan) -> Vec<String> {
+/// Footnotes from an indicator's rules: periods, standardisation, suppression, its own notes,
+/// in the publication's phrasing.
+pub fn footnotes(p: &Publication, plan: &Plan, ind: &IndicatorPlan) -> Vec<String> {
+    let f = &p.footnotes;
     let mut notes = Vec::new();
-    let name = |l: Level| match l {
-        Level::National => "landet",
-        Level::Region => "regionerne",
-        Level::Municipality => "kommunerne",
-    };
     for l in &ind.levels {
         // Without a comparison period there is no development marking; a stated reason says
         // so below, once.
+        let this = l.period.to_string();
         let period = match (l.compare, &l.no_development) {
-            (Some(c), _) => format!("{} sammenlignet med {}", l.period, c),
-            (None, Some(_)) => l.period.to_string(),
-            (None, None) => format!("{} (ingen udviklingsmarkering)", l.period),
+            (Some(c), _) => fill(
+                f.period_compared.get_ref(),
+                &[("period", &this), ("compare", &c.to_string())],
+            ),
+            (None, Some(_)) => this,
+            (None, None) => fill(f.period_without_development.get_ref(), &[("period", &this)]),
         };
         if ind.kind == MeasureKind::NoFigures {
             // Listed without figures: no period, standardisation or suppression to explain.
             notes.extend(l.footnotes.iter().cloned());
             continue;
         }
-        let mut text = format!("For {}: {period}", name(l.level));
+        let mut text = fill(
+            f.level.get_ref(),
+            &[("level", f.levels.get(l.level)), ("period", &period)],
+        );
         if let Some(s) = &l.standardisation {
             let against = match &s.standard {
-                StandardRef::National => "landets fordeling af nævneren".to_string(),
-                StandardRef::Declared(id) => {
-                    format!("standardpopulationen {}", plan.standards[*id].name)
-                }
+                StandardRef::National => f.against_country.clone(),
+                StandardRef::Declared(id) => fill(
+                    f.against_standard.get_ref(),
+                    &[("standard", &plan.standards[*id].name)],
+                ),
             };
-            write!(text, "; køns- og aldersstandardiseret efter {against}").ok();
+            text.push_str(&fill(f.standardised.get_ref(), &[("against", &against)]));
         }
         for s in &l.suppressions {
-            match &s.explanation {
-                Some(e) => write!(text, "; ikke vist: {e}").ok(),
-                None => write!(text, "; ikke vist ved {}", s.reason).ok(),
-            };
+            text.push_str(&match &s.explanation {
+                Some(e) => fill(f.suppression_explained.get_ref(), &[("explanation", e)]),
+                None => fill(
+                    f.suppression_rule.get_ref(),
+                    &[("rule", &s.reason.to_string())],
+                ),
+            });
         }
         if let Some(reason) = &l.no_development {
-            write!(text, "; ingen udviklingsmarkering: {reason}").ok();
+            text.push_str(&fill(f.no_development.get_ref(), &[("reason", reason)]));
         }
-        notes.push(format!("{text}."));
+        text.push_str(&f.end);
+        notes.push(text);
         notes.extend(l.footnotes.iter().cloned());
     }
     if let Some(source) = &ind.data_source {
-        notes.push(format!("Kilde: {source}."));
+        notes.push(fill(f.source.get_ref(), &[("source", source)]));
     }
     notes.dedup();
     notes
@@ -208,19 +197,35 @@ ol.notes { font-size: 0.8rem; }
 @media print { body { margin: 0.5cm; } h2 { page-break-before: always; } table { page-break-inside: auto; } tr { page-break-inside: avoid; } }
 ";
 
-fn legend() -> String {
+fn legend(p: &Publication) -> String {
+    let shape = |m| marking(p, Compared::Development, Some(m));
     format!(
-        "<p class=\"legend\">Første markering: udvikling siden sidste periode; anden markering: niveau i forhold til landet. \
-         {} bedre {} uændret eller som landet (inden for ±1 %) {} dårligere. \
-         Markeringerne er beregnet på de fulde tal, de viste tal er afrundede. – betyder, at tallet ikke vises.</p>",
-        marking(Compared::Development, Some(Marking::Green)),
-        marking(Compared::Development, Some(Marking::Yellow)),
-        marking(Compared::Development, Some(Marking::Red))
+        "<p class=\"legend\">{}</p>",
+        fill(
+            &escape(p.markings.legend.get_ref()),
+            &[
+                ("green", &shape(Marking::Green)),
+                ("yellow", &shape(Marking::Yellow)),
+                ("red", &shape(Marking::Red)),
+                ("tolerance", &escape(&p.tolerance_percent())),
+            ],
+        )
     )
 }
 
-fn tabel_1(out: &mut String, counts: &[GoalCount]) {
-    out.push_str("<h2 id=\"tabel-1\">Tabel 1. Udviklingen i de nationale indikatorer</h2>\n<table>\n<tr><th>Mål</th><th>Grøn</th><th>Gul</th><th>Rød</th></tr>\n");
+fn tabel_1(p: &Publication, out: &mut String, counts: &[GoalCount]) {
+    let t = &p.tabel_1;
+    writeln!(
+        out,
+        "<h2 id=\"{}\">{}</h2>\n<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        escape(&t.anchor),
+        escape(&t.heading),
+        escape(&t.goal),
+        escape(&t.green),
+        escape(&t.yellow),
+        escape(&t.red)
+    )
+    .ok();
     let (mut g, mut y, mut r) = (0, 0, 0);
     for c in counts {
         writeln!(
@@ -236,27 +241,35 @@ fn tabel_1(out: &mut String, counts: &[GoalCount]) {
         y += c.yellow;
         r += c.red;
     }
-    writeln!(out, "<tr><th>I alt</th><th class=\"figure\">{g}</th><th class=\"figure\">{y}</th><th class=\"figure\">{r}</th></tr>\n</table>").ok();
+    writeln!(out, "<tr><th>{}</th><th class=\"figure\">{g}</th><th class=\"figure\">{y}</th><th class=\"figure\">{r}</th></tr>\n</table>", escape(&t.total)).ok();
 }
 
 /// The whole page.
-pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> String {
+pub fn render(plan: &Plan, geo: &Geography, report: &Report, p: &Publication) -> String {
     let shown: Vec<&IndicatorPlan> = report_order(plan, report);
     let rows = RowIndex::new(report);
     let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     let mut out = String::new();
     writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"da\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>",
-        escape(title),
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>",
+        escape(&p.language),
+        escape(&p.title),
+        escape(&p.title)
     )
     .ok();
-    out.push_str(&legend());
-    tabel_1(&mut out, &report.tabel_1);
+    out.push_str(&legend(p));
+    tabel_1(p, &mut out, &report.tabel_1);
 
     // The regional table, grouped by goal.
-    out.push_str("<h2 id=\"regioner\">Nationale mål – fordelt på regioner</h2>\n<table class=\"regions\">\n<tr><th>Indikator</th>");
+    write!(
+        out,
+        "<h2 id=\"{}\">{}</h2>\n<table class=\"regions\">\n<tr><th>{}</th>",
+        escape(&p.regions.anchor),
+        escape(&p.regions.heading),
+        escape(&p.regions.indicator)
+    )
+    .ok();
     writeln!(out, "<th>{}</th>", escape(&geo.country_name)).ok();
     for r in &geo.regions {
         write!(out, "<th>{}</th>", escape(&r.name)).ok();
@@ -280,17 +293,17 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
             )
             .ok();
         }
-        let note = note_number(&mut notes, plan, ind);
+        let note = note_number(&mut notes, p, plan, ind);
         write!(out, "<tr><td>{}<sup>{note}</sup></td>", title_and_unit(ind)).ok();
         let has = |l: Level| ind.levels.iter().any(|x| x.level == l);
         out.push_str(&if has(Level::National) {
-            cell(rows.find(ind, Level::National, 0), ind.decimals)
+            cell(p, rows.find(ind, Level::National, 0), ind.decimals)
         } else {
             "<td></td>".to_string()
         });
         for r in &geo.regions {
             out.push_str(&if has(Level::Region) {
-                cell(rows.find(ind, Level::Region, r.code), ind.decimals)
+                cell(p, rows.find(ind, Level::Region, r.code), ind.decimals)
             } else {
                 "<td></td>".to_string()
             });
@@ -306,15 +319,18 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
         .collect();
     if !municipal.is_empty() {
         for (ri, region) in geo.regions.iter().enumerate() {
+            let m = &p.municipalities;
+            let code = region.code.to_string();
             writeln!(
                 out,
-                "<h2 id=\"kommuner-{}\">Nationale mål – kommuner i {}</h2>\n<table class=\"municipalities\">\n<tr><th>Kommune</th>",
-                region.code,
-                escape(&region.name)
+                "<h2 id=\"{}\">{}</h2>\n<table class=\"municipalities\">\n<tr><th>{}</th>",
+                escape(&fill(m.anchor.get_ref(), &[("code", &code)])),
+                escape(&fill(m.heading.get_ref(), &[("region", &region.name)])),
+                escape(&m.municipality)
             )
             .ok();
             for ind in &municipal {
-                let note = note_number(&mut notes, plan, ind);
+                let note = note_number(&mut notes, p, plan, ind);
                 write!(out, "<th>{}<sup>{note}</sup></th>", title_and_unit(ind)).ok();
             }
             out.push_str("</tr>\n");
@@ -322,6 +338,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
                 write!(out, "<tr><td>{}</td>", escape(&m.name)).ok();
                 for ind in &municipal {
                     out.push_str(&cell(
+                        p,
                         rows.find(ind, Level::Municipality, m.code),
                         ind.decimals,
                     ));
@@ -338,13 +355,19 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
                     .map(|l| l.period.to_string())
                     .unwrap_or_default();
                 let national = rows.get(&ind.name, Level::National, 0, &period);
-                out.push_str(&cell(national, ind.decimals));
+                out.push_str(&cell(p, national, ind.decimals));
             }
             out.push_str("</tr>\n</table>\n");
         }
     }
 
-    out.push_str("<h2 id=\"anmaerkninger\">Anmærkninger</h2>\n<ol class=\"notes\">\n");
+    writeln!(
+        out,
+        "<h2 id=\"{}\">{}</h2>\n<ol class=\"notes\">",
+        escape(&p.notes.anchor),
+        escape(&p.notes.heading)
+    )
+    .ok();
     for (indicator, lines) in &notes {
         writeln!(
             out,
@@ -354,21 +377,45 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, title: &str) -> Str
         )
         .ok();
     }
-    out.push_str("</ol>\n</body>\n</html>\n");
+    out.push_str("</ol>\n");
+    if let Some(stamp) = &report.provenance {
+        let footer = fill(
+            p.stamp.footer.get_ref(),
+            &[
+                ("tool", &stamp.tool),
+                ("version", &stamp.version),
+                (
+                    "rules",
+                    &super::provenance::Provenance::short(&stamp.rule_files),
+                ),
+                (
+                    "extracts",
+                    &super::provenance::Provenance::short(&stamp.extracts),
+                ),
+            ],
+        );
+        writeln!(out, "<footer class=\"stamp\">{}</footer>", escape(&footer)).ok();
+    }
+    out.push_str("</body>\n</html>\n");
     out
 }
 
 /// The footnote number of an indicator, adding its notes the first time.
-fn note_number(notes: &mut Vec<(String, Vec<String>)>, plan: &Plan, ind: &IndicatorPlan) -> usize {
+fn note_number(
+    notes: &mut Vec<(String, Vec<String>)>,
+    p: &Publication,
+    plan: &Plan,
+    ind: &IndicatorPlan,
+) -> usize {
     if let Some(k) = notes.iter().position(|(t, _)| *t == ind.title) {
         return k + 1;
     }
-    notes.push((ind.title.clone(), footnotes(plan, ind)));
+    notes.push((ind.title.clone(), footnotes(p, plan, ind)));
     notes.len()
 }
 
 /// The shown indicators in report order (as the report's rows list them).
-fn report_order<'p>(plan: &'p Plan, report: &Report) -> Vec<&'p IndicatorPlan> {
+pub(super) fn report_order<'p>(plan: &'p Plan, report: &Report) -> Vec<&'p IndicatorPlan> {
     let mut order: Vec<&IndicatorPlan> = Vec::new();
     for row in &report.rows {
         if let Some(ind) = plan.indicators.iter().find(|i| i.name == row.indicator)
@@ -381,7 +428,12 @@ fn report_order<'p>(plan: &'p Plan, report: &Report) -> Vec<&'p IndicatorPlan> {
 }
 
 /// The regional table as a wide CSV: one row per indicator, a value column per unit.
-pub fn regions_csv(plan: &Plan, geo: &Geography, report: &Report) -> std::io::Result<Vec<u8>> {
+pub fn regions_csv(
+    p: &Publication,
+    plan: &Plan,
+    geo: &Geography,
+    report: &Report,
+) -> std::io::Result<Vec<u8>> {
     let rows = RowIndex::new(report);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -402,7 +454,7 @@ pub fn regions_csv(plan: &Plan, geo: &Geography, report: &Report) -> std::io::Re
         ];
         let value = |row: Option<&Row>| {
             row.and_then(|r| r.value.filter(|_| r.suppressed.is_none()))
-                .map(|v| danish_number(v, ind.decimals))
+                .map(|v| p.number(v, ind.decimals))
                 .unwrap_or_default()
         };
         record.push(value(rows.find(ind, Level::National, 0)));
@@ -417,6 +469,7 @@ pub fn regions_csv(plan: &Plan, geo: &Geography, report: &Report) -> std::io::Re
 
 /// One region's municipal table as a wide CSV: one row per municipality, a column per indicator.
 pub fn municipalities_csv(
+    p: &Publication,
     plan: &Plan,
     geo: &Geography,
     report: &Report,
@@ -437,7 +490,7 @@ pub fn municipalities_csv(
             let row = rows.find(ind, Level::Municipality, m.code);
             record.push(
                 row.and_then(|r| r.value.filter(|_| r.suppressed.is_none()))
-                    .map(|v| danish_number(v, ind.decimals))
+                    .map(|v| p.number(v, ind.decimals))
                     .unwrap_or_default(),
             );
         }
@@ -445,20 +498,4 @@ pub fn municipalities_csv(
     }
     w.into_inner()
         .map_err(|e| std::io::Error::other(e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::danish_number;
-
-    #[test]
-    fn danish_numbers() {
-        assert_eq!(danish_number(1234.56, 1), "1.234,6");
-        assert_eq!(danish_number(11.0, 1), "11,0");
-        assert_eq!(danish_number(0.05, 1), "0,1");
-        assert_eq!(danish_number(-0.04, 1), "0,0");
-        assert_eq!(danish_number(-2.5, 0), "-3");
-        assert_eq!(danish_number(1234567.0, 0), "1.234.567");
-        assert_eq!(danish_number(81.449, 1), "81,4");
-    }
 }

@@ -6,12 +6,16 @@
 
 pub mod audit;
 pub mod disclosure;
+pub mod excel_csv;
 pub mod html;
 pub mod lp;
 pub mod markings;
 pub mod output;
+pub mod provenance;
+pub mod publication;
 pub mod relations;
 mod write;
+pub mod xlsx;
 
 use serde::Serialize;
 
@@ -66,6 +70,9 @@ pub struct Report {
     /// extracts that had such rows).
     pub rows_unread: Vec<(String, usize)>,
     pub data_quality: Vec<Exclusion>,
+    /// The run's tool, command line and input hashes; set by `indikator run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<provenance::Provenance>,
 }
 
 fn serialize_published_reason<S: serde::Serializer>(
@@ -93,7 +100,8 @@ fn shown(f: &Figure) -> Option<f64> {
     }
 }
 
-/// The report, with complementary suppression applied.
+/// The report, with complementary suppression applied and the shipped publication's marking
+/// tolerance.
 pub fn build(plan: &Plan, evaluation: &Evaluation) -> Report {
     build_with(plan, evaluation, Protection::Complementary)
 }
@@ -231,8 +239,19 @@ fn protect_across_tables(
     }
 }
 
-/// The report, with the protection asked for.
+/// The report, with the protection asked for and the shipped publication's marking tolerance.
 pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) -> Report {
+    let tolerance = publication::Publication::shipped().tolerance();
+    build_marked(plan, evaluation, protection, tolerance)
+}
+
+/// The report, with the protection asked for, marked with `tolerance` (the publication's).
+pub fn build_marked(
+    plan: &Plan,
+    evaluation: &Evaluation,
+    protection: Protection,
+    tolerance: f64,
+) -> Report {
     let geo = &evaluation.geography;
     let protected;
     let indicators = match protection {
@@ -292,12 +311,12 @@ pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) 
                     .and_then(|p| p.iter().find(|(u, _)| u == unit))
                     .map(|(_, f)| f);
                 let development = match (shown(figure), previous.and_then(shown)) {
-                    (Some(v), Some(p)) if !no_development => mark(v, p, ind.direction),
+                    (Some(v), Some(p)) if !no_development => mark(v, p, ind.direction, tolerance),
                     _ => None,
                 };
                 let level_marking = match (lf.level, shown(figure), national) {
                     (Level::National, _, _) => None,
-                    (_, Some(v), Some(n)) => mark(v, n, ind.direction),
+                    (_, Some(v), Some(n)) => mark(v, n, ind.direction, tolerance),
                     _ => None,
                 };
                 if lf.level == Level::National
@@ -357,6 +376,7 @@ pub fn build_with(plan: &Plan, evaluation: &Evaluation, protection: Protection) 
             .map(|s| (s.file.clone(), s.unread))
             .collect(),
         data_quality,
+        provenance: None,
     }
 }
 

@@ -26,6 +26,9 @@ fn is_report_file(name: &str) -> bool {
         "data_quality.csv",
         "report.html",
         "table_regions.csv",
+        "report.xlsx",
+        "report_excel.csv",
+        "table_regions_excel.csv",
     ];
     let written = |n: &str| {
         FIXED.contains(&n) || (n.starts_with("table_municipalities_") && n.ends_with(".csv"))

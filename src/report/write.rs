@@ -120,29 +120,50 @@ fn tables(report: &Report) -> io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Writes the tables and the publication layout: report.html, the regional table and one
-/// municipal table per region as wide CSV files.
+/// municipal table per region as wide CSV files, the Excel-friendly CSV files
+/// (`excel_csv.rs`) and report.xlsx.
 pub fn write_publication(
     plan: &crate::plan::Plan,
     geo: &crate::eval::Geography,
     report: &Report,
-    title: &str,
+    publication: &super::publication::Publication,
     out: &Path,
 ) -> io::Result<Vec<String>> {
+    let p = publication;
     let mut files = tables(report)?;
     files.push((
         "report.html".to_string(),
-        super::html::render(plan, geo, report, title).into_bytes(),
+        super::html::render(plan, geo, report, p).into_bytes(),
     ));
     files.push((
         "table_regions.csv".to_string(),
-        super::html::regions_csv(plan, geo, report)?,
+        super::html::regions_csv(p, plan, geo, report)?,
     ));
     for (k, region) in geo.regions.iter().enumerate() {
         files.push((
             format!("table_municipalities_{}.csv", region.code),
-            super::html::municipalities_csv(plan, geo, report, k)?,
+            super::html::municipalities_csv(p, plan, geo, report, k)?,
         ));
     }
+    files.push((
+        "report_excel.csv".to_string(),
+        super::excel_csv::report_excel_csv(p, report)?,
+    ));
+    files.push((
+        "table_regions_excel.csv".to_string(),
+        super::excel_csv::regions_excel_csv(p, plan, geo, report)?,
+    ));
+    for (k, region) in geo.regions.iter().enumerate() {
+        files.push((
+            format!("table_municipalities_{}_excel.csv", region.code),
+            super::excel_csv::municipalities_excel_csv(p, plan, geo, report, k)?,
+        ));
+    }
+    files.push((
+        "report.xlsx".to_string(),
+        super::xlsx::workbook(p, plan, geo, report)
+            .map_err(|e| io::Error::other(format!("report.xlsx: {e}")))?,
+    ));
     write_files(out, files)
 }
 

@@ -295,9 +295,14 @@ impl Engine<'_> {
         keys: &[Expr],
         values: Option<&Expr>,
     ) -> Arc<Cells> {
-        // Compared by content: indicators often share an aggregation (`count of` the residents
-        // as a rate's denominator), and each level holds its own copy of its strata.
-        let key = (period, format!("{a:?}|{keys:?}|{values:?}"));
+        // Indicators often share an aggregation (`count of` the residents as a rate's
+        // denominator): equal aggregations have the same id (`plan::ids`).
+        let key = super::shared::CellsKey {
+            period,
+            aggregation: a.id,
+            keys: keys.to_vec(),
+            values: values.cloned(),
+        };
         self.caches
             .cells
             .get_or_build(key, || self.compute_cells(a, period, keys, values))

@@ -14,8 +14,8 @@ use super::number;
 use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
 use crate::plan::{
-    BinOp, Builtin, CohortId, Day, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
-    civil_from_days, year_and_place,
+    BinOp, Builtin, CohortId, Day, Expr, Field, Period, Plan, PopulationId, RelatedFn, RelationId,
+    RowSet, civil_from_days, year_and_place,
 };
 
 /// The rows of a population in one period, with the values of its `let` fields.
@@ -239,7 +239,7 @@ pub struct Engine<'p> {
     person_indexes: RefCell<FastMap<PersonIndexKey, Arc<PersonIndex>>>,
     /// Per-person totals of relations that read only their own rows, by (relation, period):
     /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
-    relation_totals: RefCell<FastMap<(usize, Period), Option<PersonTotals>>>,
+    relation_totals: RefCell<FastMap<(RelationId, Period), Option<PersonTotals>>>,
     /// Rows without a municipality value, per (source, residence column, period).
     without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
 }
@@ -396,7 +396,7 @@ impl<'p> Engine<'p> {
         {
             return None;
         }
-        let key = (r as *const crate::plan::Related as usize, period);
+        let key = (r.id, period);
         if let Some(totals) = self.relation_totals.borrow().get(&key) {
             return totals.clone();
         }

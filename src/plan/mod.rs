@@ -5,6 +5,7 @@
 //! The planner runs only on rule sets that passed the checker, so a failure here is a bug in
 //! indikator, reported as an internal error rather than a panic.
 
+pub mod ids;
 pub mod ir;
 mod lower;
 pub mod windows;
@@ -36,6 +37,7 @@ pub fn plan(files: &[RuleFile]) -> Result<Plan, String> {
     for (source, window) in plan.sources.iter_mut().zip(windows) {
         source.windows = window;
     }
+    ids::number(&mut plan);
     Ok(plan)
 }
 

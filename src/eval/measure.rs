@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::columnar;
+use super::columnar::{self, BatchExpr};
 use super::geography::Unit;
 use super::rows::{Ctx, Engine, View};
 use super::value::Value;
@@ -237,6 +237,14 @@ impl Tally {
     }
 }
 
+/// An aggregation's expressions compiled for the batch evaluator.
+struct Batched {
+    filter: Option<BatchExpr>,
+    weight: Option<BatchExpr>,
+    measured: Option<BatchExpr>,
+    keys: Vec<BatchExpr>,
+}
+
 /// An aggregation's result for one period, before rolling up.
 #[derive(Debug, Default)]
 pub struct Cells {
@@ -330,13 +338,25 @@ impl Engine<'_> {
             RowSet::Population(p) => Some(self.view(p, period)),
             RowSet::Source(_) => None,
         };
-        let batched = [a.filter.as_ref(), a.weight.as_ref(), measured]
-            .into_iter()
-            .flatten()
-            .chain(keys)
-            .all(|e| columnar::reads_only_row(e, view.is_some()));
-        if batched {
-            self.tally_batches(a, period, view.as_deref(), keys, measured, &mut tally);
+        let compile = |e: &Expr| self.compile_batch(e, view.is_some());
+        // `Some(None)` for an expression the batch evaluator cannot compute; `None` for none.
+        let optional = |e: Option<&Expr>| match e {
+            None => Some(None),
+            Some(e) => compile(e).map(Some),
+        };
+        let batched = (|| {
+            if self.row_by_row {
+                return None;
+            }
+            Some(Batched {
+                filter: optional(a.filter.as_ref())?,
+                weight: optional(a.weight.as_ref())?,
+                measured: optional(measured)?,
+                keys: keys.iter().map(compile).collect::<Option<_>>()?,
+            })
+        })();
+        if let Some(batched) = batched {
+            self.tally_batches(a, period, view.as_deref(), &batched, &mut tally);
         } else {
             self.tally_rows(a, period, keys, measured, &mut tally);
         }
@@ -401,16 +421,21 @@ impl Engine<'_> {
         a: &Aggregation,
         period: Period,
         view: Option<&View>,
-        keys: &[Expr],
-        measured: Option<&Expr>,
+        batched: &Batched,
         tally: &mut Tally,
     ) {
+        let Batched {
+            filter,
+            weight,
+            measured,
+            keys,
+        } = batched;
         let root = self.root_of(a.rows);
         let table = &self.tables[root];
         let person_column = self.plan.sources[root].person;
         let residence = self.residence(a.rows);
         let count = view.map_or(table.rows, |v| v.len());
-        let filter: Vec<Expr> = a.filter.iter().cloned().collect();
+        let filter: Vec<BatchExpr> = filter.iter().cloned().collect();
         let mut rows = Vec::with_capacity(columnar::BATCH);
         let mut positions = Vec::with_capacity(columnar::BATCH);
         let mut key = Vec::with_capacity(keys.len());
@@ -426,13 +451,14 @@ impl Engine<'_> {
             let lets = view.map_or(columnar::BatchLets::None, |v| {
                 columnar::BatchLets::View(v, &positions[..])
             });
-            let batch = |e: &Expr| self.eval_batch(e, period, root, &rows, lets);
+            self.note_batch();
+            let batch = |e: &BatchExpr| self.eval_batch(e, period, root, &rows, lets);
             let column =
                 |c: Option<usize>| c.map(|c| columnar::gather(table.columns[c].as_ref(), &rows));
             let residences = column(residence);
             let key_values: Vec<Vec<Value>> = keys.iter().map(batch).collect();
-            let weights = a.weight.as_ref().map(batch);
-            let measures = measured.map(batch);
+            let weights = weight.as_ref().map(batch);
+            let measures = measured.as_ref().map(batch);
             let persons = if tally.persons {
                 column(person_column)
             } else {

@@ -7,15 +7,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::columnar::{self, BatchLets};
+use super::columnar::{self, BatchExpr, BatchLets};
 use super::geography::Geography;
 use super::load::{Column, Table};
-use super::number;
+use super::semantics::{
+    band, binary, call, compare, equal, in_cohort, in_period, negative, not, within,
+};
 use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
 use crate::plan::{
-    BinOp, Builtin, CohortId, Day, Expr, Field, Period, Plan, PopulationId, RelatedFn, RelationId,
-    RowSet, civil_from_days, year_and_place,
+    BinOp, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RelationId, RowSet,
+    civil_from_days,
 };
 
 /// The rows of a population in one period, with the values of its `let` fields.
@@ -240,6 +242,9 @@ pub struct Engine<'p> {
     /// Per-person totals of relations that read only their own rows, by (relation, period):
     /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
     relation_totals: RefCell<FastMap<(RelationId, Period), Option<PersonTotals>>>,
+    /// Whether every expression is evaluated row by row, by [`Engine::eval`] alone: no batches
+    /// (`super::columnar`), no per-person relation totals.
+    pub row_by_row: bool,
     /// Rows without a municipality value, per (source, residence column, period).
     without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
 }
@@ -281,6 +286,7 @@ impl<'p> Engine<'p> {
         symbols: &'p Interner,
         person_count: usize,
         caches: &'p RunCaches,
+        row_by_row: bool,
     ) -> Engine<'p> {
         let max_code = geography
             .municipalities
@@ -305,6 +311,7 @@ impl<'p> Engine<'p> {
             cohorts: RefCell::new(FastMap::default()),
             person_indexes: RefCell::new(FastMap::default()),
             relation_totals: RefCell::new(FastMap::default()),
+            row_by_row,
             without_residence: RefCell::new(BTreeMap::new()),
         }
     }
@@ -388,7 +395,8 @@ impl<'p> Engine<'p> {
     /// any other relation. The totals add the rows in the order the row-by-row evaluation
     /// would, so they are the same numbers.
     fn relation_totals(&self, r: &crate::plan::Related, period: Period) -> Option<Rc<Vec<f64>>> {
-        if !r.same_person
+        if self.row_by_row
+            || !r.same_person
             || !matches!(
                 r.function,
                 RelatedFn::Exists | RelatedFn::Count | RelatedFn::Sum
@@ -433,15 +441,19 @@ impl<'p> Engine<'p> {
                 }
             }
         };
-        let batched = filter.as_ref().is_none_or(columnar::is_columnar)
-            && projection.as_ref().is_none_or(columnar::is_columnar);
+        let batch_filter = filter.as_ref().map(|f| self.compile_batch(f, false));
+        let batch_projection = projection.as_ref().map(|p| self.compile_batch(p, false));
+        let batched = batch_filter.as_ref().is_none_or(Option::is_some)
+            && batch_projection.as_ref().is_none_or(Option::is_some);
         match r.rows {
             RowSet::Source(source) if batched => {
-                let conditions: Vec<Expr> = filter.into_iter().collect();
+                let conditions: Vec<BatchExpr> = batch_filter.flatten().into_iter().collect();
+                let projection = batch_projection.flatten();
                 self.for_each_kept_batch(&conditions, period, source, |rows| {
-                    let projected = projection
-                        .as_ref()
-                        .map(|p| self.eval_batch(p, period, source, rows, BatchLets::None));
+                    let projected = projection.as_ref().map(|p| {
+                        self.note_batch();
+                        self.eval_batch(p, period, source, rows, BatchLets::None)
+                    });
                     for (k, &row) in rows.iter().enumerate() {
                         let row = RowRef {
                             root: source,
@@ -476,9 +488,11 @@ impl<'p> Engine<'p> {
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {
-            match columnar::inline_lets_except(f, &pop.lets, &|k| k < own) {
-                Some(g) if columnar::reads_only_row(&g, true) => batched.push(g),
-                _ => rest.push(f),
+            match columnar::inline_lets_except(f, &pop.lets, &|k| k < own)
+                .and_then(|g| self.compile_batch(&g, true))
+            {
+                Some(g) => batched.push(g),
+                None => rest.push(f),
             }
         }
         let (early, late): (Vec<&Expr>, Vec<&Expr>) = rest.into_iter().partition(|f| !uses_lets(f));
@@ -495,7 +509,7 @@ impl<'p> Engine<'p> {
         let mut batch_lets: Vec<BatchLet> = Vec::with_capacity(width - own);
         for (k, (_, e)) in pop.lets.iter().enumerate().skip(own) {
             let batch_let = match columnar::inline_lets_except(e, &pop.lets, &|j| at_hand[j])
-                .filter(|g| columnar::reads_only_row(g, true))
+                .and_then(|g| self.compile_batch(&g, true))
             {
                 Some(g) => BatchLet::Columnar(g),
                 None => match (e, person_column) {
@@ -630,6 +644,7 @@ impl<'p> Engine<'p> {
                 };
                 batch_values[k] = match batch_let {
                     BatchLet::Columnar(e) => {
+                        self.note_batch();
                         Some(self.eval_batch(e, period, pop.root, &batch_rows, lets))
                     }
                     BatchLet::PersonTotals(totals, function, column) => Some(
@@ -726,13 +741,16 @@ impl<'p> Engine<'p> {
             .iter()
             .map(|e| (String::new(), e.clone()))
             .collect();
-        let batched: Option<Vec<Expr>> = match cohort.rows {
-            RowSet::Source(_) => cohort
+        let batched: Option<Vec<BatchExpr>> = match cohort.rows {
+            RowSet::Source(_) if !self.row_by_row => cohort
                 .filters
                 .iter()
-                .map(|f| columnar::inline_lets(f, &named_lets).filter(columnar::is_columnar))
+                .map(|f| {
+                    columnar::inline_lets(f, &named_lets)
+                        .and_then(|g| self.compile_batch(&g, false))
+                })
                 .collect(),
-            RowSet::Population(_) => None,
+            _ => None,
         };
         if let (RowSet::Source(source), Some(conditions)) = (cohort.rows, batched) {
             self.for_each_kept_batch(&conditions, period, source, |rows| {
@@ -1097,7 +1115,7 @@ fn person_total(totals: &[f64], person: u32, f: RelatedFn) -> Value {
 /// How a population's own let is computed for a batch of rows.
 enum BatchLet {
     /// Over the batch, by the batch evaluator.
-    Columnar(Expr),
+    Columnar(BatchExpr),
     /// A relation totalled per person: the total of the row's person (in that column).
     PersonTotals(PersonTotals, RelatedFn, usize),
     /// Row by row, after the row's conditions.
@@ -1156,201 +1174,6 @@ fn uses_lets(e: &Expr) -> bool {
         Expr::Call(_, args) => args.iter().any(uses_lets),
         Expr::Band { value, .. } => uses_lets(value),
         _ => false,
-    }
-}
-
-// The operations of single expression nodes, shared by the row-by-row and the batch evaluator
-// (`super::columnar`) so that both give the same values.
-
-/// `not` of a missing value is not true either: a row with an unknown flag is neither kept by
-/// `where flag` nor by `where not flag`.
-pub(super) fn not(v: Value) -> Value {
-    match v {
-        Value::Bool(b) => Value::Bool(!b),
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn negative(v: Value) -> Value {
-    match v {
-        Value::Num(n) => Value::Num(-n),
-        Value::Duration(d) => Value::Duration(-d),
-        _ => Value::Missing,
-    }
-}
-
-/// `value in cohort` (or `not in`), with the cohort's members as a bitset over persons.
-pub(super) fn in_cohort(members: &[u64], v: Value, negated: bool) -> Value {
-    match v {
-        Value::Person(p) => {
-            let member = members
-                .get(p as usize / 64)
-                .is_some_and(|w| w & (1 << (p % 64)) != 0);
-            Value::Bool(member != negated)
-        }
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn in_period(v: Value, period: Period, negated: bool) -> Value {
-    match v {
-        Value::Date(d) => Value::Bool(period.contains(d) != negated),
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn within(value: Value, anchor: Value, days: f64, after: bool) -> Value {
-    match (value, anchor) {
-        (Value::Date(v), Value::Date(a)) => {
-            let (v, a) = (v as f64, a as f64);
-            let inside = if after {
-                a <= v && v <= a + days
-            } else {
-                a - days <= v && v <= a
-            };
-            Value::Bool(inside)
-        }
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn band(v: Value, limits: &[f64], labels: &[u32]) -> Value {
-    match v.number() {
-        Some(x) if x >= limits[0] => {
-            let k = limits.iter().rposition(|&l| x >= l).unwrap_or(0);
-            Value::Sym(labels[k])
-        }
-        _ => Value::Missing,
-    }
-}
-
-/// Equality of two values; `None` when either is missing.
-pub fn equal(a: Value, b: Value) -> Option<bool> {
-    Some(match (a, b) {
-        (Value::Missing, _) | (_, Value::Missing) => return None,
-        (Value::Num(x), Value::Num(y)) => x == y,
-        (Value::Unit(u), Value::Num(n)) | (Value::Num(n), Value::Unit(u)) => u as f64 == n,
-        (Value::Unit(u), Value::Unit(v)) => u == v,
-        (Value::Date(x), Value::Date(y)) => x == y,
-        (Value::Duration(x), Value::Duration(y)) => x == y,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Sym(x), Value::Sym(y)) => x == y,
-        (Value::Person(x), Value::Person(y)) => x == y,
-        _ => false,
-    })
-}
-
-pub fn compare(a: Value, b: Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Date(x), Value::Date(y)) => Some(x.cmp(&y)),
-        (Value::Missing, _) | (_, Value::Missing) => None,
-        _ => a.number()?.partial_cmp(&b.number()?),
-    }
-}
-
-pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
-    use std::cmp::Ordering::*;
-    match op {
-        BinOp::Eq => Value::Bool(equal(x, y) == Some(true)),
-        BinOp::Ne => Value::Bool(equal(x, y) == Some(false)),
-        BinOp::Lt => Value::Bool(compare(x, y) == Some(Less)),
-        BinOp::Le => Value::Bool(matches!(compare(x, y), Some(Less | Equal))),
-        BinOp::Gt => Value::Bool(compare(x, y) == Some(Greater)),
-        BinOp::Ge => Value::Bool(matches!(compare(x, y), Some(Greater | Equal))),
-        BinOp::Add => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::add(a, b)),
-            (Value::Date(d), Value::Duration(n)) | (Value::Duration(n), Value::Date(d)) => {
-                shifted(d, n)
-            }
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::add(a, b)),
-            _ => Value::Missing,
-        },
-        BinOp::Sub => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::sub(a, b)),
-            (Value::Date(a), Value::Date(b)) => Value::Duration((a - b) as f64),
-            (Value::Date(d), Value::Duration(n)) => shifted(d, -n),
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::sub(a, b)),
-            _ => Value::Missing,
-        },
-        BinOp::Mul => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::mul(a, b)),
-            (Value::Duration(d), Value::Num(n)) | (Value::Num(n), Value::Duration(d)) => {
-                Value::Duration(number::mul(d, n))
-            }
-            _ => Value::Missing,
-        },
-        BinOp::Div => match (x, y) {
-            (Value::Num(_), Value::Num(0.0)) => Value::Missing,
-            (Value::Num(a), Value::Num(b)) => Value::Num(a / b),
-            (Value::Duration(d), Value::Num(n)) if n != 0.0 => Value::Duration(d / n),
-            _ => Value::Missing,
-        },
-        BinOp::And | BinOp::Or => Value::Missing,
-    }
-}
-
-/// A date moved by a duration, missing where the day would leave the calendar (0000-01-01 to
-/// 9999-12-31): such a day cannot be written, and a wrapped one would be a wrong day.
-fn shifted(day: i32, days: f64) -> Value {
-    Day::from_number(day.into())
-        .and_then(|d| d.checked_add_duration(days))
-        .map_or(Value::Missing, |d| Value::Date(d.number()))
-}
-
-pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
-    let date = |k: usize| match v.get(k) {
-        Some(Value::Date(d)) => Some(*d),
-        _ => None,
-    };
-    match f {
-        Builtin::Age => match (date(0), date(1)) {
-            (Some(birth), Some(at)) => {
-                let (birth_year, birth_place) = year_and_place(birth);
-                let (year, place) = year_and_place(at);
-                let mut years = year - birth_year;
-                if place < birth_place {
-                    years -= 1;
-                }
-                Value::Num(years as f64)
-            }
-            _ => Value::Missing,
-        },
-        Builtin::Days | Builtin::Hours | Builtin::Years => match (date(0), date(1)) {
-            (Some(a), Some(b)) => {
-                let days = (b - a) as f64;
-                Value::Num(match f {
-                    Builtin::Days => days,
-                    Builtin::Hours => days * 24.0,
-                    _ => days / 365.25,
-                })
-            }
-            _ => Value::Missing,
-        },
-        Builtin::Year => match date(0) {
-            Some(d) => Value::Num(year_and_place(d).0 as f64),
-            None => Value::Missing,
-        },
-        Builtin::Month => match date(0) {
-            Some(d) => Value::Num(civil_from_days(d).1 as f64),
-            None => Value::Missing,
-        },
-        Builtin::Coalesce => {
-            let first = v.first().copied().unwrap_or(Value::Missing);
-            if first.is_missing() {
-                v.get(1).copied().unwrap_or(Value::Missing)
-            } else {
-                first
-            }
-        }
-        Builtin::Earliest | Builtin::Latest => match (date(0), date(1)) {
-            (Some(a), Some(b)) => Value::Date(if f == Builtin::Earliest {
-                a.min(b)
-            } else {
-                a.max(b)
-            }),
-            (Some(a), None) | (None, Some(a)) => Value::Date(a),
-            _ => Value::Missing,
-        },
     }
 }
 

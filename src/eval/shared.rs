@@ -64,6 +64,9 @@ pub struct RunCaches {
     pub person_indexes: OnceMap<PersonIndexKey, PersonIndex>,
     pub cells: OnceMap<CellsKey, Cells>,
     pub figures: OnceMap<(IndicatorId, Level, Period), UnitFigures>,
+    /// Batches of rows the batch evaluator went over (`Engine::note_batch`): none when the run
+    /// evaluates row by row.
+    pub batches: std::sync::atomic::AtomicUsize,
 }
 
 /// Which cells: an aggregation's in a period, divided by `keys` (strata, age bands, tally

@@ -10,9 +10,14 @@
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
 use super::number;
-use super::rows::{Engine, View};
-use super::semantics::{band, binary, call, equal, in_cohort, in_period, negative, not, within};
+use std::sync::Arc;
+
+use super::load::Table;
+use super::semantics::{
+    band, binary, call, equal, in_codes, in_cohort, in_period, negative, not, within,
+};
 use super::value::Value;
+use super::views::{Members, View};
 use crate::plan::{BinOp, Builtin, CodeListId, CohortId, Expr, Field, Period, Sym, year_and_place};
 
 /// Rows evaluated together.
@@ -322,7 +327,7 @@ fn numeric_shape(e: &BatchExpr) -> bool {
 }
 
 /// Numbers of a batch's rows, with which of them are missing.
-struct Numbers {
+pub struct Numbers {
     values: Vec<f64>,
     missing: Vec<bool>,
 }
@@ -358,34 +363,46 @@ pub(super) fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
     }
 }
 
-impl Engine<'_> {
+/// What the batch evaluator reads of the run: the loaded extracts, cohorts and code lists.
+/// The row engine provides it (`super::rows`), and gets the batch evaluator's methods
+/// ([`BatchEval`]) in return; the batch evaluator knows nothing else of the engine.
+pub trait BatchInput {
+    /// The loaded extracts, by source.
+    fn tables(&self) -> &[Table];
+    /// Whether the run evaluates row by row (`Options::row_by_row`).
+    fn row_by_row(&self) -> bool;
+    /// The members of a cohort in a period.
+    fn cohort_members(&self, id: CohortId, period: Period) -> Arc<Members>;
+    /// Whether a text is in a code list.
+    fn in_code_list_sym(&self, codes: CodeListId, sym: Sym) -> bool;
+    /// Counts one batch of rows evaluated together, for the run's summary.
+    fn note_batch(&self);
+}
+
+impl<T: BatchInput> BatchEval for T {}
+
+/// The batch evaluator, over what [`BatchInput`] provides.
+pub trait BatchEval: BatchInput {
     /// `e` for the batch evaluator when it can compute it ([`BatchExpr::compile`]) and the run
     /// does not evaluate row by row (`Options::row_by_row`); `None` sends the caller to the row
     /// evaluator.
-    pub fn compile_batch(&self, e: &Expr, lets: bool) -> Option<BatchExpr> {
-        if self.row_by_row {
+    fn compile_batch(&self, e: &Expr, lets: bool) -> Option<BatchExpr> {
+        if self.row_by_row() {
             return None;
         }
         BatchExpr::compile(e, lets)
     }
 
-    /// Counts one batch of rows evaluated together, for the run's summary.
-    pub fn note_batch(&self) {
-        self.caches
-            .batches
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
     /// Calls `kept` with each batch of the rows of `source` for which every condition holds
     /// (the conditions must be columnar), in row order.
-    pub fn for_each_kept_batch(
+    fn for_each_kept_batch(
         &self,
         conditions: &[BatchExpr],
         period: Period,
         source: usize,
         mut kept: impl FnMut(&[u32]),
     ) {
-        let count = self.tables[source].rows;
+        let count = self.tables()[source].rows;
         let mut rows = Vec::with_capacity(BATCH);
         let mut tags = Vec::with_capacity(BATCH);
         for first in (0..count).step_by(BATCH) {
@@ -400,7 +417,7 @@ impl Engine<'_> {
     /// Keeps in `rows` (and at the same places in `tags`) only the rows for which every
     /// condition holds. Given the view the rows belong to, `tags` are their positions in it, where
     /// the conditions read the view's lets.
-    pub fn retain_batch(
+    fn retain_batch(
         &self,
         conditions: &[BatchExpr],
         period: Period,
@@ -471,7 +488,7 @@ impl Engine<'_> {
         let BatchExpr::Column(c) = **value else {
             return None;
         };
-        match self.tables[root].columns[c].as_ref()? {
+        match self.tables()[root].columns[c].as_ref()? {
             Column::Date(days) => Some((days, *negated)),
             _ => None,
         }
@@ -489,7 +506,7 @@ impl Engine<'_> {
         rows: &[u32],
     ) -> Option<Vec<bool>> {
         let column = |e: &BatchExpr| match e {
-            BatchExpr::Column(c) => self.tables[root].columns[*c].as_ref(),
+            BatchExpr::Column(c) => self.tables()[root].columns[*c].as_ref(),
             _ => None,
         };
         let each = |v: &[u32], test: &dyn Fn(u32) -> bool| -> Vec<bool> {
@@ -535,7 +552,7 @@ impl Engine<'_> {
                 let Some(Column::Sym(col)) = column(value) else {
                     return None;
                 };
-                Some(each(col, &|x| self.in_codes(*codes, x) != *negated))
+                Some(each(col, &|x| self.in_code_list_sym(*codes, x) != *negated))
             }
             BatchExpr::InCohort {
                 value,
@@ -545,7 +562,7 @@ impl Engine<'_> {
                 let Some(Column::Person(col)) = column(value) else {
                     return None;
                 };
-                let members = self.cohort(*cohort, period);
+                let members = self.cohort_members(*cohort, period);
                 Some(each(col, &|p| {
                     in_cohort(&members, Value::Person(p), *negated).truthy()
                 }))
@@ -605,7 +622,7 @@ impl Engine<'_> {
                 values: vec![*x; n],
                 missing: vec![false; n],
             },
-            BatchExpr::Column(c) => match self.tables[root].columns[*c].as_ref()? {
+            BatchExpr::Column(c) => match self.tables()[root].columns[*c].as_ref()? {
                 Column::Num(v) => Numbers::from_column(v, rows),
                 _ => return None,
             },
@@ -619,7 +636,7 @@ impl Engine<'_> {
                 let BatchExpr::Column(c) = args[0] else {
                     return None;
                 };
-                let Column::Date(days) = self.tables[root].columns[c].as_ref()? else {
+                let Column::Date(days) = self.tables()[root].columns[c].as_ref()? else {
                     return None;
                 };
                 let mut values = Vec::with_capacity(n);
@@ -654,7 +671,7 @@ impl Engine<'_> {
 
     /// The values of a columnar expression for each of `rows` of the source `root`; with
     /// `lets` other than `None`, the expression may also read the rows' lets.
-    pub fn eval_batch(
+    fn eval_batch(
         &self,
         e: &BatchExpr,
         period: Period,
@@ -686,7 +703,7 @@ impl Engine<'_> {
             BatchExpr::Duration(days) => vec![Value::Duration(*days); n],
             BatchExpr::PeriodStart => vec![Value::Date(period.first_day); n],
             BatchExpr::PeriodEnd => vec![Value::Date(period.last_day); n],
-            BatchExpr::Column(c) => gather(self.tables[root].columns[*c].as_ref(), rows),
+            BatchExpr::Column(c) => gather(self.tables()[root].columns[*c].as_ref(), rows),
             BatchExpr::Not(x) => map(each(x), not),
             BatchExpr::Neg(x) => map(each(x), negative),
             BatchExpr::Binary(BinOp::And, a, b) => zip(each(a), each(b), |x, y| {
@@ -717,13 +734,15 @@ impl Engine<'_> {
                 value,
                 codes,
                 negated,
-            } => map(each(value), |v| self.in_code_list(v, *codes, *negated)),
+            } => map(each(value), |v| {
+                in_codes(v, *negated, |s| self.in_code_list_sym(*codes, s))
+            }),
             BatchExpr::InCohort {
                 value,
                 cohort,
                 negated,
             } => {
-                let members = self.cohort(*cohort, period);
+                let members = self.cohort_members(*cohort, period);
                 map(each(value), |v| in_cohort(&members, v, *negated))
             }
             BatchExpr::InPeriod { value, negated } => {

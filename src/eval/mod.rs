@@ -8,6 +8,7 @@
 // returned once per run, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod cells;
 mod columnar;
 pub mod error;
 pub mod geography;
@@ -21,6 +22,7 @@ mod semantics;
 mod shared;
 mod validate;
 pub mod value;
+mod views;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

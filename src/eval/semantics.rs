@@ -26,6 +26,15 @@ pub(super) fn negative(v: Value) -> Value {
     }
 }
 
+/// `value in codes` (or `not in`): false for anything but a text; `listed` says whether a
+/// text is in the code list.
+pub(super) fn in_codes(v: Value, negated: bool, listed: impl FnOnce(u32) -> bool) -> Value {
+    match v {
+        Value::Sym(s) => Value::Bool(listed(s) != negated),
+        _ => Value::Bool(false),
+    }
+}
+
 /// `value in cohort` (or `not in`), with the cohort's members as a bitset over persons.
 pub(super) fn in_cohort(members: &[u64], v: Value, negated: bool) -> Value {
     match v {

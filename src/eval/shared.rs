@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::cells::{Cells, Figure};
 use super::geography::Unit;
-use super::measure::{Cells, Figure};
-use super::rows::{Members, PersonIndex, PersonIndexKey, View};
+use super::views::{Members, PersonIndex, PersonIndexKey, View};
 use crate::plan::{AggregationId, CohortId, Expr, IndicatorId, Level, Period, PopulationId};
 
 /// Every unit's figure at one level for one period.

@@ -616,13 +616,13 @@ impl Evaluator<'_, '_> {
                 ..Figure::default()
             },
             Some(Err(reason)) => Figure {
-                suppressed: Some(reason),
+                suppressed: Some(reason.as_str().to_string()),
                 ..Figure::default()
             },
         }
     }
 
-    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<Dual, String>> {
+    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<Dual, NoFigure>> {
         Some(match f {
             Formula::Number(n) => Ok(Dual::constant(*n)),
             Formula::Neg(x) => self.formula(x, unit, period)?.map(|v| v.scaled(-1.0)),
@@ -661,10 +661,26 @@ impl Evaluator<'_, '_> {
                             }],
                         })
                     }
-                    _ => Err("input_suppressed".to_string()),
+                    _ => Err(NoFigure::InputSuppressed),
                 }
             }
         })
+    }
+}
+
+/// Why a derived indicator has no figure where its formula has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoFigure {
+    /// An indicator the formula reads has no figure shown at the unit.
+    InputSuppressed,
+}
+
+impl NoFigure {
+    /// The reason as the report writes it.
+    fn as_str(self) -> &'static str {
+        match self {
+            NoFigure::InputSuppressed => "input_suppressed",
+        }
     }
 }
 

@@ -429,7 +429,7 @@ fn sql(paths: &[PathBuf], data: &std::path::Path, allow_partial: bool) -> ExitCo
         Ok(c) => c,
         Err(code) => return code,
     };
-    match indikator::plan::plan(&checked.files) {
+    match checked.plan() {
         Ok(plan) => {
             let data = data.to_string_lossy();
             let compiled = indikator::sql::compile(&plan, &data, indikator::sql::Dialect::DuckDb);
@@ -449,7 +449,7 @@ fn plan(paths: &[PathBuf], dot: bool) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    match indikator::plan::plan(&checked.files) {
+    match checked.plan() {
         Ok(plan) => {
             print!("{}", if dot { plan.to_dot() } else { plan.to_text() });
             ExitCode::SUCCESS
@@ -661,7 +661,7 @@ fn explain(
         Ok(c) => c,
         Err(code) => return code,
     };
-    let plan = match indikator::plan::plan(&checked.files) {
+    let plan = match checked.plan() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -692,7 +692,7 @@ fn audit(out: &std::path::Path, paths: &[PathBuf], geography: &std::path::Path) 
         Ok(c) => c,
         Err(code) => return code,
     };
-    let plan = match indikator::plan::plan(&checked.files) {
+    let plan = match checked.plan() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

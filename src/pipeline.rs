@@ -94,5 +94,6 @@ pub fn options(data_dir: impl Into<PathBuf>) -> Options {
         bad_rows: eval::BadRows::Stop,
         read_all_rows: false,
         allow_empty_extracts: false,
+        row_by_row: false,
     }
 }

@@ -140,6 +140,7 @@ fn run_one(
         bad_rows: BadRows::Stop,
         read_all_rows: false,
         allow_empty_extracts: true,
+        row_by_row: false,
     };
     let mut failures = Vec::new();
     // A hidden indicator is not in the report, but its tests state its figures: evaluate it

@@ -43,7 +43,7 @@ mod figures {
         let checked = workspace::check_paths(&["tests/fixtures/small/rules".into()]).unwrap();
         let plan = checked.plan().unwrap();
         let options = pipeline::options("tests/fixtures/small");
-        explain_figure(&checked, &plan, &options, indicator, unit, None)
+        explain_figure(&checked, &plan, &options, indicator, unit, None).map_err(|e| e.to_string())
     }
 
     /// Compares with a stored snapshot, or writes it with UPDATE_SNAPSHOTS=1.

@@ -109,7 +109,7 @@ struct Conformance {
 fn conformance(rules: &Path, data: &Path, geography: &Path) -> Conformance {
     let checked = indikator::workspace::check_paths(&[rules.to_path_buf()]).unwrap();
     assert_eq!(checked.error_count(), 0);
-    let plan = indikator::plan::plan(&checked.files).unwrap();
+    let plan = checked.plan().unwrap();
     let compiled = sql::compile(&plan, &data.to_string_lossy(), sql::Dialect::DuckDb);
     // Only reported figures (read per unit, not aggregated) are refused in these rules.
     for r in &compiled.refused {
@@ -362,7 +362,7 @@ fn missing_plan() -> indikator::plan::Plan {
     let checked =
         indikator::workspace::check_paths(&[root().join("tests/sql/missing.ind")]).unwrap();
     assert_eq!(checked.error_count(), 0);
-    indikator::plan::plan(&checked.files).unwrap()
+    checked.plan().unwrap()
 }
 
 /// An aggregation whose condition cannot be written with the native meaning (a date ordered

@@ -4,53 +4,171 @@
 //! its view, earlier lets from the batch, other simple lets written out in place). They are
 //! evaluated node by node for a few thousand rows together, so that walking the expression
 //! costs once per batch instead of once per row. The node operations are the row evaluator's
-//! own (`super::rows`), so both give the same values; conditions of a few common shapes
+//! own (`super::semantics`), so both give the same values; conditions of a few common shapes
 //! (numbers compared, a text or person column tested against constants, a date in the period)
 //! are tested straight on the columns, with the same answers.
 
 use super::load::{Column, MISSING_DATE, MISSING_SYM};
 use super::number;
-use super::rows::{
-    Engine, View, band, binary, call, equal, in_cohort, in_period, negative, not, within,
+use std::sync::Arc;
+
+use super::load::Table;
+use super::semantics::{
+    band, binary, call, equal, in_codes, in_cohort, in_period, negative, not, within,
 };
 use super::value::Value;
-use crate::plan::{BinOp, Builtin, Expr, Field, Period, year_and_place};
+use super::views::{Members, View};
+use crate::plan::{BinOp, Builtin, CodeListId, CohortId, Expr, Field, Period, Sym, year_and_place};
 
 /// Rows evaluated together.
 pub const BATCH: usize = 4096;
 
-/// Whether an expression reads nothing but the current row's columns and constants.
-pub fn is_columnar(e: &Expr) -> bool {
-    reads_only_row(e, false)
+/// An expression the batch evaluator can compute: one that reads nothing but the current
+/// row's columns, constants and (where compiled with them) the lets a population's view holds
+/// for the row. It has no bound rows and no relations, which only the row evaluator can
+/// follow: an expression that holds them does not compile ([`BatchExpr::compile`]).
+#[derive(Debug, Clone)]
+pub enum BatchExpr {
+    Missing,
+    Bool(bool),
+    Number(f64),
+    Date(i32),
+    Text(Sym),
+    Duration(f64),
+    /// A column of the row's root source.
+    Column(usize),
+    /// A let of the row's population.
+    Let(usize),
+    PeriodStart,
+    PeriodEnd,
+    Not(Box<BatchExpr>),
+    Neg(Box<BatchExpr>),
+    Binary(BinOp, Box<BatchExpr>, Box<BatchExpr>),
+    InList {
+        value: Box<BatchExpr>,
+        items: Vec<BatchExpr>,
+        negated: bool,
+    },
+    InCodes {
+        value: Box<BatchExpr>,
+        codes: CodeListId,
+        negated: bool,
+    },
+    InCohort {
+        value: Box<BatchExpr>,
+        cohort: CohortId,
+        negated: bool,
+    },
+    InPeriod {
+        value: Box<BatchExpr>,
+        negated: bool,
+    },
+    IsMissing {
+        value: Box<BatchExpr>,
+        negated: bool,
+    },
+    Within {
+        value: Box<BatchExpr>,
+        anchor: Box<BatchExpr>,
+        days: f64,
+        after: bool,
+    },
+    Call(Builtin, Vec<BatchExpr>),
+    Band {
+        value: Box<BatchExpr>,
+        limits: Vec<f64>,
+        labels: Vec<Sym>,
+    },
+}
+
+impl BatchExpr {
+    /// The expression for the batch evaluator, when it reads nothing but the current row's
+    /// columns, constants and, when `lets` is true, the lets a population's view holds for
+    /// the row; `None` for any other expression.
+    pub fn compile(e: &Expr, lets: bool) -> Option<BatchExpr> {
+        let each = |x: &Expr| BatchExpr::compile(x, lets);
+        let boxed = |x: &Expr| each(x).map(Box::new);
+        Some(match e {
+            Expr::Field(Field::Column(c)) => BatchExpr::Column(*c),
+            Expr::Field(Field::Let(k)) if lets => BatchExpr::Let(*k),
+            Expr::Field(Field::Let(_)) | Expr::Bound { .. } | Expr::Related(_) => return None,
+            Expr::Missing => BatchExpr::Missing,
+            Expr::Bool(b) => BatchExpr::Bool(*b),
+            Expr::Number(x) => BatchExpr::Number(*x),
+            Expr::Date(d) => BatchExpr::Date(*d),
+            Expr::Text(t) => BatchExpr::Text(*t),
+            Expr::Duration { days } => BatchExpr::Duration(*days),
+            Expr::PeriodStart => BatchExpr::PeriodStart,
+            Expr::PeriodEnd => BatchExpr::PeriodEnd,
+            Expr::Not(x) => BatchExpr::Not(boxed(x)?),
+            Expr::Neg(x) => BatchExpr::Neg(boxed(x)?),
+            Expr::Binary(op, a, b) => BatchExpr::Binary(*op, boxed(a)?, boxed(b)?),
+            Expr::InList {
+                value,
+                items,
+                negated,
+            } => BatchExpr::InList {
+                value: boxed(value)?,
+                items: items.iter().map(each).collect::<Option<_>>()?,
+                negated: *negated,
+            },
+            Expr::InCodes {
+                value,
+                codes,
+                negated,
+            } => BatchExpr::InCodes {
+                value: boxed(value)?,
+                codes: *codes,
+                negated: *negated,
+            },
+            Expr::InCohort {
+                value,
+                cohort,
+                negated,
+            } => BatchExpr::InCohort {
+                value: boxed(value)?,
+                cohort: *cohort,
+                negated: *negated,
+            },
+            Expr::InPeriod { value, negated } => BatchExpr::InPeriod {
+                value: boxed(value)?,
+                negated: *negated,
+            },
+            Expr::IsMissing { value, negated } => BatchExpr::IsMissing {
+                value: boxed(value)?,
+                negated: *negated,
+            },
+            Expr::Within {
+                value,
+                anchor,
+                days,
+                after,
+            } => BatchExpr::Within {
+                value: boxed(value)?,
+                anchor: boxed(anchor)?,
+                days: *days,
+                after: *after,
+            },
+            Expr::Call(f, args) => {
+                BatchExpr::Call(*f, args.iter().map(each).collect::<Option<_>>()?)
+            }
+            Expr::Band {
+                value,
+                limits,
+                labels,
+            } => BatchExpr::Band {
+                value: boxed(value)?,
+                limits: limits.clone(),
+                labels: labels.clone(),
+            },
+        })
+    }
 }
 
 /// Whether an expression reads nothing but the current row's columns, constants and, when
 /// `lets` is true, the `let`s a population's view holds for the row.
-pub fn reads_only_row(e: &Expr, lets: bool) -> bool {
-    let each = |x: &Expr| reads_only_row(x, lets);
-    match e {
-        Expr::Field(Field::Column(_)) => true,
-        Expr::Field(Field::Let(_)) => lets,
-        Expr::Bound { .. } | Expr::Related(_) => false,
-        Expr::Not(x) | Expr::Neg(x) => each(x),
-        Expr::Binary(_, a, b) => each(a) && each(b),
-        Expr::InList { value, items, .. } => each(value) && items.iter().all(each),
-        Expr::InCodes { value, .. }
-        | Expr::InCohort { value, .. }
-        | Expr::InPeriod { value, .. }
-        | Expr::IsMissing { value, .. }
-        | Expr::Band { value, .. } => each(value),
-        Expr::Within { value, anchor, .. } => each(value) && each(anchor),
-        Expr::Call(_, args) => args.iter().all(each),
-        Expr::Missing
-        | Expr::Bool(_)
-        | Expr::Number(_)
-        | Expr::Date(_)
-        | Expr::Text(_)
-        | Expr::Duration { .. }
-        | Expr::PeriodStart
-        | Expr::PeriodEnd => true,
-    }
+fn reads_only_row(e: &Expr, lets: bool) -> bool {
+    BatchExpr::compile(e, lets).is_some()
 }
 
 /// What a rewrite does with a field, a bound row's field or a relation.
@@ -195,11 +313,13 @@ pub fn as_related_row(e: &Expr) -> Option<Expr> {
 
 /// Whether an expression is built only of what [`Engine::numbers`] reads (whether its columns
 /// and lets hold numbers is seen when it reads them).
-fn numeric_shape(e: &Expr) -> bool {
+fn numeric_shape(e: &BatchExpr) -> bool {
     match e {
-        Expr::Number(_) | Expr::Field(_) => true,
-        Expr::Call(Builtin::Year, args) => matches!(args[..], [Expr::Field(Field::Column(_))]),
-        Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul, a, b) => {
+        BatchExpr::Number(_) | BatchExpr::Column(_) | BatchExpr::Let(_) => true,
+        BatchExpr::Call(Builtin::Year, args) => {
+            matches!(args[..], [BatchExpr::Column(_)])
+        }
+        BatchExpr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul, a, b) => {
             numeric_shape(a) && numeric_shape(b)
         }
         _ => false,
@@ -207,7 +327,7 @@ fn numeric_shape(e: &Expr) -> bool {
 }
 
 /// Numbers of a batch's rows, with which of them are missing.
-struct Numbers {
+pub struct Numbers {
     values: Vec<f64>,
     missing: Vec<bool>,
 }
@@ -225,9 +345,9 @@ impl Numbers {
 }
 
 /// The parts of a chain of `and`s.
-fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+fn conjuncts<'e>(e: &'e BatchExpr, out: &mut Vec<&'e BatchExpr>) {
     match e {
-        Expr::Binary(BinOp::And, a, b) => {
+        BatchExpr::Binary(BinOp::And, a, b) => {
             conjuncts(a, out);
             conjuncts(b, out);
         }
@@ -243,17 +363,46 @@ pub(super) fn gather(column: Option<&Column>, rows: &[u32]) -> Vec<Value> {
     }
 }
 
-impl Engine<'_> {
+/// What the batch evaluator reads of the run: the loaded extracts, cohorts and code lists.
+/// The row engine provides it (`super::rows`), and gets the batch evaluator's methods
+/// ([`BatchEval`]) in return; the batch evaluator knows nothing else of the engine.
+pub trait BatchInput {
+    /// The loaded extracts, by source.
+    fn tables(&self) -> &[Table];
+    /// Whether the run evaluates row by row (`Options::row_by_row`).
+    fn row_by_row(&self) -> bool;
+    /// The members of a cohort in a period.
+    fn cohort_members(&self, id: CohortId, period: Period) -> Arc<Members>;
+    /// Whether a text is in a code list.
+    fn in_code_list_sym(&self, codes: CodeListId, sym: Sym) -> bool;
+    /// Counts one batch of rows evaluated together, for the run's summary.
+    fn note_batch(&self);
+}
+
+impl<T: BatchInput> BatchEval for T {}
+
+/// The batch evaluator, over what [`BatchInput`] provides.
+pub trait BatchEval: BatchInput {
+    /// `e` for the batch evaluator when it can compute it ([`BatchExpr::compile`]) and the run
+    /// does not evaluate row by row (`Options::row_by_row`); `None` sends the caller to the row
+    /// evaluator.
+    fn compile_batch(&self, e: &Expr, lets: bool) -> Option<BatchExpr> {
+        if self.row_by_row() {
+            return None;
+        }
+        BatchExpr::compile(e, lets)
+    }
+
     /// Calls `kept` with each batch of the rows of `source` for which every condition holds
     /// (the conditions must be columnar), in row order.
-    pub fn for_each_kept_batch(
+    fn for_each_kept_batch(
         &self,
-        conditions: &[Expr],
+        conditions: &[BatchExpr],
         period: Period,
         source: usize,
         mut kept: impl FnMut(&[u32]),
     ) {
-        let count = self.tables[source].rows;
+        let count = self.tables()[source].rows;
         let mut rows = Vec::with_capacity(BATCH);
         let mut tags = Vec::with_capacity(BATCH);
         for first in (0..count).step_by(BATCH) {
@@ -266,18 +415,20 @@ impl Engine<'_> {
     }
 
     /// Keeps in `rows` (and at the same places in `tags`) only the rows for which every
-    /// condition holds. The conditions must be columnar ([`is_columnar`]), or, given the view
-    /// the rows belong to (`tags` then being their positions in it), read only the view's rows
-    /// ([`reads_only_row`]).
-    pub fn retain_batch(
+    /// condition holds. Given the view the rows belong to, `tags` are their positions in it, where
+    /// the conditions read the view's lets.
+    fn retain_batch(
         &self,
-        conditions: &[Expr],
+        conditions: &[BatchExpr],
         period: Period,
         root: usize,
         view: Option<&View>,
         rows: &mut Vec<u32>,
         tags: &mut Vec<u32>,
     ) {
+        if !conditions.is_empty() {
+            self.note_batch();
+        }
         // `a and b` keeps the rows both keep: each part narrows the rows the next one reads.
         let mut parts = Vec::new();
         for condition in conditions {
@@ -330,14 +481,14 @@ impl Engine<'_> {
 
     /// The days of a date column and whether the test is negated, for a condition `column in
     /// period` (or `not in`) on a column of `root` read as dates.
-    fn date_column_in_period(&self, condition: &Expr, root: usize) -> Option<(&[i32], bool)> {
-        let Expr::InPeriod { value, negated } = condition else {
+    fn date_column_in_period(&self, condition: &BatchExpr, root: usize) -> Option<(&[i32], bool)> {
+        let BatchExpr::InPeriod { value, negated } = condition else {
             return None;
         };
-        let Expr::Field(Field::Column(c)) = **value else {
+        let BatchExpr::Column(c) = **value else {
             return None;
         };
-        match self.tables[root].columns[c].as_ref()? {
+        match self.tables()[root].columns[c].as_ref()? {
             Column::Date(days) => Some((days, *negated)),
             _ => None,
         }
@@ -349,13 +500,13 @@ impl Engine<'_> {
     /// evaluator's (a missing value passes no test, negated or not).
     fn test_symbols(
         &self,
-        condition: &Expr,
+        condition: &BatchExpr,
         period: Period,
         root: usize,
         rows: &[u32],
     ) -> Option<Vec<bool>> {
-        let column = |e: &Expr| match e {
-            Expr::Field(Field::Column(c)) => self.tables[root].columns[*c].as_ref(),
+        let column = |e: &BatchExpr| match e {
+            BatchExpr::Column(c) => self.tables()[root].columns[*c].as_ref(),
             _ => None,
         };
         let each = |v: &[u32], test: &dyn Fn(u32) -> bool| -> Vec<bool> {
@@ -367,16 +518,16 @@ impl Engine<'_> {
                 .collect()
         };
         match condition {
-            Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+            BatchExpr::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
                 let (col, text) = match (column(a), &**b, column(b), &**a) {
-                    (Some(Column::Sym(v)), Expr::Text(t), _, _)
-                    | (_, _, Some(Column::Sym(v)), Expr::Text(t)) => (v, *t),
+                    (Some(Column::Sym(v)), BatchExpr::Text(t), _, _)
+                    | (_, _, Some(Column::Sym(v)), BatchExpr::Text(t)) => (v, *t),
                     _ => return None,
                 };
                 let equal = *op == BinOp::Eq;
                 Some(each(col, &|x| (x == text) == equal))
             }
-            Expr::InList {
+            BatchExpr::InList {
                 value,
                 items,
                 negated,
@@ -387,13 +538,13 @@ impl Engine<'_> {
                 let texts: Vec<u32> = items
                     .iter()
                     .map(|i| match i {
-                        Expr::Text(t) => Some(*t),
+                        BatchExpr::Text(t) => Some(*t),
                         _ => None,
                     })
                     .collect::<Option<_>>()?;
                 Some(each(col, &|x| texts.contains(&x) != *negated))
             }
-            Expr::InCodes {
+            BatchExpr::InCodes {
                 value,
                 codes,
                 negated,
@@ -401,9 +552,9 @@ impl Engine<'_> {
                 let Some(Column::Sym(col)) = column(value) else {
                     return None;
                 };
-                Some(each(col, &|x| self.in_codes(*codes, x) != *negated))
+                Some(each(col, &|x| self.in_code_list_sym(*codes, x) != *negated))
             }
-            Expr::InCohort {
+            BatchExpr::InCohort {
                 value,
                 cohort,
                 negated,
@@ -411,7 +562,7 @@ impl Engine<'_> {
                 let Some(Column::Person(col)) = column(value) else {
                     return None;
                 };
-                let members = self.cohort(*cohort, period);
+                let members = self.cohort_members(*cohort, period);
                 Some(each(col, &|p| {
                     in_cohort(&members, Value::Person(p), *negated).truthy()
                 }))
@@ -425,12 +576,12 @@ impl Engine<'_> {
     /// batch evaluator's (a comparison with a missing value does not hold).
     fn compare_numbers(
         &self,
-        condition: &Expr,
+        condition: &BatchExpr,
         root: usize,
         rows: &[u32],
         lets: BatchLets<'_>,
     ) -> Option<Vec<bool>> {
-        let Expr::Binary(op, a, b) = condition else {
+        let BatchExpr::Binary(op, a, b) = condition else {
             return None;
         };
         let test: fn(f64, f64) -> bool = match op {
@@ -458,28 +609,34 @@ impl Engine<'_> {
     /// view, `year()` of a date column, and `+`, `-`, `*` of these; `None` for any other
     /// expression. The arithmetic is the batch evaluator's: a missing operand makes the
     /// result missing.
-    fn numbers(&self, e: &Expr, root: usize, rows: &[u32], lets: BatchLets<'_>) -> Option<Numbers> {
+    fn numbers(
+        &self,
+        e: &BatchExpr,
+        root: usize,
+        rows: &[u32],
+        lets: BatchLets<'_>,
+    ) -> Option<Numbers> {
         let n = rows.len();
         Some(match e {
-            Expr::Number(x) => Numbers {
+            BatchExpr::Number(x) => Numbers {
                 values: vec![*x; n],
                 missing: vec![false; n],
             },
-            Expr::Field(Field::Column(c)) => match self.tables[root].columns[*c].as_ref()? {
+            BatchExpr::Column(c) => match self.tables()[root].columns[*c].as_ref()? {
                 Column::Num(v) => Numbers::from_column(v, rows),
                 _ => return None,
             },
-            Expr::Field(Field::Let(i)) => match lets {
+            BatchExpr::Let(i) => match lets {
                 BatchLets::View(view, positions) => {
                     Numbers::from_values(view.let_numbers(*i, positions)?)
                 }
                 _ => return None,
             },
-            Expr::Call(Builtin::Year, args) if args.len() == 1 => {
-                let Expr::Field(Field::Column(c)) = args[0] else {
+            BatchExpr::Call(Builtin::Year, args) if args.len() == 1 => {
+                let BatchExpr::Column(c) = args[0] else {
                     return None;
                 };
-                let Column::Date(days) = self.tables[root].columns[c].as_ref()? else {
+                let Column::Date(days) = self.tables()[root].columns[c].as_ref()? else {
                     return None;
                 };
                 let mut values = Vec::with_capacity(n);
@@ -495,7 +652,7 @@ impl Engine<'_> {
                 }
                 Numbers { values, missing }
             }
-            Expr::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {
+            BatchExpr::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), a, b) => {
                 let mut x = self.numbers(a, root, rows, lets)?;
                 let y = self.numbers(b, root, rows, lets)?;
                 for k in 0..n {
@@ -514,16 +671,16 @@ impl Engine<'_> {
 
     /// The values of a columnar expression for each of `rows` of the source `root`; with
     /// `lets` other than `None`, the expression may also read the rows' lets.
-    pub fn eval_batch(
+    fn eval_batch(
         &self,
-        e: &Expr,
+        e: &BatchExpr,
         period: Period,
         root: usize,
         rows: &[u32],
         lets: BatchLets<'_>,
     ) -> Vec<Value> {
         let n = rows.len();
-        let each = |x: &Expr| self.eval_batch(x, period, root, rows, lets);
+        let each = |x: &BatchExpr| self.eval_batch(x, period, root, rows, lets);
         // Generic, so that each node's operation is inlined into its loop.
         fn map(mut v: Vec<Value>, f: impl Fn(Value) -> Value) -> Vec<Value> {
             for value in &mut v {
@@ -538,25 +695,25 @@ impl Engine<'_> {
             x
         }
         match e {
-            Expr::Missing => vec![Value::Missing; n],
-            Expr::Bool(b) => vec![Value::Bool(*b); n],
-            Expr::Number(x) => vec![Value::Num(*x); n],
-            Expr::Date(d) => vec![Value::Date(*d); n],
-            Expr::Text(s) => vec![Value::Sym(*s); n],
-            Expr::Duration { days } => vec![Value::Duration(*days); n],
-            Expr::PeriodStart => vec![Value::Date(period.first_day); n],
-            Expr::PeriodEnd => vec![Value::Date(period.last_day); n],
-            Expr::Field(Field::Column(c)) => gather(self.tables[root].columns[*c].as_ref(), rows),
-            Expr::Not(x) => map(each(x), not),
-            Expr::Neg(x) => map(each(x), negative),
-            Expr::Binary(BinOp::And, a, b) => zip(each(a), each(b), |x, y| {
+            BatchExpr::Missing => vec![Value::Missing; n],
+            BatchExpr::Bool(b) => vec![Value::Bool(*b); n],
+            BatchExpr::Number(x) => vec![Value::Num(*x); n],
+            BatchExpr::Date(d) => vec![Value::Date(*d); n],
+            BatchExpr::Text(s) => vec![Value::Sym(*s); n],
+            BatchExpr::Duration(days) => vec![Value::Duration(*days); n],
+            BatchExpr::PeriodStart => vec![Value::Date(period.first_day); n],
+            BatchExpr::PeriodEnd => vec![Value::Date(period.last_day); n],
+            BatchExpr::Column(c) => gather(self.tables()[root].columns[*c].as_ref(), rows),
+            BatchExpr::Not(x) => map(each(x), not),
+            BatchExpr::Neg(x) => map(each(x), negative),
+            BatchExpr::Binary(BinOp::And, a, b) => zip(each(a), each(b), |x, y| {
                 Value::Bool(x.truthy() && y.truthy())
             }),
-            Expr::Binary(BinOp::Or, a, b) => zip(each(a), each(b), |x, y| {
+            BatchExpr::Binary(BinOp::Or, a, b) => zip(each(a), each(b), |x, y| {
                 Value::Bool(x.truthy() || y.truthy())
             }),
-            Expr::Binary(op, a, b) => zip(each(a), each(b), |x, y| binary(*op, x, y)),
-            Expr::InList {
+            BatchExpr::Binary(op, a, b) => zip(each(a), each(b), |x, y| binary(*op, x, y)),
+            BatchExpr::InList {
                 value,
                 items,
                 negated,
@@ -573,26 +730,28 @@ impl Engine<'_> {
                 }
                 v
             }
-            Expr::InCodes {
+            BatchExpr::InCodes {
                 value,
                 codes,
                 negated,
-            } => map(each(value), |v| self.in_code_list(v, *codes, *negated)),
-            Expr::InCohort {
+            } => map(each(value), |v| {
+                in_codes(v, *negated, |s| self.in_code_list_sym(*codes, s))
+            }),
+            BatchExpr::InCohort {
                 value,
                 cohort,
                 negated,
             } => {
-                let members = self.cohort(*cohort, period);
+                let members = self.cohort_members(*cohort, period);
                 map(each(value), |v| in_cohort(&members, v, *negated))
             }
-            Expr::InPeriod { value, negated } => {
+            BatchExpr::InPeriod { value, negated } => {
                 map(each(value), |v| in_period(v, period, *negated))
             }
-            Expr::IsMissing { value, negated } => {
+            BatchExpr::IsMissing { value, negated } => {
                 map(each(value), |v| Value::Bool(v.is_missing() != *negated))
             }
-            Expr::Within {
+            BatchExpr::Within {
                 value,
                 anchor,
                 days,
@@ -602,11 +761,11 @@ impl Engine<'_> {
             }),
             // The usual calls (`year(d)`, `age(birth, at)`) without gathering each row's
             // arguments into a list.
-            Expr::Call(f, args) if args.len() == 1 => map(each(&args[0]), |v| call(*f, &[v])),
-            Expr::Call(f, args) if args.len() == 2 => {
+            BatchExpr::Call(f, args) if args.len() == 1 => map(each(&args[0]), |v| call(*f, &[v])),
+            BatchExpr::Call(f, args) if args.len() == 2 => {
                 zip(each(&args[0]), each(&args[1]), |x, y| call(*f, &[x, y]))
             }
-            Expr::Call(f, args) => {
+            BatchExpr::Call(f, args) => {
                 let args: Vec<Vec<Value>> = args.iter().map(each).collect();
                 let mut out = Vec::with_capacity(n);
                 let mut values = Vec::with_capacity(args.len());
@@ -617,12 +776,12 @@ impl Engine<'_> {
                 }
                 out
             }
-            Expr::Band {
+            BatchExpr::Band {
                 value,
                 limits,
                 labels,
             } => map(each(value), |v| band(v, limits, labels)),
-            Expr::Field(Field::Let(i)) => match lets {
+            BatchExpr::Let(i) => match lets {
                 BatchLets::View(view, positions) => view.let_values(*i, positions),
                 BatchLets::Building { base, own, .. } if *i < own => match base {
                     Some((view, positions)) => view.let_values(*i, positions),
@@ -631,9 +790,9 @@ impl Engine<'_> {
                 BatchLets::Building { own, computed, .. } => computed[*i - own]
                     .clone()
                     .expect("a let read over the batch is computed over it first"),
-                BatchLets::None => unreachable!("a let read without its view"),
+                // Rows of a source have no lets: as for the row evaluator, each is missing.
+                BatchLets::None => vec![Value::Missing; n],
             },
-            Expr::Bound { .. } | Expr::Related(_) => unreachable!("not a columnar expression"),
         }
     }
 }

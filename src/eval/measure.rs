@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::columnar;
+pub use super::cells::{Acc, Cells, Figure, Slot};
+use super::columnar::{self, BatchEval, BatchExpr, BatchInput};
 use super::geography::Unit;
-use super::rows::{Ctx, Engine, View};
+use super::rows::{Ctx, Engine};
 use super::value::Value;
+use super::views::View;
 use crate::plan::{
     Aggregate, Aggregation, BinOp, Expr, IndicatorPlan, Level, LevelPlan, MeasureKind, Period,
     RowSet, StandardRef, Sym, ThresholdExpr,
@@ -16,48 +18,6 @@ use crate::plan::{
 use crate::stats::{self, Interval};
 
 pub const CONFIDENCE: f64 = 0.95;
-
-/// One unit's figure for one period.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Figure {
-    pub numerator: Option<f64>,
-    pub denominator: Option<f64>,
-    pub value: Option<f64>,
-    pub interval: Option<Interval>,
-    /// Why the figure is not shown; `None` when it is.
-    pub suppressed: Option<String>,
-}
-
-/// Where a row lands: slot 0 holds rows with no municipality (they count for the country
-/// only), slot `1 + m` municipality `m`.
-pub type Slot = u32;
-
-/// Sums of one cell: rows (or summed values) without and with weights.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Acc {
-    pub n: f64,
-    pub weighted: f64,
-    pub weight_squares: f64,
-    /// The sum of the squared (weighted) amounts: the variance of a sum of independent amounts
-    /// (days, kroner) arriving as Poisson events.
-    pub amount_squares: f64,
-}
-
-impl Acc {
-    fn add(&mut self, amount: f64, weight: f64) {
-        self.n += amount;
-        self.weighted += amount * weight;
-        self.weight_squares += weight * weight;
-        self.amount_squares += (amount * weight).powi(2);
-    }
-
-    fn merge(&mut self, other: &Acc) {
-        self.n += other.n;
-        self.weighted += other.weighted;
-        self.weight_squares += other.weight_squares;
-        self.amount_squares += other.amount_squares;
-    }
-}
 
 /// Keys of at most this many parts (strata, age bands, tally groups) are summed without
 /// allocating.
@@ -237,20 +197,12 @@ impl Tally {
     }
 }
 
-/// An aggregation's result for one period, before rolling up.
-#[derive(Debug, Default)]
-pub struct Cells {
-    /// Per slot and key (a stratum, an age band, a tally group; empty when not divided).
-    /// Ordered, so sums are always added in the same order and the figures are
-    /// byte-identical from run to run.
-    pub sums: BTreeMap<(Slot, Vec<Sym>), Acc>,
-    /// For `count persons`: the (slot, key, person) triples, deduplicated per unit later.
-    pub persons: Vec<(Slot, Vec<Sym>, u32)>,
-    /// For means and medians: (slot, value, weight).
-    pub values: Vec<(Slot, f64, f64)>,
-    /// Rows with no municipality value though their rows have a residence column: they count
-    /// for the national figure only, and are reported.
-    pub without_residence: usize,
+/// An aggregation's expressions compiled for the batch evaluator.
+struct Batched {
+    filter: Option<BatchExpr>,
+    weight: Option<BatchExpr>,
+    measured: Option<BatchExpr>,
+    keys: Vec<BatchExpr>,
 }
 
 impl Engine<'_> {
@@ -272,7 +224,7 @@ impl Engine<'_> {
     }
 
     /// Which municipality a row of a row set belongs to; `None` when its residence is missing.
-    pub fn slot(&self, residence: Option<usize>, r: super::rows::RowRef<'_>) -> Option<Slot> {
+    pub fn slot(&self, residence: Option<usize>, r: super::views::RowRef<'_>) -> Option<Slot> {
         match residence {
             None => Some(0),
             Some(col) => self.slot_of(self.tables[r.root].value(col, r.row as usize)),
@@ -295,9 +247,14 @@ impl Engine<'_> {
         keys: &[Expr],
         values: Option<&Expr>,
     ) -> Arc<Cells> {
-        // Compared by content: indicators often share an aggregation (`count of` the residents
-        // as a rate's denominator), and each level holds its own copy of its strata.
-        let key = (period, format!("{a:?}|{keys:?}|{values:?}"));
+        // Indicators often share an aggregation (`count of` the residents as a rate's
+        // denominator): equal aggregations have the same id (`plan::ids`).
+        let key = super::shared::CellsKey {
+            period,
+            aggregation: a.id,
+            keys: keys.to_vec(),
+            values: values.cloned(),
+        };
         self.caches
             .cells
             .get_or_build(key, || self.compute_cells(a, period, keys, values))
@@ -325,13 +282,25 @@ impl Engine<'_> {
             RowSet::Population(p) => Some(self.view(p, period)),
             RowSet::Source(_) => None,
         };
-        let batched = [a.filter.as_ref(), a.weight.as_ref(), measured]
-            .into_iter()
-            .flatten()
-            .chain(keys)
-            .all(|e| columnar::reads_only_row(e, view.is_some()));
-        if batched {
-            self.tally_batches(a, period, view.as_deref(), keys, measured, &mut tally);
+        let compile = |e: &Expr| self.compile_batch(e, view.is_some());
+        // `Some(None)` for an expression the batch evaluator cannot compute; `None` for none.
+        let optional = |e: Option<&Expr>| match e {
+            None => Some(None),
+            Some(e) => compile(e).map(Some),
+        };
+        let batched = (|| {
+            if self.row_by_row {
+                return None;
+            }
+            Some(Batched {
+                filter: optional(a.filter.as_ref())?,
+                weight: optional(a.weight.as_ref())?,
+                measured: optional(measured)?,
+                keys: keys.iter().map(compile).collect::<Option<_>>()?,
+            })
+        })();
+        if let Some(batched) = batched {
+            self.tally_batches(a, period, view.as_deref(), &batched, &mut tally);
         } else {
             self.tally_rows(a, period, keys, measured, &mut tally);
         }
@@ -396,16 +365,21 @@ impl Engine<'_> {
         a: &Aggregation,
         period: Period,
         view: Option<&View>,
-        keys: &[Expr],
-        measured: Option<&Expr>,
+        batched: &Batched,
         tally: &mut Tally,
     ) {
+        let Batched {
+            filter,
+            weight,
+            measured,
+            keys,
+        } = batched;
         let root = self.root_of(a.rows);
         let table = &self.tables[root];
         let person_column = self.plan.sources[root].person;
         let residence = self.residence(a.rows);
         let count = view.map_or(table.rows, |v| v.len());
-        let filter: Vec<Expr> = a.filter.iter().cloned().collect();
+        let filter: Vec<BatchExpr> = filter.iter().cloned().collect();
         let mut rows = Vec::with_capacity(columnar::BATCH);
         let mut positions = Vec::with_capacity(columnar::BATCH);
         let mut key = Vec::with_capacity(keys.len());
@@ -421,13 +395,14 @@ impl Engine<'_> {
             let lets = view.map_or(columnar::BatchLets::None, |v| {
                 columnar::BatchLets::View(v, &positions[..])
             });
-            let batch = |e: &Expr| self.eval_batch(e, period, root, &rows, lets);
+            self.note_batch();
+            let batch = |e: &BatchExpr| self.eval_batch(e, period, root, &rows, lets);
             let column =
                 |c: Option<usize>| c.map(|c| columnar::gather(table.columns[c].as_ref(), &rows));
             let residences = column(residence);
             let key_values: Vec<Vec<Value>> = keys.iter().map(batch).collect();
-            let weights = a.weight.as_ref().map(batch);
-            let measures = measured.map(batch);
+            let weights = weight.as_ref().map(batch);
+            let measures = measured.as_ref().map(batch);
             let persons = if tally.persons {
                 column(person_column)
             } else {

@@ -8,6 +8,7 @@
 // returned once per run, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod cells;
 mod columnar;
 pub mod error;
 pub mod geography;
@@ -17,9 +18,11 @@ pub mod number;
 mod records;
 pub mod rows;
 mod schedule;
+mod semantics;
 mod shared;
 mod validate;
 pub mod value;
+mod views;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,6 +50,21 @@ pub struct Options {
     /// Accept extracts with a header and no rows even where their sources do not say `may be
     /// empty` (for the small data directories of rule tests).
     pub allow_empty_extracts: bool,
+    /// Evaluate every expression row by row, by the row evaluator alone (no batches, no
+    /// per-person relation totals): the reference the faster paths must agree with. The
+    /// environment variable `INDIKATOR_EVAL=rows` asks for it too.
+    pub row_by_row: bool,
+}
+
+/// The environment variable that makes every run evaluate row by row when set to `rows`
+/// (as [`Options::row_by_row`] does), so that a test suite can be run both ways.
+pub const EVAL_MODE_VARIABLE: &str = "INDIKATOR_EVAL";
+
+impl Options {
+    /// Whether this run evaluates row by row: asked by the options or by the environment.
+    pub fn rows_only(&self) -> bool {
+        self.row_by_row || std::env::var(EVAL_MODE_VARIABLE).is_ok_and(|v| v == "rows")
+    }
 }
 
 /// The figures of one indicator at one level.
@@ -83,6 +101,8 @@ pub struct Evaluation {
     pub indicators: Vec<IndicatorFigures>,
     pub sources: Vec<SourceSummary>,
     pub exclusions: Exclusions,
+    /// Batches of rows the batch evaluator went over: none when the run evaluated row by row.
+    pub batches: usize,
 }
 
 /// What loading the extracts found, besides the tables.
@@ -149,7 +169,15 @@ pub fn with_engine<R>(
     // national scale) before the evaluation.
     drop(persons);
     let caches = RunCaches::default();
-    let engine = Engine::new(plan, &geography, &tables, &symbols, person_count, &caches);
+    let engine = Engine::new(
+        plan,
+        &geography,
+        &tables,
+        &symbols,
+        person_count,
+        &caches,
+        options.rows_only(),
+    );
     let loaded = Loaded {
         sources,
         exclusions,
@@ -335,12 +363,13 @@ pub fn compute_all(
     } else {
         // The other threads with an engine each over the same loaded extracts and the same
         // run-wide caches; this one too, reporting progress.
-        let (geography, tables, symbols, person_count, caches) = (
+        let (geography, tables, symbols, person_count, caches, row_by_row) = (
             engine.geography,
             engine.tables,
             engine.symbols,
             engine.person_count,
             engine.caches,
+            engine.row_by_row,
         );
         // The other threads' steps reach the display through this thread, which passes them on
         // with its own.
@@ -351,8 +380,15 @@ pub fn compute_all(
                 .map(|thread| {
                     let steps = steps.clone();
                     scope.spawn(move || {
-                        let other =
-                            Engine::new(plan, geography, tables, symbols, person_count, caches);
+                        let other = Engine::new(
+                            plan,
+                            geography,
+                            tables,
+                            symbols,
+                            person_count,
+                            caches,
+                            row_by_row,
+                        );
                         let mut tell = |step: &str| {
                             let _ = steps.send(format!("{step} (thread {thread})"));
                         };
@@ -389,6 +425,7 @@ pub fn compute_all(
         indicators,
         sources,
         exclusions,
+        batches: engine.caches.batches.load(Ordering::Relaxed),
     }
 }
 
@@ -579,13 +616,13 @@ impl Evaluator<'_, '_> {
                 ..Figure::default()
             },
             Some(Err(reason)) => Figure {
-                suppressed: Some(reason),
+                suppressed: Some(reason.as_str().to_string()),
                 ..Figure::default()
             },
         }
     }
 
-    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<Dual, String>> {
+    fn formula(&self, f: &Formula, unit: Unit, period: Period) -> Option<Result<Dual, NoFigure>> {
         Some(match f {
             Formula::Number(n) => Ok(Dual::constant(*n)),
             Formula::Neg(x) => self.formula(x, unit, period)?.map(|v| v.scaled(-1.0)),
@@ -624,10 +661,26 @@ impl Evaluator<'_, '_> {
                             }],
                         })
                     }
-                    _ => Err("input_suppressed".to_string()),
+                    _ => Err(NoFigure::InputSuppressed),
                 }
             }
         })
+    }
+}
+
+/// Why a derived indicator has no figure where its formula has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoFigure {
+    /// An indicator the formula reads has no figure shown at the unit.
+    InputSuppressed,
+}
+
+impl NoFigure {
+    /// The reason as the report writes it.
+    fn as_str(self) -> &'static str {
+        match self {
+            NoFigure::InputSuppressed => "input_suppressed",
+        }
     }
 }
 

@@ -1,223 +1,30 @@
 //! The row engine: evaluates compiled expressions over rows, materialises populations and
 //! cohorts for a period (once each, cached), and indexes rows by person for relations.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::columnar::{self, BatchLets};
+use super::columnar::{self, BatchEval, BatchExpr, BatchInput, BatchLets};
 use super::geography::Geography;
-use super::load::{Column, Table};
-use super::number;
+use super::load::Table;
+use super::semantics::{
+    band, binary, call, compare, equal, in_codes, in_cohort, in_period, negative, not, within,
+};
 use super::shared::{RunCaches, filled};
 use super::value::{Interner, Value};
+use super::views::LetColumn;
+pub use super::views::{Lets, Members, PersonIndex, PersonIndexKey, RowRef, View};
 use crate::plan::{
-    BinOp, Builtin, CohortId, Day, Expr, Field, Period, Plan, PopulationId, RelatedFn, RowSet,
-    civil_from_days, year_and_place,
+    BinOp, CohortId, Expr, Field, Period, Plan, PopulationId, RelatedFn, RelationId, RowSet,
+    civil_from_days,
 };
-
-/// The rows of a population in one period, with the values of its `let` fields.
-#[derive(Debug)]
-pub struct View {
-    pub root: usize,
-    /// Row numbers in the root source's table.
-    pub rows: Vec<u32>,
-    /// For a population built on another, the base's view and each row's position in it: the
-    /// base's lets are read there, not copied (at national scale a population of residents
-    /// holds millions of rows, and a population built on it would copy its lets for each).
-    base: Option<(Arc<View>, Vec<u32>)>,
-    /// The lets from `own` on, a column each.
-    lets: Vec<LetColumn>,
-    own: usize,
-    width: usize,
-}
-
-impl View {
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn row(&self, k: usize) -> RowRef<'_> {
-        RowRef {
-            root: self.root,
-            row: self.rows[k],
-            lets: Lets::View(self, k),
-        }
-    }
-
-    /// The column of let `i` and the rows at `positions` as positions in that column's view
-    /// (the view itself, or the base that holds the let); `None` for a let no view holds.
-    fn let_column<'v, 'p>(
-        &'v self,
-        i: usize,
-        positions: &'p [u32],
-    ) -> Option<(&'v LetColumn, Cow<'p, [u32]>)> {
-        if i >= self.own {
-            return Some((self.lets.get(i - self.own)?, Cow::Borrowed(positions)));
-        }
-        let (base, in_base) = self.base.as_ref()?;
-        let mapped: Vec<u32> = positions.iter().map(|&k| in_base[k as usize]).collect();
-        let (column, at) = base.let_column(i, &mapped)?;
-        Some((column, Cow::Owned(at.into_owned())))
-    }
-
-    /// Let `i` of the rows at `positions`, read with one decision on its column's type.
-    pub fn let_values(&self, i: usize, positions: &[u32]) -> Vec<Value> {
-        match self.let_column(i, positions) {
-            Some((LetColumn::Typed(column), at)) => columnar::gather(Some(column), &at),
-            Some((LetColumn::Any(values), at)) => at.iter().map(|&k| values[k as usize]).collect(),
-            Some((LetColumn::Missing(_), _)) | None => vec![Value::Missing; positions.len()],
-        }
-    }
-
-    /// Let `i` of the rows at `positions` as numbers (NaN for missing), when the let's column
-    /// holds numbers or only missing values; `None` otherwise.
-    pub fn let_numbers(&self, i: usize, positions: &[u32]) -> Option<Vec<f64>> {
-        match self.let_column(i, positions)? {
-            (LetColumn::Typed(Column::Num(v)), at) => {
-                Some(at.iter().map(|&k| v[k as usize]).collect())
-            }
-            (LetColumn::Missing(_), _) => Some(vec![f64::NAN; positions.len()]),
-            _ => None,
-        }
-    }
-
-    /// Let `i` of row `k`.
-    fn let_value(&self, k: usize, i: usize) -> Value {
-        if i >= self.own {
-            self.lets
-                .get(i - self.own)
-                .map_or(Value::Missing, |column| column.get(k))
-        } else {
-            match &self.base {
-                Some((base, positions)) => base.let_value(positions[k] as usize, i),
-                None => Value::Missing,
-            }
-        }
-    }
-}
-
-/// One `let` of a view for all its rows, stored as a column of the type its values turn out to
-/// have (a let's values are of one type, or missing): 1 to 8 bytes a row instead of 16, which
-/// matters for populations of millions of residents. Filled row by row: the first value that
-/// is not missing sets the type; a value the column cannot hold turns it into plain values.
-#[derive(Debug)]
-enum LetColumn {
-    /// This many rows, all missing so far.
-    Missing(usize),
-    Typed(Column),
-    Any(Vec<Value>),
-}
-
-impl LetColumn {
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        match self {
-            LetColumn::Missing(n) => *n,
-            LetColumn::Typed(column) => column.len(),
-            LetColumn::Any(v) => v.len(),
-        }
-    }
-
-    fn push(&mut self, value: Value) {
-        match self {
-            LetColumn::Missing(n) if value.is_missing() => *n += 1,
-            LetColumn::Missing(n) => {
-                *self = match Column::for_value(value, *n) {
-                    Some(column) => LetColumn::Typed(column),
-                    None => {
-                        let mut values = vec![Value::Missing; *n];
-                        values.push(value);
-                        LetColumn::Any(values)
-                    }
-                }
-            }
-            LetColumn::Typed(column) => {
-                if !column.push_value(value) {
-                    let mut values: Vec<Value> = (0..column.len()).map(|k| column.get(k)).collect();
-                    values.push(value);
-                    *self = LetColumn::Any(values);
-                }
-            }
-            LetColumn::Any(v) => v.push(value),
-        }
-    }
-
-    fn get(&self, k: usize) -> Value {
-        match self {
-            LetColumn::Missing(_) => Value::Missing,
-            LetColumn::Typed(column) => column.get(k),
-            LetColumn::Any(v) => v[k],
-        }
-    }
-}
-
-/// A row's `let` values: all of them in a slice, or a row of a population's view.
-#[derive(Debug, Clone, Copy)]
-pub enum Lets<'a> {
-    Slice(&'a [Value]),
-    View(&'a View, usize),
-}
-
-impl Lets<'_> {
-    pub const NONE: Lets<'static> = Lets::Slice(&[]);
-
-    pub fn get(self, i: usize) -> Value {
-        match self {
-            Lets::Slice(values) => values.get(i).copied().unwrap_or(Value::Missing),
-            Lets::View(view, k) => view.let_value(k, i),
-        }
-    }
-
-    pub fn len(self) -> usize {
-        match self {
-            Lets::Slice(values) => values.len(),
-            Lets::View(view, _) => view.width,
-        }
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-
-    /// Appends every value, in order, to `out`.
-    pub fn append_to(self, out: &mut Vec<Value>) {
-        out.extend((0..self.len()).map(|i| self.get(i)));
-    }
-}
-
-/// One row in reach of an expression.
-#[derive(Debug, Clone, Copy)]
-pub struct RowRef<'a> {
-    pub root: usize,
-    pub row: u32,
-    pub lets: Lets<'a>,
-}
-
-/// A cohort's members: a bitset over person numbers.
-pub type Members = Vec<u64>;
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<super::value::FastHash>>;
 
 /// A number per person, by person number.
 type PersonTotals = Rc<Vec<f64>>;
-
-/// A source's person index serves every period; a population's is per period.
-pub type PersonIndexKey = (RowSet, Option<Period>);
-
-/// Rows of a row set grouped by person: `order[start[p]..start[p + 1]]` are the positions of
-/// person `p`'s rows.
-#[derive(Debug)]
-pub struct PersonIndex {
-    start: Vec<u32>,
-    order: Vec<u32>,
-}
 
 pub struct Engine<'p> {
     pub plan: &'p Plan,
@@ -239,9 +46,36 @@ pub struct Engine<'p> {
     person_indexes: RefCell<FastMap<PersonIndexKey, Arc<PersonIndex>>>,
     /// Per-person totals of relations that read only their own rows, by (relation, period):
     /// `None` for a relation that does not qualify. See `Engine::relation_totals`.
-    relation_totals: RefCell<FastMap<(usize, Period), Option<PersonTotals>>>,
+    relation_totals: RefCell<FastMap<(RelationId, Period), Option<PersonTotals>>>,
+    /// Whether every expression is evaluated row by row, by [`Engine::eval`] alone: no batches
+    /// (`super::columnar`), no per-person relation totals.
+    pub row_by_row: bool,
     /// Rows without a municipality value, per (source, residence column, period).
     without_residence: RefCell<BTreeMap<(usize, usize, Period), usize>>,
+}
+
+impl BatchInput for Engine<'_> {
+    fn tables(&self) -> &[Table] {
+        self.tables
+    }
+
+    fn row_by_row(&self) -> bool {
+        self.row_by_row
+    }
+
+    fn cohort_members(&self, id: CohortId, period: Period) -> Arc<Members> {
+        self.cohort(id, period)
+    }
+
+    fn in_code_list_sym(&self, codes: usize, sym: u32) -> bool {
+        self.in_codes(codes, sym)
+    }
+
+    fn note_batch(&self) {
+        self.caches
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// A row bound by a relation (`exists(next in …)`): it keeps its population's rows alive.
@@ -281,6 +115,7 @@ impl<'p> Engine<'p> {
         symbols: &'p Interner,
         person_count: usize,
         caches: &'p RunCaches,
+        row_by_row: bool,
     ) -> Engine<'p> {
         let max_code = geography
             .municipalities
@@ -305,6 +140,7 @@ impl<'p> Engine<'p> {
             cohorts: RefCell::new(FastMap::default()),
             person_indexes: RefCell::new(FastMap::default()),
             relation_totals: RefCell::new(FastMap::default()),
+            row_by_row,
             without_residence: RefCell::new(BTreeMap::new()),
         }
     }
@@ -388,7 +224,8 @@ impl<'p> Engine<'p> {
     /// any other relation. The totals add the rows in the order the row-by-row evaluation
     /// would, so they are the same numbers.
     fn relation_totals(&self, r: &crate::plan::Related, period: Period) -> Option<Rc<Vec<f64>>> {
-        if !r.same_person
+        if self.row_by_row
+            || !r.same_person
             || !matches!(
                 r.function,
                 RelatedFn::Exists | RelatedFn::Count | RelatedFn::Sum
@@ -396,7 +233,7 @@ impl<'p> Engine<'p> {
         {
             return None;
         }
-        let key = (r as *const crate::plan::Related as usize, period);
+        let key = (r.id, period);
         if let Some(totals) = self.relation_totals.borrow().get(&key) {
             return totals.clone();
         }
@@ -433,15 +270,19 @@ impl<'p> Engine<'p> {
                 }
             }
         };
-        let batched = filter.as_ref().is_none_or(columnar::is_columnar)
-            && projection.as_ref().is_none_or(columnar::is_columnar);
+        let batch_filter = filter.as_ref().map(|f| self.compile_batch(f, false));
+        let batch_projection = projection.as_ref().map(|p| self.compile_batch(p, false));
+        let batched = batch_filter.as_ref().is_none_or(Option::is_some)
+            && batch_projection.as_ref().is_none_or(Option::is_some);
         match r.rows {
             RowSet::Source(source) if batched => {
-                let conditions: Vec<Expr> = filter.into_iter().collect();
+                let conditions: Vec<BatchExpr> = batch_filter.flatten().into_iter().collect();
+                let projection = batch_projection.flatten();
                 self.for_each_kept_batch(&conditions, period, source, |rows| {
-                    let projected = projection
-                        .as_ref()
-                        .map(|p| self.eval_batch(p, period, source, rows, BatchLets::None));
+                    let projected = projection.as_ref().map(|p| {
+                        self.note_batch();
+                        self.eval_batch(p, period, source, rows, BatchLets::None)
+                    });
                     for (k, &row) in rows.iter().enumerate() {
                         let row = RowRef {
                             root: source,
@@ -476,9 +317,11 @@ impl<'p> Engine<'p> {
         let mut batched = Vec::new();
         let mut rest = Vec::new();
         for f in &pop.filters {
-            match columnar::inline_lets_except(f, &pop.lets, &|k| k < own) {
-                Some(g) if columnar::reads_only_row(&g, true) => batched.push(g),
-                _ => rest.push(f),
+            match columnar::inline_lets_except(f, &pop.lets, &|k| k < own)
+                .and_then(|g| self.compile_batch(&g, true))
+            {
+                Some(g) => batched.push(g),
+                None => rest.push(f),
             }
         }
         let (early, late): (Vec<&Expr>, Vec<&Expr>) = rest.into_iter().partition(|f| !uses_lets(f));
@@ -495,7 +338,7 @@ impl<'p> Engine<'p> {
         let mut batch_lets: Vec<BatchLet> = Vec::with_capacity(width - own);
         for (k, (_, e)) in pop.lets.iter().enumerate().skip(own) {
             let batch_let = match columnar::inline_lets_except(e, &pop.lets, &|j| at_hand[j])
-                .filter(|g| columnar::reads_only_row(g, true))
+                .and_then(|g| self.compile_batch(&g, true))
             {
                 Some(g) => BatchLet::Columnar(g),
                 None => match (e, person_column) {
@@ -630,6 +473,7 @@ impl<'p> Engine<'p> {
                 };
                 batch_values[k] = match batch_let {
                     BatchLet::Columnar(e) => {
+                        self.note_batch();
                         Some(self.eval_batch(e, period, pop.root, &batch_rows, lets))
                     }
                     BatchLet::PersonTotals(totals, function, column) => Some(
@@ -726,13 +570,16 @@ impl<'p> Engine<'p> {
             .iter()
             .map(|e| (String::new(), e.clone()))
             .collect();
-        let batched: Option<Vec<Expr>> = match cohort.rows {
-            RowSet::Source(_) => cohort
+        let batched: Option<Vec<BatchExpr>> = match cohort.rows {
+            RowSet::Source(_) if !self.row_by_row => cohort
                 .filters
                 .iter()
-                .map(|f| columnar::inline_lets(f, &named_lets).filter(columnar::is_columnar))
+                .map(|f| {
+                    columnar::inline_lets(f, &named_lets)
+                        .and_then(|g| self.compile_batch(&g, false))
+                })
                 .collect(),
-            RowSet::Population(_) => None,
+            _ => None,
         };
         if let (RowSet::Source(source), Some(conditions)) = (cohort.rows, batched) {
             self.for_each_kept_batch(&conditions, period, source, |rows| {
@@ -832,10 +679,7 @@ impl<'p> Engine<'p> {
 
     /// `value in codes` (or `not in`): false for anything but a text.
     pub(super) fn in_code_list(&self, value: Value, codes: usize, negated: bool) -> Value {
-        match value {
-            Value::Sym(s) => Value::Bool(self.in_codes(codes, s) != negated),
-            _ => Value::Bool(false),
-        }
+        in_codes(value, negated, |s| self.in_codes(codes, s))
     }
 
     pub(super) fn in_codes(&self, codes: usize, sym: u32) -> bool {
@@ -1097,7 +941,7 @@ fn person_total(totals: &[f64], person: u32, f: RelatedFn) -> Value {
 /// How a population's own let is computed for a batch of rows.
 enum BatchLet {
     /// Over the batch, by the batch evaluator.
-    Columnar(Expr),
+    Columnar(BatchExpr),
     /// A relation totalled per person: the total of the row's person (in that column).
     PersonTotals(PersonTotals, RelatedFn, usize),
     /// Row by row, after the row's conditions.
@@ -1156,259 +1000,5 @@ fn uses_lets(e: &Expr) -> bool {
         Expr::Call(_, args) => args.iter().any(uses_lets),
         Expr::Band { value, .. } => uses_lets(value),
         _ => false,
-    }
-}
-
-// The operations of single expression nodes, shared by the row-by-row and the batch evaluator
-// (`super::columnar`) so that both give the same values.
-
-/// `not` of a missing value is not true either: a row with an unknown flag is neither kept by
-/// `where flag` nor by `where not flag`.
-pub(super) fn not(v: Value) -> Value {
-    match v {
-        Value::Bool(b) => Value::Bool(!b),
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn negative(v: Value) -> Value {
-    match v {
-        Value::Num(n) => Value::Num(-n),
-        Value::Duration(d) => Value::Duration(-d),
-        _ => Value::Missing,
-    }
-}
-
-/// `value in cohort` (or `not in`), with the cohort's members as a bitset over persons.
-pub(super) fn in_cohort(members: &[u64], v: Value, negated: bool) -> Value {
-    match v {
-        Value::Person(p) => {
-            let member = members
-                .get(p as usize / 64)
-                .is_some_and(|w| w & (1 << (p % 64)) != 0);
-            Value::Bool(member != negated)
-        }
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn in_period(v: Value, period: Period, negated: bool) -> Value {
-    match v {
-        Value::Date(d) => Value::Bool(period.contains(d) != negated),
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn within(value: Value, anchor: Value, days: f64, after: bool) -> Value {
-    match (value, anchor) {
-        (Value::Date(v), Value::Date(a)) => {
-            let (v, a) = (v as f64, a as f64);
-            let inside = if after {
-                a <= v && v <= a + days
-            } else {
-                a - days <= v && v <= a
-            };
-            Value::Bool(inside)
-        }
-        _ => Value::Bool(false),
-    }
-}
-
-pub(super) fn band(v: Value, limits: &[f64], labels: &[u32]) -> Value {
-    match v.number() {
-        Some(x) if x >= limits[0] => {
-            let k = limits.iter().rposition(|&l| x >= l).unwrap_or(0);
-            Value::Sym(labels[k])
-        }
-        _ => Value::Missing,
-    }
-}
-
-/// Equality of two values; `None` when either is missing.
-pub fn equal(a: Value, b: Value) -> Option<bool> {
-    Some(match (a, b) {
-        (Value::Missing, _) | (_, Value::Missing) => return None,
-        (Value::Num(x), Value::Num(y)) => x == y,
-        (Value::Unit(u), Value::Num(n)) | (Value::Num(n), Value::Unit(u)) => u as f64 == n,
-        (Value::Unit(u), Value::Unit(v)) => u == v,
-        (Value::Date(x), Value::Date(y)) => x == y,
-        (Value::Duration(x), Value::Duration(y)) => x == y,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Sym(x), Value::Sym(y)) => x == y,
-        (Value::Person(x), Value::Person(y)) => x == y,
-        _ => false,
-    })
-}
-
-pub fn compare(a: Value, b: Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Date(x), Value::Date(y)) => Some(x.cmp(&y)),
-        (Value::Missing, _) | (_, Value::Missing) => None,
-        _ => a.number()?.partial_cmp(&b.number()?),
-    }
-}
-
-pub(super) fn binary(op: BinOp, x: Value, y: Value) -> Value {
-    use std::cmp::Ordering::*;
-    match op {
-        BinOp::Eq => Value::Bool(equal(x, y) == Some(true)),
-        BinOp::Ne => Value::Bool(equal(x, y) == Some(false)),
-        BinOp::Lt => Value::Bool(compare(x, y) == Some(Less)),
-        BinOp::Le => Value::Bool(matches!(compare(x, y), Some(Less | Equal))),
-        BinOp::Gt => Value::Bool(compare(x, y) == Some(Greater)),
-        BinOp::Ge => Value::Bool(matches!(compare(x, y), Some(Greater | Equal))),
-        BinOp::Add => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::add(a, b)),
-            (Value::Date(d), Value::Duration(n)) | (Value::Duration(n), Value::Date(d)) => {
-                shifted(d, n)
-            }
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::add(a, b)),
-            _ => Value::Missing,
-        },
-        BinOp::Sub => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::sub(a, b)),
-            (Value::Date(a), Value::Date(b)) => Value::Duration((a - b) as f64),
-            (Value::Date(d), Value::Duration(n)) => shifted(d, -n),
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(number::sub(a, b)),
-            _ => Value::Missing,
-        },
-        BinOp::Mul => match (x, y) {
-            (Value::Num(a), Value::Num(b)) => Value::Num(number::mul(a, b)),
-            (Value::Duration(d), Value::Num(n)) | (Value::Num(n), Value::Duration(d)) => {
-                Value::Duration(number::mul(d, n))
-            }
-            _ => Value::Missing,
-        },
-        BinOp::Div => match (x, y) {
-            (Value::Num(_), Value::Num(0.0)) => Value::Missing,
-            (Value::Num(a), Value::Num(b)) => Value::Num(a / b),
-            (Value::Duration(d), Value::Num(n)) if n != 0.0 => Value::Duration(d / n),
-            _ => Value::Missing,
-        },
-        BinOp::And | BinOp::Or => Value::Missing,
-    }
-}
-
-/// A date moved by a duration, missing where the day would leave the calendar (0000-01-01 to
-/// 9999-12-31): such a day cannot be written, and a wrapped one would be a wrong day.
-fn shifted(day: i32, days: f64) -> Value {
-    Day::from_number(day.into())
-        .and_then(|d| d.checked_add_duration(days))
-        .map_or(Value::Missing, |d| Value::Date(d.number()))
-}
-
-pub(super) fn call(f: Builtin, v: &[Value]) -> Value {
-    let date = |k: usize| match v.get(k) {
-        Some(Value::Date(d)) => Some(*d),
-        _ => None,
-    };
-    match f {
-        Builtin::Age => match (date(0), date(1)) {
-            (Some(birth), Some(at)) => {
-                let (birth_year, birth_place) = year_and_place(birth);
-                let (year, place) = year_and_place(at);
-                let mut years = year - birth_year;
-                if place < birth_place {
-                    years -= 1;
-                }
-                Value::Num(years as f64)
-            }
-            _ => Value::Missing,
-        },
-        Builtin::Days | Builtin::Hours | Builtin::Years => match (date(0), date(1)) {
-            (Some(a), Some(b)) => {
-                let days = (b - a) as f64;
-                Value::Num(match f {
-                    Builtin::Days => days,
-                    Builtin::Hours => days * 24.0,
-                    _ => days / 365.25,
-                })
-            }
-            _ => Value::Missing,
-        },
-        Builtin::Year => match date(0) {
-            Some(d) => Value::Num(year_and_place(d).0 as f64),
-            None => Value::Missing,
-        },
-        Builtin::Month => match date(0) {
-            Some(d) => Value::Num(civil_from_days(d).1 as f64),
-            None => Value::Missing,
-        },
-        Builtin::Coalesce => {
-            let first = v.first().copied().unwrap_or(Value::Missing);
-            if first.is_missing() {
-                v.get(1).copied().unwrap_or(Value::Missing)
-            } else {
-                first
-            }
-        }
-        Builtin::Earliest | Builtin::Latest => match (date(0), date(1)) {
-            (Some(a), Some(b)) => Value::Date(if f == Builtin::Earliest {
-                a.min(b)
-            } else {
-                a.max(b)
-            }),
-            (Some(a), None) | (None, Some(a)) => Value::Date(a),
-            _ => Value::Missing,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn filled(values: &[Value]) -> LetColumn {
-        let mut column = LetColumn::Missing(0);
-        for v in values {
-            column.push(*v);
-        }
-        column
-    }
-
-    #[test]
-    fn a_let_column_gives_back_what_it_was_given() {
-        let cases: [&[Value]; 6] = [
-            &[
-                Value::Missing,
-                Value::Num(2.5),
-                Value::Missing,
-                Value::Num(-1.0),
-            ],
-            &[Value::Sym(3), Value::Missing, Value::Sym(0)],
-            &[
-                Value::Missing,
-                Value::Missing,
-                Value::Bool(true),
-                Value::Bool(false),
-            ],
-            &[Value::Date(-5), Value::Date(19000), Value::Missing],
-            // Another type part way: plain values from then on.
-            &[
-                Value::Num(1.0),
-                Value::Missing,
-                Value::Sym(4),
-                Value::Num(2.0),
-            ],
-            &[Value::Missing, Value::Missing],
-        ];
-        for values in cases {
-            let column = filled(values);
-            assert_eq!(column.len(), values.len());
-            let back: Vec<Value> = (0..values.len()).map(|k| column.get(k)).collect();
-            assert_eq!(back, values, "{column:?}");
-        }
-        assert!(matches!(
-            filled(&[Value::Missing, Value::Num(1.0)]),
-            LetColumn::Typed(Column::Num(_))
-        ));
-        assert!(matches!(
-            filled(&[Value::Num(1.0), Value::Sym(1)]),
-            LetColumn::Any(_)
-        ));
-        // NaN cannot stand for itself among numbers, where it marks a missing value.
-        let nan = filled(&[Value::Num(1.0), Value::Num(f64::NAN)]);
-        assert!(matches!(nan, LetColumn::Any(_)));
-        assert!(matches!(nan.get(1), Value::Num(x) if x.is_nan()));
     }
 }

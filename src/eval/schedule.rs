@@ -107,7 +107,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let checked = workspace::check_paths(&[root.join("rules")]).expect("rules");
         assert_eq!(checked.error_count(), 0);
-        crate::plan::plan(&checked.files).expect("plan")
+        checked.plan().expect("plan")
     }
 
     /// Tables of `rows` rows for every source, all columns unused.

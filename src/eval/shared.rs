@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::cells::{Cells, Figure};
 use super::geography::Unit;
-use super::measure::{Cells, Figure};
-use super::rows::{Members, PersonIndex, PersonIndexKey, View};
-use crate::plan::{CohortId, IndicatorId, Level, Period, PopulationId};
+use super::views::{Members, PersonIndex, PersonIndexKey, View};
+use crate::plan::{AggregationId, CohortId, Expr, IndicatorId, Level, Period, PopulationId};
 
 /// Every unit's figure at one level for one period.
 pub type UnitFigures = Vec<(Unit, Figure)>;
@@ -62,9 +62,34 @@ pub struct RunCaches {
     pub cohorts: OnceMap<(CohortId, Period), Members>,
     /// Rows by person, for relations `of same person`.
     pub person_indexes: OnceMap<PersonIndexKey, PersonIndex>,
-    /// By (aggregation's address in the plan, period, keys and values as written).
-    pub cells: OnceMap<(Period, String), Cells>,
+    pub cells: OnceMap<CellsKey, Cells>,
     pub figures: OnceMap<(IndicatorId, Level, Period), UnitFigures>,
+    /// Batches of rows the batch evaluator went over (`Engine::note_batch`): none when the run
+    /// evaluates row by row.
+    pub batches: std::sync::atomic::AtomicUsize,
+}
+
+/// Which cells: an aggregation's in a period, divided by `keys` (strata, age bands, tally
+/// groups), with `values` for means and medians. The keys and values are compared as
+/// expressions: each level of an indicator holds its own copy of its strata, and equal
+/// copies share the cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellsKey {
+    pub period: Period,
+    pub aggregation: AggregationId,
+    pub keys: Vec<Expr>,
+    pub values: Option<Expr>,
+}
+
+// Expressions hold numbers, which are not `Eq` for NaN; no rule writes a NaN literal, and a key
+// that were unequal to itself would only be computed again.
+impl Eq for CellsKey {}
+
+impl Hash for CellsKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The expressions are left out: few keys share a period and an aggregation.
+        (self.period, self.aggregation, self.keys.len()).hash(state);
+    }
 }
 
 /// `n` copies of `value`, written at once. A vector of zeros is otherwise allocated as pages

@@ -156,22 +156,77 @@ impl Texts<'_> {
     }
 }
 
-fn unit_of(engine: &Engine<'_>, code: u32, level: Option<Level>) -> Result<(Unit, Level), String> {
+/// Why a figure cannot be explained.
+#[derive(Debug)]
+pub enum ExplainError {
+    /// No indicator of that name, with the closest name if one is close.
+    UnknownIndicator {
+        name: String,
+        closest: Option<String>,
+    },
+    /// The code is no unit of the geography.
+    NotAUnit(u32),
+    /// The code is a unit of another level than the one asked for.
+    WrongLevel { code: u32, is: Level, asked: Level },
+    /// The indicator is not computed at the unit's level.
+    NotComputedAt { indicator: String, level: Level },
+    /// The extracts could not be read.
+    Data(Box<eval::DataError>),
+}
+
+impl std::fmt::Display for ExplainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExplainError::UnknownIndicator {
+                name,
+                closest: Some(best),
+            } => write!(f, "no indicator `{name}`; did you mean `{best}`?"),
+            ExplainError::UnknownIndicator {
+                name,
+                closest: None,
+            } => write!(f, "no indicator `{name}`"),
+            ExplainError::NotAUnit(code) => write!(
+                f,
+                "{code} is not a unit of the geography (0 is the country)"
+            ),
+            ExplainError::WrongLevel { code, is, asked } => write!(
+                f,
+                "{code} is a {} code, not a {} code",
+                is.as_str(),
+                asked.as_str()
+            ),
+            ExplainError::NotComputedAt { indicator, level } => write!(
+                f,
+                "`{indicator}` is not computed at {} level",
+                level.as_str()
+            ),
+            ExplainError::Data(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ExplainError {}
+
+fn unit_of(
+    engine: &Engine<'_>,
+    code: u32,
+    level: Option<Level>,
+) -> Result<(Unit, Level), ExplainError> {
     let unit = engine
         .geography
         .unit(code)
-        .ok_or_else(|| format!("{code} is not a unit of the geography (0 is the country)"))?;
+        .ok_or(ExplainError::NotAUnit(code))?;
     let natural = match unit {
         Unit::National => Level::National,
         Unit::Region(_) => Level::Region,
         Unit::Municipality(_) => Level::Municipality,
     };
     match level {
-        Some(l) if l != natural => Err(format!(
-            "{code} is a {} code, not a {} code",
-            natural.as_str(),
-            l.as_str()
-        )),
+        Some(l) if l != natural => Err(ExplainError::WrongLevel {
+            code,
+            is: natural,
+            asked: l,
+        }),
         _ => Ok((unit, natural)),
     }
 }
@@ -373,16 +428,17 @@ pub fn explain_figure(
     indicator: &str,
     unit_code: u32,
     level: Option<Level>,
-) -> Result<Explanation, String> {
+) -> Result<Explanation, ExplainError> {
     let id = plan
         .indicators
         .iter()
         .position(|i| i.name == indicator)
         .ok_or_else(|| {
             let names: Vec<&str> = plan.indicators.iter().map(|i| i.name.as_str()).collect();
-            match crate::suggest::closest(indicator, names.iter().copied()) {
-                Some(best) => format!("no indicator `{indicator}`; did you mean `{best}`?"),
-                None => format!("no indicator `{indicator}`"),
+            ExplainError::UnknownIndicator {
+                name: indicator.to_string(),
+                closest: crate::suggest::closest(indicator, names.iter().copied())
+                    .map(str::to_string),
             }
         })?;
     let ind = &plan.indicators[id];
@@ -396,7 +452,10 @@ pub fn explain_figure(
             .levels
             .iter()
             .find(|l| l.level == level)
-            .ok_or_else(|| format!("`{indicator}` is not computed at {} level", level.as_str()))?;
+            .ok_or_else(|| ExplainError::NotComputedAt {
+                indicator: indicator.to_string(),
+                level,
+            })?;
         let period = level_plan.period;
         let sources: Vec<(String, String, usize, usize)> = loaded
             .sources
@@ -529,7 +588,7 @@ pub fn explain_figure(
             level_marking,
         })
     });
-    result.map_err(|e| e.to_string())?
+    result.map_err(|e| ExplainError::Data(Box::new(e)))?
 }
 
 impl Explanation {

@@ -5,4 +5,4 @@ mod error_code;
 mod figure;
 
 pub use error_code::{example_diagnostics, explain};
-pub use figure::{Explanation, PartTrace, RuleTrace, StratumRow, explain_figure};
+pub use figure::{ExplainError, Explanation, PartTrace, RuleTrace, StratumRow, explain_figure};

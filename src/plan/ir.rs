@@ -10,6 +10,27 @@ pub type CodeListId = usize;
 pub type IndicatorId = usize;
 pub type StandardId = usize;
 
+/// An aggregation's number in the plan, given by [`super::ids`]: two aggregations that count
+/// the same rows in the same way have the same number, so the evaluator computes their cells
+/// once (indicators often share one, such as the residents as a rate's denominator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AggregationId(pub u32);
+
+/// A relation's number in the plan, given by [`super::ids`]: equal relations share a number,
+/// so the evaluator totals them once per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelationId(pub u32);
+
+impl AggregationId {
+    /// What the lowering writes before [`super::ids::number`] numbers the plan.
+    pub const UNNUMBERED: AggregationId = AggregationId(u32::MAX);
+}
+
+impl RelationId {
+    /// What the lowering writes before [`super::ids::number`] numbers the plan.
+    pub const UNNUMBERED: RelationId = RelationId(u32::MAX);
+}
+
 /// Interned text: category values, codes and literals all become symbols, so comparing them
 /// is comparing integers.
 pub type Sym = u32;
@@ -248,8 +269,9 @@ pub enum RelatedFn {
     Sum,
 }
 
-/// A compiled expression over one row (and the rows bound by `exists(x in …)`).
-#[derive(Debug, Clone)]
+/// A compiled expression over one row (and the rows bound by `exists(x in …)`). Equality is
+/// structural (numbers compared as numbers).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Missing,
     Bool(bool),
@@ -311,8 +333,9 @@ pub enum Expr {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Related {
+    pub id: RelationId,
     pub function: RelatedFn,
     pub projection: Option<Expr>,
     pub rows: RowSet,
@@ -380,7 +403,7 @@ pub struct PopulationPlan {
     pub residence: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     Count { persons: bool },
     Sum(Expr),
@@ -388,8 +411,9 @@ pub enum Aggregate {
 
 /// `count of X where …` or `sum E of X where …`, with what the indicator says about the rows
 /// (weights, age bands), compiled against the rows' own fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Aggregation {
+    pub id: AggregationId,
     pub function: Aggregate,
     pub rows: RowSet,
     pub filter: Option<Expr>,

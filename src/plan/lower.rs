@@ -512,6 +512,7 @@ impl<'a> Lowerer<'a> {
         let ages = ages.map(|e| self.expr(e, &frames, step)).transpose()?;
         self.mark_residence(rows);
         Ok(Aggregation {
+            id: ir::AggregationId::UNNUMBERED,
             function,
             rows,
             filter,
@@ -951,6 +952,7 @@ impl<'a> Lowerer<'a> {
                     .map(|f| self.expr(f, &inner, step))
                     .transpose()?;
                 Expr::Related(Box::new(ir::Related {
+                    id: ir::RelationId::UNNUMBERED,
                     function: match r.function {
                         ast::RelatedFn::Exists => RelatedFn::Exists,
                         ast::RelatedFn::Count => RelatedFn::Count,

@@ -6,6 +6,7 @@
 //! indikator, reported as an internal error rather than a panic.
 
 mod error;
+pub mod ids;
 pub mod ir;
 mod lower;
 pub mod windows;
@@ -50,6 +51,7 @@ pub fn plan_program(program: &Program, files: &[RuleFile]) -> Result<Plan, PlanE
     for (source, window) in plan.sources.iter_mut().zip(windows) {
         source.windows = window;
     }
+    ids::number(&mut plan);
     Ok(plan)
 }
 

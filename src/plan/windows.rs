@@ -374,7 +374,7 @@ indicator counted {
         );
         let checked = workspace::check_sources(db);
         assert_eq!(checked.error_count(), 0, "{population}");
-        let plan = crate::plan::plan(&checked.files).expect("a plan");
+        let plan = checked.plan().expect("a plan");
         let source = &plan.sources[0];
         source
             .windows

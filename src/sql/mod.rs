@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::plan::{
-    Aggregate, Aggregation, CohortId, ColumnType, Expr, MeasureKind, Period, Plan, PopulationId,
-    RowSet, SourceId, civil_from_days, days_from_civil,
+    Aggregate, Aggregation, AggregationId, CohortId, ColumnType, Expr, MeasureKind, Period, Plan,
+    PopulationId, RowSet, SourceId, civil_from_days, days_from_civil,
 };
 
 use expr::{Row, Scope, Ty};
@@ -83,18 +83,24 @@ pub struct Compiled {
     pub refused: Vec<Refusal>,
 }
 
+/// The key expressions and the value expression of a cell request.
+type KeysAndValues = (Vec<Expr>, Option<Expr>);
+
 /// Every cell request of the plan's indicators, deduplicated as the native engine caches
 /// cells (by period and content), in the order of the indicators. Parts that are not
 /// aggregated (reported figures, derived formulas) are listed as refusals.
 pub fn requests(plan: &Plan) -> (Vec<CellRequest>, Vec<Refusal>) {
     let mut out: Vec<CellRequest> = Vec::new();
-    let mut seen: HashMap<(Period, String), ()> = HashMap::new();
+    // Keyed as the native engine keys its cells: the period, the aggregation's id (equal
+    // aggregations share one) and the key and value expressions.
+    let mut seen: HashMap<(Period, AggregationId), Vec<KeysAndValues>> = HashMap::new();
     let mut refused = Vec::new();
     let mut add = |rule: String, a: &Aggregation, period: Period, keys: Vec<Expr>, values| {
-        let key = (period, format!("{a:?}|{keys:?}|{values:?}"));
-        if seen.insert(key, ()).is_some() {
+        let known = seen.entry((period, a.id)).or_default();
+        if known.iter().any(|(k, v)| *k == keys && *v == values) {
             return;
         }
+        known.push((keys.clone(), values.clone()));
         out.push(CellRequest {
             id: out.len(),
             rule,

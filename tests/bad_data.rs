@@ -2,6 +2,9 @@
 //! with the file, line, column, value and what was expected, or under `skip` is left out
 //! and counted in the data-quality section.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

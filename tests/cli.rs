@@ -1,5 +1,8 @@
 //! The command line as a user meets it: exit codes, what is printed, what is written.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,6 +1,9 @@
 //! `indikator diff` on two real runs over the sample data that differ by one rule change: the
 //! readmission window of `somatic_readmissions` cut from 30 to 20 days.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,9 @@
 //! The Excel-friendly CSV files over the sample data: a byte-order mark, semicolons, decimal
 //! commas, the publication's words; every figure of report.csv at full precision.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use indikator::pipeline;
 use indikator::report::excel_csv::{municipalities_excel_csv, regions_excel_csv, report_excel_csv};
 use indikator::report::publication::Publication;

@@ -1,5 +1,8 @@
 //! Every diagnostic code has an explanation and an example that really gives that code.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use indikator::diagnostics::Code;
 use indikator::diagnostics::render::Style;
 use indikator::explain;

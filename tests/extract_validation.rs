@@ -4,6 +4,9 @@
 //! range, unique key, `one … per …` or `require` stop it with file, line, column and value, or
 //! under `skip` are left out and counted per constraint.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

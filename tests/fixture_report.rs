@@ -8,6 +8,9 @@
 //!
 //! Numbers are compared with a relative tolerance of 1e-12, text exactly.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

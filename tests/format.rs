@@ -2,6 +2,9 @@
 //! canonical layout, and every rule file means the same before and after (same plan for valid
 //! rules, same diagnostics for invalid ones).
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,9 @@
 //! End to end: the report page as a reader sees it, rendered by headless Chromium (installed by
 //! `.ci/run` from Debian's packages). Outside CI, without Chromium, the test says so and stops.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

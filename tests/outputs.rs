@@ -2,6 +2,9 @@
 //! nothing left behind by a killed run once the next one has run, and plain refusals of an
 //! output directory that must not be replaced.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

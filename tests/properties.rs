@@ -3,6 +3,9 @@
 //! are the sum of its municipalities', two runs give identical bytes, and an aggregation
 //! tallied over batches of rows gives the same figures as one tallied row by row.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,6 +10,9 @@
 //! Skipped, with a message, when `python3 -c 'import duckdb'` fails, unless `CI` is set: CI
 //! installs DuckDB (`.ci/run`) and this test must run there.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,9 @@
 //! docs/tutorial.md, done for real: its area file is added to a copy of the shipped rules, and
 //! check, test and run work on the sample data without any code change.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 
 use indikator::pipeline;

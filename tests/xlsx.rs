@@ -7,6 +7,9 @@
 //! The Python with openpyxl is `INDIKATOR_PYTHON`, else the virtual environment `.ci/run` makes
 //! in `target/py`, else `python3`. Outside CI, without openpyxl, the test says so and stops.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

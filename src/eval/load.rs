@@ -857,9 +857,8 @@ impl ShortText {
     #[inline]
     fn of(raw: &[u8]) -> Option<ShortText> {
         let n = raw.len();
-        let u64_at = |from: usize| u64::from_le_bytes(raw[from..from + 8].try_into().unwrap());
-        let u32_at =
-            |from: usize| u64::from(u32::from_le_bytes(raw[from..from + 4].try_into().unwrap()));
+        let u64_at = |from: usize| word64(raw, from);
+        let u32_at = |from: usize| u64::from(word32(raw, from));
         let (head, tail) = match n {
             1..4 => (raw.iter().fold(0, |w, &b| w << 8 | u64::from(b)), 0),
             4..8 => (u32_at(0), u32_at(n - 4)),
@@ -957,6 +956,22 @@ impl Recent {
     }
 }
 
+/// The eight bytes of `s` from `from` as a little-endian word (the caller knows they are there).
+#[inline]
+fn word64(s: &[u8], from: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&s[from..from + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// The four bytes of `s` from `from` as a little-endian word.
+#[inline]
+fn word32(s: &[u8], from: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&s[from..from + 4]);
+    u32::from_le_bytes(word)
+}
+
 /// Whether two short texts are equal, compared as words rather than through `memcmp`: the
 /// values compared are a few bytes long, at every row.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -965,8 +980,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     // Fixed-size reads, overlapping when the length is not their size.
-    let u64_at = |s: &[u8], from: usize| u64::from_le_bytes(s[from..from + 8].try_into().unwrap());
-    let u32_at = |s: &[u8], from: usize| u32::from_le_bytes(s[from..from + 4].try_into().unwrap());
+    let u64_at = word64;
+    let u32_at = word32;
     match n {
         0..4 => a.iter().zip(b).all(|(x, y)| x == y),
         4..8 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),

@@ -3,6 +3,9 @@
 //! `data/calibration/targets.csv`, weighted as the generator uses them (by the municipality and
 //! year of each row). Tolerances are four binomial standard errors plus a small model margin.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use indikator_synth::calibration::{Targets, load_municipalities};

@@ -1,5 +1,8 @@
 //! Determinism, the committed sample, the extract schemas and the `--dirty` faults.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::collections::{BTreeMap, HashMap, HashSet};

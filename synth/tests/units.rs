@@ -2,6 +2,9 @@
 //! generated general-practice registrations and stay departments agree with the lives and the
 //! reference files.
 
+// Test code: an unwrap that fails is the failure the test reports.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -75,6 +75,7 @@ fn csv_scanning(c: &mut Criterion) {
                 read_all_rows: true,
                 allow_empty: false,
                 exclusions: &mut exclusions,
+                hash: false,
             };
             let table = loader.load(&source, Path::new(SAMPLE)).expect("loads");
             black_box(table.rows)

@@ -512,6 +512,7 @@ fn run(
         OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
     options.read_all_rows = read_all_rows;
+    options.hash_extracts = published.hash_extracts;
     // Said before the evaluation, not after it: the report replaces its directory whole.
     if let Err(e) = indikator::report::output::check_destination(
         out,
@@ -552,14 +553,12 @@ fn run(
         rule_files: &rule_files,
         publication: publication_file.as_deref(),
         geography: &options.geography,
-        data_dir: &options.data_dir,
         extracts: outcome
             .evaluation
             .sources
             .iter()
-            .map(|s| s.file.clone())
+            .map(|s| (s.file.clone(), s.sha256.clone()))
             .collect(),
-        hash_extracts: published.hash_extracts,
     };
     match indikator::report::provenance::stamp(&inputs) {
         Ok(stamp) => outcome.report.provenance = Some(stamp),

@@ -95,5 +95,6 @@ pub fn options(data_dir: impl Into<PathBuf>) -> Options {
         read_all_rows: false,
         allow_empty_extracts: false,
         row_by_row: false,
+        hash_extracts: false,
     }
 }

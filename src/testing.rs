@@ -141,6 +141,7 @@ fn run_one(
         read_all_rows: false,
         allow_empty_extracts: true,
         row_by_row: false,
+        hash_extracts: false,
     };
     let mut failures = Vec::new();
     // A hidden indicator is not in the report, but its tests state its figures: evaluate it

@@ -183,6 +183,8 @@ pub struct Table {
     /// Each row's line in the file, kept only for a source with constraints to check
     /// (`src/eval/validate.rs`), so that a violation can be located.
     pub lines: Vec<u32>,
+    /// The SHA-256 of the extract's bytes, when the run hashes its inputs.
+    pub sha256: Option<String>,
 }
 
 impl Table {
@@ -314,6 +316,42 @@ pub struct Loader<'a> {
     /// `indikator test` writes for sources a test gives no rows).
     pub allow_empty: bool,
     pub exclusions: &'a mut Exclusions,
+    /// Hash every byte of each extract as it is read (SHA-256), for the report's provenance.
+    pub hash: bool,
+}
+
+/// A reader that hashes the bytes it hands on: the digest is of exactly the bytes the run
+/// parsed, with no second read of the file (and no window in which it could change between
+/// the two).
+struct Hashing<R> {
+    input: R,
+    hasher: Option<sha2::Sha256>,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.input.read(buffer)?;
+        if let Some(hasher) = &mut self.hasher {
+            sha2::Digest::update(hasher, &buffer[..n]);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Read> Hashing<R> {
+    /// The digest of every byte of the input, reading what the parser left unread first.
+    fn finish(mut self) -> std::io::Result<Option<String>> {
+        if self.hasher.is_none() {
+            return Ok(None);
+        }
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        Ok(self.hasher.map(|h| {
+            sha2::Digest::finalize(h)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }))
+    }
 }
 
 impl Loader<'_> {
@@ -322,7 +360,10 @@ impl Loader<'_> {
         let file = path.display().to_string();
         let unreadable =
             |e: std::io::Error| DataError::file(&file, format!("cannot read the extract: {e}"));
-        let mut records = Records::new(std::fs::File::open(&path).map_err(unreadable)?);
+        let mut records = Records::new(Hashing {
+            input: std::fs::File::open(&path).map_err(unreadable)?,
+            hasher: self.hash.then(<sha2::Sha256 as sha2::Digest>::new),
+        });
         let headers: Vec<Vec<u8>> = match records.next_record().map_err(unreadable)? {
             Some(header) => (0..header.field_count())
                 .map(|k| header.get(k).unwrap_or_default().to_vec())
@@ -414,12 +455,14 @@ impl Loader<'_> {
             lines,
             ..
         } = reading;
+        let sha256 = records.into_input().finish().map_err(unreadable)?;
         Ok(Table {
             rows,
             unread,
             columns,
             file,
             lines: lines.unwrap_or_default(),
+            sha256,
         })
     }
 

@@ -54,6 +54,9 @@ pub struct Options {
     /// per-person relation totals): the reference the faster paths must agree with. The
     /// environment variable `INDIKATOR_EVAL=rows` asks for it too.
     pub row_by_row: bool,
+    /// Hash each extract's bytes as they are read (SHA-256, `SourceSummary::sha256`), for the
+    /// report's provenance stamp.
+    pub hash_extracts: bool,
 }
 
 /// The environment variable that makes every run evaluate row by row when set to `rows`
@@ -94,6 +97,8 @@ pub struct SourceSummary {
     /// Rows left unread: dated outside every period of the run, by `window`'s column.
     pub unread: usize,
     pub windows: Vec<crate::plan::RowWindow>,
+    /// The SHA-256 of the extract's bytes, when the run hashed them.
+    pub sha256: Option<String>,
 }
 
 pub struct Evaluation {
@@ -137,6 +142,7 @@ pub fn with_engine<R>(
                 columns: vec![None; source.columns.len()],
                 file: source.file.clone(),
                 lines: Vec::new(),
+                sha256: None,
             })
             .collect(),
         sources: Vec::new(),
@@ -248,6 +254,7 @@ impl Merged {
             } else {
                 source.windows.clone()
             },
+            sha256: table.sha256.clone(),
         });
         self.tables[k] = table;
     }
@@ -295,6 +302,7 @@ fn load_in_parallel(
             read_all_rows: options.read_all_rows,
             allow_empty: options.allow_empty_extracts,
             exclusions: &mut exclusions,
+            hash: options.hash_extracts,
         };
         let table = loader.load(&plan.sources[k], &options.data_dir);
         LoadedPart {

@@ -101,6 +101,11 @@ const SPECIAL: [bool; 256] = {
 };
 
 impl<R: Read> Records<R> {
+    /// The reader, with whatever it has not handed out yet.
+    pub fn into_input(self) -> R {
+        self.input
+    }
+
     pub fn new(input: R) -> Records<R> {
         Records {
             input,

@@ -119,6 +119,7 @@ mod tests {
                 columns: vec![None; plan.sources[k].columns.len()],
                 file: plan.sources[k].file.clone(),
                 lines: Vec::new(),
+                sha256: None,
             })
             .collect()
     }

@@ -4,9 +4,10 @@
 //! report.json (`provenance`), on the notes sheet of report.xlsx and, shortened, in the footer
 //! of report.html.
 //!
-//! The extracts are hashed after the run, read once more in large blocks, two files at a time.
-//! That costs about a tenth of a run's time (docs/performance.md), so `indikator run
-//! --no-extract-hashes` lists the extracts without hashing them.
+//! The extracts are hashed by the loader as it reads them (`eval::load`), so the digest is of
+//! exactly the bytes the run parsed and no file is read twice; the rule files, the publication
+//! and the geography are small and hashed here. `indikator run --no-extract-hashes` lists the
+//! extracts without hashing them (docs/performance.md has the cost).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -83,11 +84,9 @@ pub struct Inputs<'a> {
     pub rule_files: &'a [PathBuf],
     pub publication: Option<&'a Path>,
     pub geography: &'a Path,
-    pub data_dir: &'a Path,
-    /// The extracts read, relative to the data directory.
-    pub extracts: Vec<String>,
-    /// Whether to hash the extracts (by far the most bytes to read), or only list them.
-    pub hash_extracts: bool,
+    /// The extracts read, relative to the data directory, each with the SHA-256 of its bytes
+    /// as the run read them (`None` when the run did not hash them).
+    pub extracts: Vec<(String, Option<String>)>,
 }
 
 /// Hashes the inputs of a run.
@@ -98,13 +97,16 @@ pub fn stamp(inputs: &Inputs) -> io::Result<Provenance> {
         .iter()
         .map(|p| (shown(p), p.clone()))
         .collect();
-    let mut extracts: Vec<(String, PathBuf)> = inputs
+    let mut extracts: Vec<FileHash> = inputs
         .extracts
         .iter()
-        .map(|f| (f.clone(), inputs.data_dir.join(f)))
+        .map(|(file, sha256)| FileHash {
+            file: file.clone(),
+            sha256: sha256.clone(),
+        })
         .collect();
-    extracts.sort();
-    extracts.dedup();
+    extracts.sort_by(|a, b| a.file.cmp(&b.file));
+    extracts.dedup_by(|a, b| a.file == b.file);
     let one = |p: &Path| -> io::Result<FileHash> {
         Ok(FileHash {
             file: shown(p),
@@ -121,14 +123,7 @@ pub fn stamp(inputs: &Inputs) -> io::Result<Provenance> {
         rule_files: hash_all(&rules)?,
         publication: inputs.publication.map(one).transpose()?,
         geography: one(inputs.geography)?,
-        extracts: if inputs.hash_extracts {
-            hash_all(&extracts)?
-        } else {
-            extracts
-                .into_iter()
-                .map(|(file, _)| FileHash { file, sha256: None })
-                .collect()
-        },
+        extracts,
     })
 }
 

@@ -51,6 +51,10 @@ enum Command {
         /// are otherwise left unread where no rule can keep them; `plan` shows where)
         #[arg(long)]
         read_all_rows: bool,
+        /// Evaluate every expression row by row, without the batch evaluator: slower, the
+        /// reference the batches must agree with (also `INDIKATOR_EVAL=rows`)
+        #[arg(long)]
+        row_by_row: bool,
         /// The title of report.html and report.xlsx [default: the publication file's `title`]
         #[arg(long)]
         title: Option<String>,
@@ -258,6 +262,7 @@ fn main() -> ExitCode {
             geography,
             on_bad_row,
             read_all_rows,
+            row_by_row,
             title,
             publication,
             no_extract_hashes,
@@ -267,8 +272,11 @@ fn main() -> ExitCode {
                 data,
                 &out,
                 geography,
-                on_bad_row,
-                read_all_rows,
+                Reading {
+                    on_bad_row,
+                    read_all_rows,
+                    row_by_row,
+                },
                 &Published {
                     publication,
                     file,
@@ -489,13 +497,19 @@ fn publication_of(
     Ok((publication, file))
 }
 
+/// How `run` reads and evaluates the extracts.
+struct Reading {
+    on_bad_row: OnBadRow,
+    read_all_rows: bool,
+    row_by_row: bool,
+}
+
 fn run(
     paths: &[PathBuf],
     data: PathBuf,
     out: &std::path::Path,
     geography: Option<PathBuf>,
-    on_bad_row: OnBadRow,
-    read_all_rows: bool,
+    reading: Reading,
     published: &Published,
 ) -> ExitCode {
     let (publication, publication_file) = (&published.publication, &published.file);
@@ -507,11 +521,12 @@ fn run(
     if let Some(g) = geography {
         options.geography = g;
     }
-    options.bad_rows = match on_bad_row {
+    options.bad_rows = match reading.on_bad_row {
         OnBadRow::Stop => indikator::eval::BadRows::Stop,
         OnBadRow::Skip => indikator::eval::BadRows::Skip,
     };
-    options.read_all_rows = read_all_rows;
+    options.read_all_rows = reading.read_all_rows;
+    options.row_by_row = reading.row_by_row;
     options.hash_extracts = published.hash_extracts;
     // Said before the evaluation, not after it: the report replaces its directory whole.
     if let Err(e) = indikator::report::output::check_destination(

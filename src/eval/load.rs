@@ -807,7 +807,7 @@ impl Loader<'_> {
             (Column::Date(v), _) => v.push(if missing {
                 MISSING_DATE
             } else {
-                let day = parse_date_bytes(bytes)?;
+                let day = parse_date_bytes(bytes).map_err(|e| e.to_string())?;
                 recent.remember(bytes, day as i64);
                 day
             }),
@@ -1176,14 +1176,32 @@ fn trim_bom(header: &[u8]) -> &[u8] {
 }
 
 /// `YYYY-MM-DD`, checked to be a real day.
-pub fn parse_date(text: &str) -> Result<i32, String> {
+pub fn parse_date(text: &str) -> Result<i32, DateError> {
     parse_date_bytes(text.as_bytes())
 }
 
-fn parse_date_bytes(b: &[u8]) -> Result<i32, String> {
+/// Why a text is not a date of the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateError {
+    /// Not written `YYYY-MM-DD` (another format, a blank, a letter).
+    Shape,
+    /// Written so, but no such day (`2023-02-29`, `2023-13-01`).
+    NoSuchDay,
+}
+
+impl std::fmt::Display for DateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DateError::Shape => "expected a date written YYYY-MM-DD",
+            DateError::NoSuchDay => "no such day",
+        })
+    }
+}
+
+fn parse_date_bytes(b: &[u8]) -> Result<i32, DateError> {
     match date_digits(b) {
-        None => Err("expected a date written YYYY-MM-DD".to_string()),
-        Some(_) => day_of(b).ok_or_else(|| "no such day".to_string()),
+        None => Err(DateError::Shape),
+        Some(_) => day_of(b).ok_or(DateError::NoSuchDay),
     }
 }
 
@@ -1242,8 +1260,8 @@ mod tests {
 
     #[test]
     fn dates_of_another_shape_or_no_such_day_are_refused() {
-        let shape = Err("expected a date written YYYY-MM-DD".to_string());
-        let no_day = Err("no such day".to_string());
+        let shape = Err(DateError::Shape);
+        let no_day = Err(DateError::NoSuchDay);
         for text in [
             "2023/01/01",
             "20230101",

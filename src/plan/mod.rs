@@ -111,6 +111,14 @@ fn order(plan: &Plan) -> Result<Vec<Step>, PlanError> {
 }
 
 impl Plan {
+    /// The title of the goal named `goal`; empty for no goal or one not declared.
+    pub fn goal_title(&self, goal: Option<&str>) -> &str {
+        self.goals
+            .iter()
+            .find(|g| Some(g.name.as_str()) == goal)
+            .map_or("", |g| g.title.as_str())
+    }
+
     pub fn step_name(&self, step: Step) -> String {
         match step {
             Step::Source(i) => format!("source {}", self.sources[i].name),

@@ -127,12 +127,7 @@ pub fn regions_excel_csv(
     }
     w.write_record(&header)?;
     for ind in report_order(plan, report) {
-        let goal = plan
-            .goals
-            .iter()
-            .find(|g| Some(&g.name) == ind.goal.as_ref())
-            .map(|g| g.title.clone())
-            .unwrap_or_default();
+        let goal = plan.goal_title(ind.goal.as_deref()).to_string();
         let mut record = vec![goal, label(ind)];
         let has = |l: Level| ind.levels.iter().any(|x| x.level == l);
         let national = has(Level::National).then(|| rows.find(ind, Level::National, 0));
@@ -178,14 +173,7 @@ pub fn municipalities_excel_csv(
     }
     let mut record = vec!["0".to_string(), geo.country_name.clone()];
     for ind in &indicators {
-        // The country in the municipal figures' period, which may differ from its own.
-        let period = ind
-            .levels
-            .iter()
-            .find(|l| l.level == Level::Municipality)
-            .map(|l| l.period.to_string())
-            .unwrap_or_default();
-        let national = rows.get(&ind.name, Level::National, 0, &period);
+        let national = rows.country_beside_municipalities(ind);
         record.extend(published(p, national, ind.decimals));
     }
     w.write_record(&record)?;

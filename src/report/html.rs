@@ -118,6 +118,18 @@ impl<'r> RowIndex<'r> {
             .to_string();
         self.get(&ind.name, level, code, &period)
     }
+
+    /// The country's row in the period of the indicator's municipal figures (which may differ
+    /// from the country's own), for the country line under a municipal table.
+    pub(super) fn country_beside_municipalities(&self, ind: &IndicatorPlan) -> Option<&'r Row> {
+        let period = ind
+            .levels
+            .iter()
+            .find(|l| l.level == Level::Municipality)
+            .map(|l| l.period.to_string())
+            .unwrap_or_default();
+        self.get(&ind.name, Level::National, 0, &period)
+    }
 }
 
 /// Footnotes from an indicator's rules: periods, standardisation, suppression, its own notes,
@@ -279,17 +291,12 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, p: &Publication) ->
     for ind in &shown {
         if ind.goal.as_deref() != current_goal {
             current_goal = ind.goal.as_deref();
-            let title = plan
-                .goals
-                .iter()
-                .find(|g| Some(g.name.as_str()) == current_goal)
-                .map(|g| g.title.clone())
-                .unwrap_or_default();
+            let title = plan.goal_title(current_goal);
             writeln!(
                 out,
                 "<tr class=\"goal\"><th colspan=\"{}\">{}</th></tr>",
                 geo.regions.len() + 2,
-                escape(&title)
+                escape(title)
             )
             .ok();
         }
@@ -347,14 +354,7 @@ pub fn render(plan: &Plan, geo: &Geography, report: &Report, p: &Publication) ->
             }
             write!(out, "<tr><th>{}</th>", escape(&geo.country_name)).ok();
             for ind in &municipal {
-                // The country in the municipal figures' period, which may differ from its own.
-                let period = ind
-                    .levels
-                    .iter()
-                    .find(|l| l.level == Level::Municipality)
-                    .map(|l| l.period.to_string())
-                    .unwrap_or_default();
-                let national = rows.get(&ind.name, Level::National, 0, &period);
+                let national = rows.country_beside_municipalities(ind);
                 out.push_str(&cell(p, national, ind.decimals));
             }
             out.push_str("</tr>\n</table>\n");

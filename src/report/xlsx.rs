@@ -258,12 +258,7 @@ pub fn workbook(
     for ind in &shown {
         if ind.goal.as_deref() != current_goal {
             current_goal = ind.goal.as_deref();
-            let title = plan
-                .goals
-                .iter()
-                .find(|g| Some(g.name.as_str()) == current_goal)
-                .map(|g| g.title.as_str())
-                .unwrap_or_default();
+            let title = plan.goal_title(current_goal);
             s.write_string_with_format(r, 0, title, &f.goal)?;
             r += 1;
         }
@@ -313,14 +308,7 @@ pub fn workbook(
             }
             s.write_string_with_format(r, 0, &geo.country_name, &f.header)?;
             for (k, ind) in municipal.iter().enumerate() {
-                // The country in the municipal figures' period, which may differ from its own.
-                let period = ind
-                    .levels
-                    .iter()
-                    .find(|l| l.level == Level::Municipality)
-                    .map(|l| l.period.to_string())
-                    .unwrap_or_default();
-                let national = rows.get(&ind.name, Level::National, 0, &period);
+                let national = rows.country_beside_municipalities(ind);
                 figure(s, p, &f, r, 1 + 3 * k as u16, national, ind.decimals)?;
             }
             s.set_freeze_panes(3, 1)?;
